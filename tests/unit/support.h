@@ -1,0 +1,12 @@
+/* Shared helpers for the cmocka unit tests. */
+#ifndef SP_TEST_SUPPORT_H
+#define SP_TEST_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parses a hex string ("00 01 f2", spaces and newlines ignored) into buf; returns the byte count
+ * or -1 when the string is not hex or does not fit. */
+int sp_test_hex(const char *hex, uint8_t *buf, size_t cap);
+
+#endif

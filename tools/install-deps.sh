@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages slowpath needs to build, test and run its demo.
+# Idempotent: installs only what is missing, runs `apt-get update` once first when needed.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config
+  libuv1-dev libcurl4-openssl-dev libcjson-dev libpcap-dev libcmocka-dev
+  iproute2 iputils-ping iputils-arping netcat-openbsd tshark python3 python3-scapy curl
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: need root to install: ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
