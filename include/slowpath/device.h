@@ -1,0 +1,79 @@
+/* Devices: where frames come from and go to. One small interface for TAP, memory and pcap replay
+ * devices, and for the wrappers that stack on any of them (pcap writer, fault injector). */
+#ifndef SLOWPATH_DEVICE_H
+#define SLOWPATH_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sp_device;
+
+struct sp_device_ops {
+    /* Copies the next received frame into buf (cap bytes); returns its length, SP_EAGAIN when
+     * nothing is waiting, SP_EOF when a finite source is exhausted, or another negative error.
+     * A frame longer than cap is truncated to cap. */
+    int (*recv)(struct sp_device *dev, uint8_t *buf, size_t cap);
+    /* Transmits one frame; 0, or a negative error (the frame is then counted as lost). */
+    int (*send)(struct sp_device *dev, const uint8_t *frame, size_t len);
+    /* A file descriptor that polls readable when recv has work, or -1. */
+    int (*fd)(const struct sp_device *dev);
+    /* Releases the device and everything it wraps. */
+    void (*close)(struct sp_device *dev);
+};
+
+struct sp_device {
+    const struct sp_device_ops *ops;
+    const char *name;     /* for logs: "tap", "pcap-writer(tap)" ... */
+    uint16_t mtu;         /* IP MTU; frames carry up to mtu + 14 bytes */
+    void *data;           /* free for the owner */
+};
+
+static inline int sp_device_recv(struct sp_device *d, uint8_t *buf, size_t cap) { return d->ops->recv(d, buf, cap); }
+static inline int sp_device_send(struct sp_device *d, const uint8_t *f, size_t len) { return d->ops->send(d, f, len); }
+static inline int sp_device_fd(const struct sp_device *d) { return d->ops->fd ? d->ops->fd(d) : -1; }
+static inline void sp_device_close(struct sp_device *d) { if (d) d->ops->close(d); }
+
+/* --- Concrete devices --------------------------------------------------------------------- */
+
+/* Opens (or attaches to) TAP interface `name` with IFF_TAP | IFF_NO_PI, non-blocking. On failure
+ * returns NULL and writes a one-line reason into err. */
+struct sp_device *sp_tap_open(const char *name, uint16_t mtu, char *err, size_t errlen);
+
+/* An in-memory device for tests: frames pushed with sp_mem_inject are received in order; frames
+ * the stack sends are kept until taken with sp_mem_take. Both queues hold `depth` frames. */
+struct sp_device *sp_mem_open(uint16_t mtu, size_t depth);
+int sp_mem_inject(struct sp_device *dev, const uint8_t *frame, size_t len);
+/* Takes the oldest sent frame into buf; returns its length, or SP_EAGAIN when none. */
+int sp_mem_take(struct sp_device *dev, uint8_t *buf, size_t cap);
+size_t sp_mem_pending_tx(const struct sp_device *dev);
+
+/* Reads frames from a pcap file (Ethernet link type) as if they arrived on the wire; recv gives
+ * SP_EOF at the end. Sent frames are handed to `sink` when given (for example a pcap writer) and
+ * dropped otherwise. */
+struct sp_device *sp_pcap_replay_open(const char *path, uint16_t mtu, char *err, size_t errlen);
+
+/* --- Wrappers (each takes ownership of `inner`) --------------------------------------------- */
+
+#define SP_PCAP_RX 1
+#define SP_PCAP_TX 2
+/* Writes the frames of the chosen directions to a pcap file, flushed on close and by
+ * sp_pcap_writer_flush. The frame number of the last frame written: sp_pcap_writer_count. */
+struct sp_device *sp_pcap_writer_open(struct sp_device *inner, const char *path, int dirs,
+                                      char *err, size_t errlen);
+void sp_pcap_writer_flush(struct sp_device *dev);
+uint64_t sp_pcap_writer_count(const struct sp_device *dev);
+
+/* Drops or corrupts frames in both directions with the given chances (0..1), deterministic for a
+ * seed. Corruption flips one bit past the Ethernet header, so that checksums must catch it. */
+struct sp_fault_opts {
+    double drop_chance;
+    double corrupt_chance;
+    uint64_t seed;
+};
+struct sp_device *sp_fault_open(struct sp_device *inner, const struct sp_fault_opts *opts);
+struct sp_fault_stats {
+    uint64_t rx_dropped, tx_dropped, rx_corrupted, tx_corrupted;
+};
+void sp_fault_get_stats(const struct sp_device *dev, struct sp_fault_stats *out);
+
+#endif

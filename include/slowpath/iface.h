@@ -1,0 +1,65 @@
+/* The interface: one virtual IPv4 host on one device. Frames go in through sp_iface_ingress with
+ * the current time; replies are built and sent from there; sp_iface_poll_at says when the stack
+ * next needs sp_iface_poll (ARP retries and expiry, reassembly timeouts, TCP timers). The stack
+ * never reads a clock and never blocks. */
+#ifndef SLOWPATH_IFACE_H
+#define SLOWPATH_IFACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slowpath/device.h"
+#include "slowpath/stats.h"
+#include "slowpath/time.h"
+#include "slowpath/wire/ethernet.h"
+
+struct sp_iface;
+
+enum sp_log_level { SP_LOG_ERROR, SP_LOG_INFO, SP_LOG_DEBUG };
+typedef void (*sp_log_fn)(void *data, enum sp_log_level level, const char *line);
+
+struct sp_iface_config {
+    struct sp_mac mac;
+    uint32_t ip;            /* host order */
+    uint8_t prefix_len;     /* 1..32 */
+    uint32_t gateway;       /* next hop for off-link destinations; 0: none (counted no_route) */
+    uint16_t mtu;           /* 0: the device's */
+    uint64_t secret;        /* keys ISNs and IP identifiers; pick it at random in production */
+    sp_log_fn log;          /* NULL: silent */
+    void *log_data;
+    enum sp_log_level log_level;
+};
+
+/* Builds an interface on dev (which the caller still owns and must outlive it) and announces the
+ * address with a gratuitous ARP. NULL on bad configuration or out of memory. */
+struct sp_iface *sp_iface_new(const struct sp_iface_config *cfg, struct sp_device *dev, sp_time_t now);
+void sp_iface_free(struct sp_iface *iface);
+
+/* Processes one received frame. The frame buffer may be modified (replies are built in place). */
+void sp_iface_ingress(struct sp_iface *iface, sp_time_t now, uint8_t *frame, size_t len);
+
+/* Reads and processes up to max_frames frames from the device. Returns the number processed,
+ * SP_EOF when a finite device is exhausted, or another negative device error. */
+int sp_iface_poll_device(struct sp_iface *iface, sp_time_t now, int max_frames);
+
+/* Runs every timer that is due at `now`. */
+void sp_iface_poll(struct sp_iface *iface, sp_time_t now);
+
+/* The earliest time sp_iface_poll has work, or SP_TIME_NEVER. */
+sp_time_t sp_iface_poll_at(const struct sp_iface *iface);
+
+const struct sp_stats *sp_iface_stats(const struct sp_iface *iface);
+const struct sp_iface_config *sp_iface_config(const struct sp_iface *iface);
+struct sp_device *sp_iface_device(const struct sp_iface *iface);
+/* The time passed with the latest call into the stack: socket calls made from callbacks (or
+ * between wake-ups) are stamped with it. */
+sp_time_t sp_iface_now(const struct sp_iface *iface);
+/* Advances the stack's notion of now without other work (for sends made outside callbacks). */
+void sp_iface_set_now(struct sp_iface *iface, sp_time_t now);
+
+/* Neighbour cache inspection, for tests and the status page: fills *mac and returns true when
+ * addr has a resolved, unexpired entry. */
+bool sp_iface_neighbour(const struct sp_iface *iface, uint32_t addr, struct sp_mac *mac);
+
+#endif

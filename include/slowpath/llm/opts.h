@@ -1,0 +1,84 @@
+/* Every tunable of the LLM engine with its one documented default. A build may override any of
+ * them with -D; runtime configuration (struct sp_llm_config) starts from these values. */
+#ifndef SLOWPATH_LLM_OPTS_H
+#define SLOWPATH_LLM_OPTS_H
+
+/* --- Requests ----------------------------------------------------------------------------- */
+#ifndef SP_LLM_DEFAULT_TIMEOUT_MS
+#define SP_LLM_DEFAULT_TIMEOUT_MS 10000     /* whole deadline of one ask, retries included */
+#endif
+#ifndef SP_LLM_DEFAULT_CONNECT_TIMEOUT_MS
+#define SP_LLM_DEFAULT_CONNECT_TIMEOUT_MS 2000 /* TCP+TLS connect bound inside the deadline */
+#endif
+#ifndef SP_LLM_DEFAULT_MAX_INFLIGHT
+#define SP_LLM_DEFAULT_MAX_INFLIGHT 64      /* asks outstanding at once; more get SP_LLM_EBUSY */
+#endif
+#ifndef SP_LLM_DEFAULT_MAX_RESPONSE
+#define SP_LLM_DEFAULT_MAX_RESPONSE (1u << 20) /* bytes of response body accepted (1 MiB) */
+#endif
+#ifndef SP_LLM_DEFAULT_MAX_TOKENS
+#define SP_LLM_DEFAULT_MAX_TOKENS 512       /* output token cap sent to the model; a decision is
+                                             * < 100 tokens, a raw frame_hex ~ 200 */
+#endif
+#ifndef SP_LLM_DEFAULT_MAX_HOST_CONNS
+#define SP_LLM_DEFAULT_MAX_HOST_CONNS 16    /* kept-alive connections per host (curl cache) */
+#endif
+
+/* --- Retries and the breaker -------------------------------------------------------------- */
+#ifndef SP_LLM_DEFAULT_MAX_RETRIES
+#define SP_LLM_DEFAULT_MAX_RETRIES 3        /* extra attempts after the first (429/529/5xx/reset) */
+#endif
+#ifndef SP_LLM_DEFAULT_BACKOFF_BASE_MS
+#define SP_LLM_DEFAULT_BACKOFF_BASE_MS 100  /* first backoff ceiling; doubles per attempt */
+#endif
+#ifndef SP_LLM_DEFAULT_BACKOFF_MAX_MS
+#define SP_LLM_DEFAULT_BACKOFF_MAX_MS 5000  /* ceiling of one backoff ("full jitter" below it) */
+#endif
+#ifndef SP_LLM_DEFAULT_RETRY_AFTER_MAX_MS
+#define SP_LLM_DEFAULT_RETRY_AFTER_MAX_MS 60000 /* a larger retry-after is clamped to this */
+#endif
+
+/* --- Endpoints and models ----------------------------------------------------------------- */
+#ifndef SP_LLM_DEFAULT_OPENAI_URL
+#define SP_LLM_DEFAULT_OPENAI_URL "http://127.0.0.1:8080/v1" /* llama.cpp server's default */
+#endif
+#ifndef SP_LLM_DEFAULT_ANTHROPIC_URL
+#define SP_LLM_DEFAULT_ANTHROPIC_URL "http://127.0.0.1:8080"
+#endif
+#ifndef SP_LLM_DEFAULT_OPENAI_MODEL
+#define SP_LLM_DEFAULT_OPENAI_MODEL "gpt-4o-mini"
+#endif
+#ifndef SP_LLM_DEFAULT_ANTHROPIC_MODEL
+#define SP_LLM_DEFAULT_ANTHROPIC_MODEL "claude-3-5-haiku-latest"
+#endif
+#define SP_LLM_ANTHROPIC_VERSION "2023-06-01" /* the anthropic-version header (fixed by the API) */
+
+/* --- Simulated model ---------------------------------------------------------------------- */
+#ifndef SP_LLM_DEFAULT_SIM_SEED
+#define SP_LLM_DEFAULT_SIM_SEED 1
+#endif
+#ifndef SP_LLM_DEFAULT_SIM_LATENCY_MS
+#define SP_LLM_DEFAULT_SIM_LATENCY_MS 0     /* in-process sim answers on the next loop turn */
+#endif
+#ifndef SP_LLM_SIM_PREFIX_SLOTS
+#define SP_LLM_SIM_PREFIX_SLOTS 16          /* system prompts the sim "caches" (usage realism) */
+#endif
+
+/* --- Context cache ------------------------------------------------------------------------ */
+#ifndef SP_LLM_CACHE_DEFAULT_BUDGET
+#define SP_LLM_CACHE_DEFAULT_BUDGET (64u << 20) /* bytes for all flows together (64 MiB) */
+#endif
+#ifndef SP_LLM_CACHE_DEFAULT_TTL_MS
+#define SP_LLM_CACHE_DEFAULT_TTL_MS 120000  /* idle flows expire after 2 min (TCP SYN-RECV-ish) */
+#endif
+#ifndef SP_LLM_CACHE_DEFAULT_K
+#define SP_LLM_CACHE_DEFAULT_K 4            /* exchanges remembered per flow */
+#endif
+#ifndef SP_LLM_CACHE_MAX_K
+#define SP_LLM_CACHE_MAX_K 16               /* hard cap on K */
+#endif
+#ifndef SP_LLM_CACHE_MAX_SUMMARY
+#define SP_LLM_CACHE_MAX_SUMMARY 1024       /* bytes of one flow's state summary */
+#endif
+
+#endif
