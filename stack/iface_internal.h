@@ -129,15 +129,24 @@ void sp_neigh_poll(struct sp_iface *iface, sp_time_t now);
 sp_time_t sp_neigh_poll_at(const struct sp_iface *iface);
 
 /* ipv4.c */
-void sp_ipv4_input(struct sp_iface *iface, sp_time_t now, uint8_t *buf, size_t len);
+/* eth is the frame's header: an on-link sender's MAC is learned from it (as smoltcp does), so
+ * that a reply needs no ARP round trip. */
+void sp_ipv4_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_repr *eth, uint8_t *buf, size_t len);
 /* Builds, fragments when needed, resolves and sends a packet. 0 or a negative error. */
 int sp_ip_output(struct sp_iface *iface, sp_time_t now, struct sp_ip_packet *pkt);
 
-/* reasm.c: returns a complete datagram (its view points into the slot's buffer, valid until the
- * next call) or NULL while fragments are missing or the fragment was dropped. */
+/* reasm.c: a fragment goes in; when it completes its datagram, returns true with ip updated to
+ * describe the whole datagram and *out pointing at the payload and the first fragment's header
+ * (both in the slot, valid until the next call). False while fragments are missing or when the
+ * fragment was dropped (counted). */
+struct sp_reasm_done {
+    uint8_t *payload;
+    const uint8_t *hdr;
+    size_t hdr_len;
+};
 void sp_reasm_init(struct sp_iface *iface);
 bool sp_reasm_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_view *v,
-                    struct sp_ipv4_repr *out_ip, uint8_t **out_payload);
+                    struct sp_ipv4_repr *ip, struct sp_reasm_done *out);
 void sp_reasm_poll(struct sp_iface *iface, sp_time_t now);
 sp_time_t sp_reasm_poll_at(const struct sp_iface *iface);
 

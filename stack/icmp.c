@@ -1,0 +1,105 @@
+/* ICMPv4: echo replies and destination-unreachable errors under RFC 1122's rules. */
+#include <string.h>
+
+#include "iface_internal.h"
+
+/* The native answer to an echo request: identifier, sequence and data echoed, addresses swapped.
+ * Returns true with *reply filled (its data points into the request). */
+static bool icmp_echo_reply(const struct sp_iface *iface, const struct sp_ipv4_repr *ip,
+                            const struct sp_icmp_repr *req, struct sp_ip_packet *reply)
+{
+    memset(reply, 0, sizeof *reply);
+    reply->ip.src = iface->cfg.ip;
+    reply->ip.dst = ip->src;
+    reply->ip.protocol = SP_IP_PROTO_ICMP;
+    reply->ip.tos = ip->tos;
+    reply->kind = SP_L4_ICMP;
+    reply->l4.icmp = (struct sp_icmp_repr){
+        .type = SP_ICMP_ECHO_REPLY, .code = 0, .ident = req->ident, .seq = req->seq,
+        .data = req->data, .data_len = req->data_len,
+    };
+    return true;
+}
+
+void sp_icmp_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_repr *ip, uint8_t *buf, size_t len)
+{
+    sp_count(iface, SP_STAT_icmp_rx);
+    struct sp_icmp_view v;
+    if (sp_icmp_view_init(&v, buf, len) < 0) {
+        sp_drop(iface, SP_STAT_drop_icmp_truncated, NULL);
+        return;
+    }
+    struct sp_icmp_repr icmp;
+    if (sp_icmp_repr_parse(&v, &icmp) < 0) {
+        sp_drop(iface, SP_STAT_drop_icmp_bad_checksum, NULL);
+        return;
+    }
+    if (sp_icmp_is_error(icmp.type)) {
+        /* Noted, not acted on: nothing here keeps per-destination path state yet. */
+        sp_count(iface, SP_STAT_icmp_error_rx);
+        return;
+    }
+    if (icmp.type != SP_ICMP_ECHO_REQUEST || icmp.code != 0) {
+        sp_drop(iface, SP_STAT_drop_icmp_unhandled, NULL);
+        return;
+    }
+    sp_count(iface, SP_STAT_icmp_echo_rx);
+    if (ip->dst != iface->cfg.ip) {
+        /* Broadcast pings are ignored, as Linux does by default (smurf amplification). */
+        sp_drop(iface, SP_STAT_drop_icmp_broadcast_echo, NULL);
+        return;
+    }
+    struct sp_ip_packet reply;
+    if (icmp_echo_reply(iface, ip, &icmp, &reply) && sp_ip_output(iface, now, &reply) == 0)
+        sp_count(iface, SP_STAT_icmp_echo_tx);
+}
+
+/* Token bucket shared by all ICMP errors (RFC 1812 4.3.2.8, RFC 1122 3.2.2). */
+static bool icmp_error_allowed(struct sp_iface *iface, sp_time_t now)
+{
+    if (now > iface->icmp_err_refill) {
+        iface->icmp_err_tokens += (double)(now - iface->icmp_err_refill) * SP_ICMP_ERROR_RATE_PER_S / 1000.0;
+        if (iface->icmp_err_tokens > SP_ICMP_ERROR_BURST)
+            iface->icmp_err_tokens = SP_ICMP_ERROR_BURST;
+        iface->icmp_err_refill = now;
+    }
+    if (iface->icmp_err_tokens < 1.0)
+        return false;
+    iface->icmp_err_tokens -= 1.0;
+    return true;
+}
+
+void sp_icmp_send_unreachable(struct sp_iface *iface, sp_time_t now, uint8_t code,
+                              const struct sp_ipv4_repr *orig_ip, const uint8_t *orig_hdr,
+                              size_t orig_hdr_len, const uint8_t *orig_payload, size_t orig_payload_len)
+{
+    /* RFC 1122 3.2.2: never about an ICMP error, a broadcast or multicast, a non-initial
+     * fragment, or a source that is not one host (the last is checked on input). */
+    if (orig_ip->protocol == SP_IP_PROTO_ICMP && (orig_payload_len < 1 || sp_icmp_is_error(orig_payload[0])))
+        return;
+    if (sp_iface_is_broadcast(iface, orig_ip->dst) || sp_ipv4_is_multicast(orig_ip->dst) || orig_ip->frag_offset)
+        return;
+    if (!icmp_error_allowed(iface, now)) {
+        sp_count(iface, SP_STAT_icmp_error_ratelimited);
+        return;
+    }
+    uint8_t quote[SP_IPV4_MAX_HDR_LEN + SP_ICMP_ERROR_QUOTE];
+    size_t qlen = orig_payload_len < SP_ICMP_ERROR_QUOTE ? orig_payload_len : SP_ICMP_ERROR_QUOTE;
+    if (orig_hdr_len > SP_IPV4_MAX_HDR_LEN)
+        orig_hdr_len = SP_IPV4_MAX_HDR_LEN;
+    memcpy(quote, orig_hdr, orig_hdr_len);
+    memcpy(quote + orig_hdr_len, orig_payload, qlen);
+
+    struct sp_ip_packet pkt;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.ip.src = iface->cfg.ip;
+    pkt.ip.dst = orig_ip->src;
+    pkt.ip.protocol = SP_IP_PROTO_ICMP;
+    pkt.ip.tos = 0xc0; /* internetwork control, as Linux marks its ICMP errors */
+    pkt.kind = SP_L4_ICMP;
+    pkt.l4.icmp = (struct sp_icmp_repr){
+        .type = SP_ICMP_DEST_UNREACH, .code = code, .data = quote, .data_len = orig_hdr_len + qlen,
+    };
+    if (sp_ip_output(iface, now, &pkt) == 0)
+        sp_count(iface, SP_STAT_icmp_unreach_tx);
+}

@@ -1,0 +1,175 @@
+/* The neighbour cache: IPv4 -> MAC mappings learned by ARP, bounded, expiring, with a small queue
+ * of frames that wait for their next hop to resolve. */
+#include <string.h>
+
+#include "iface_internal.h"
+
+void sp_neigh_init(struct sp_neigh *n)
+{
+    memset(n, 0, sizeof *n);
+}
+
+static struct sp_neigh_entry *neigh_find(struct sp_neigh *n, uint32_t ip)
+{
+    for (size_t i = 0; i < SP_ARP_CACHE_SIZE; i++)
+        if (n->entries[i].ip == ip)
+            return &n->entries[i];
+    return NULL;
+}
+
+/* A free slot, or else the least recently used entry (counted as an eviction). */
+static struct sp_neigh_entry *neigh_alloc(struct sp_iface *iface)
+{
+    struct sp_neigh_entry *victim = NULL;
+    for (size_t i = 0; i < SP_ARP_CACHE_SIZE; i++) {
+        struct sp_neigh_entry *e = &iface->neigh.entries[i];
+        if (e->ip == 0)
+            return e;
+        if (!victim || e->last_used < victim->last_used)
+            victim = e;
+    }
+    sp_count(iface, SP_STAT_arp_evicted);
+    memset(victim, 0, sizeof *victim);
+    return victim;
+}
+
+static void neigh_send(struct sp_iface *iface, struct sp_mac dst, uint8_t *frame, size_t len)
+{
+    memcpy(frame, dst.b, 6);
+    if (sp_device_send(iface->dev, frame, len) < 0) {
+        sp_count(iface, SP_STAT_tx_errors);
+        return;
+    }
+    sp_count(iface, SP_STAT_tx_frames);
+    iface->stats.v[SP_STAT_tx_bytes] += len;
+}
+
+/* Drops (reason) or sends every frame queued for ip. */
+static void neigh_flush(struct sp_iface *iface, uint32_t ip, const struct sp_mac *mac)
+{
+    for (size_t i = 0; i < SP_ARP_QUEUE_LEN; i++) {
+        struct sp_neigh_pending *p = &iface->neigh.queue[i];
+        if (p->next_hop != ip)
+            continue;
+        if (mac)
+            neigh_send(iface, *mac, p->frame, p->len);
+        else
+            sp_drop(iface, SP_STAT_drop_arp_unresolved, NULL);
+        p->next_hop = 0;
+    }
+}
+
+void sp_neigh_update(struct sp_iface *iface, sp_time_t now, uint32_t ip, struct sp_mac mac, bool create)
+{
+    struct sp_neigh_entry *e = neigh_find(&iface->neigh, ip);
+    if (!e) {
+        if (!create)
+            return;
+        e = neigh_alloc(iface);
+        e->ip = ip;
+        e->last_used = now;
+    }
+    if (!e->resolved || !sp_mac_eq(e->mac, mac))
+        sp_count(iface, SP_STAT_arp_learned);
+    e->mac = mac;
+    e->resolved = true;
+    e->tries = 0;
+    e->expires = now + SP_ARP_ENTRY_TTL_MS;
+    neigh_flush(iface, ip, &mac);
+}
+
+bool sp_iface_neighbour(const struct sp_iface *iface, uint32_t addr, struct sp_mac *mac)
+{
+    for (size_t i = 0; i < SP_ARP_CACHE_SIZE; i++) {
+        const struct sp_neigh_entry *e = &iface->neigh.entries[i];
+        if (e->ip == addr && e->resolved && e->expires > iface->now) {
+            *mac = e->mac;
+            return true;
+        }
+    }
+    return false;
+}
+
+int sp_neigh_output(struct sp_iface *iface, sp_time_t now, uint32_t next_hop, uint8_t *frame, size_t len)
+{
+    if (next_hop == SP_IPV4_BROADCAST || sp_iface_is_broadcast(iface, next_hop)) {
+        neigh_send(iface, sp_mac_broadcast, frame, len);
+        return 0;
+    }
+    struct sp_neigh_entry *e = neigh_find(&iface->neigh, next_hop);
+    if (e && e->resolved && e->expires > now) {
+        e->last_used = now;
+        neigh_send(iface, e->mac, frame, len);
+        return 0;
+    }
+
+    /* Unresolved: park the frame and ask, at most once per interval per address. */
+    struct sp_neigh_pending *slot = NULL;
+    for (size_t i = 0; i < SP_ARP_QUEUE_LEN && !slot; i++)
+        if (iface->neigh.queue[i].next_hop == 0)
+            slot = &iface->neigh.queue[i];
+    if (!slot || len > sizeof slot->frame) {
+        sp_drop(iface, SP_STAT_drop_arp_queue_full, NULL);
+        return SP_ENOBUFS;
+    }
+    slot->next_hop = next_hop;
+    slot->len = (uint16_t)len;
+    memcpy(slot->frame, frame, len);
+
+    if (!e) {
+        e = neigh_alloc(iface);
+        e->ip = next_hop;
+    } else if (e->resolved) {
+        e->resolved = false; /* expired: resolve again */
+        e->tries = 0;
+        e->next_request = now;
+    }
+    e->last_used = now;
+    if (e->tries == 0 || now >= e->next_request) {
+        if (e->tries < SP_ARP_MAX_TRIES) {
+            sp_arp_send_request(iface, next_hop);
+            e->tries++;
+            e->next_request = now + SP_ARP_REQUEST_INTERVAL_MS;
+        }
+    }
+    return 0;
+}
+
+void sp_neigh_poll(struct sp_iface *iface, sp_time_t now)
+{
+    for (size_t i = 0; i < SP_ARP_CACHE_SIZE; i++) {
+        struct sp_neigh_entry *e = &iface->neigh.entries[i];
+        if (e->ip == 0)
+            continue;
+        if (e->resolved) {
+            if (now >= e->expires) {
+                sp_count(iface, SP_STAT_arp_expired);
+                memset(e, 0, sizeof *e);
+            }
+            continue;
+        }
+        if (now < e->next_request)
+            continue;
+        if (e->tries >= SP_ARP_MAX_TRIES) {
+            /* Gave up: what waited for this address is lost, and the entry with it. */
+            neigh_flush(iface, e->ip, NULL);
+            memset(e, 0, sizeof *e);
+            continue;
+        }
+        sp_arp_send_request(iface, e->ip);
+        e->tries++;
+        e->next_request = now + SP_ARP_REQUEST_INTERVAL_MS;
+    }
+}
+
+sp_time_t sp_neigh_poll_at(const struct sp_iface *iface)
+{
+    sp_time_t t = SP_TIME_NEVER;
+    for (size_t i = 0; i < SP_ARP_CACHE_SIZE; i++) {
+        const struct sp_neigh_entry *e = &iface->neigh.entries[i];
+        if (e->ip == 0)
+            continue;
+        t = sp_time_min(t, e->resolved ? e->expires : e->next_request);
+    }
+    return t;
+}
