@@ -1,0 +1,77 @@
+#include "json.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slowpath/llm/error.h"
+
+cJSON *sp_llm_json_parse(const char *s, size_t len)
+{
+    const char *end = NULL;
+    cJSON *j;
+    if (!s) return NULL;
+    j = cJSON_ParseWithLengthOpts(s, len, &end, 0);
+    if (!j) return NULL;
+    while (end && end < s + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
+        end++;
+    if (end != s + len && !(end == s + len - 1 && *end == '\0')) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+static int as_uint(const cJSON *v, uint64_t max, uint64_t *out)
+{
+    double d;
+    if (!cJSON_IsNumber(v)) return SP_LLM_EFIELD_TYPE;
+    d = v->valuedouble;
+    if (d != floor(d)) return SP_LLM_EFIELD_TYPE;
+    if (d < 0 || d > (double)max) return SP_LLM_EFIELD_RANGE;
+    *out = (uint64_t)d;
+    return 0;
+}
+
+int sp_llm_json_uint(const cJSON *obj, const char *name, uint64_t max, uint64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!v || cJSON_IsNull(v)) return SP_LLM_EMISSING_FIELD;
+    return as_uint(v, max, out);
+}
+
+int sp_llm_json_uint_opt(const cJSON *obj, const char *name, uint64_t max, uint64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!v || cJSON_IsNull(v)) return 1;
+    return as_uint(v, max, out);
+}
+
+int sp_llm_json_str(const cJSON *obj, const char *name, char *out, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    size_t n;
+    if (!v || cJSON_IsNull(v)) return SP_LLM_EMISSING_FIELD;
+    if (!cJSON_IsString(v) || !v->valuestring) return SP_LLM_EFIELD_TYPE;
+    n = strlen(v->valuestring);
+    if (n >= cap) n = cap - 1;
+    memcpy(out, v->valuestring, n);
+    out[n] = '\0';
+    return 0;
+}
+
+int sp_llm_buf_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t c = *cap ? *cap : 256;
+        while (c < *len + n + 1) c *= 2;
+        char *b = realloc(*buf, c);
+        if (!b) return SP_LLM_ENOMEM;
+        *buf = b;
+        *cap = c;
+    }
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+    return 0;
+}

@@ -1,0 +1,183 @@
+/* Anthropic Messages API: POST {base}/v1/messages. The static system prompt goes as one text
+ * block with cache_control so the provider caches it (tools + system form the cached prefix);
+ * JSON output is forced with a single tool and tool_choice naming it, so the answer arrives as
+ * a tool_use block whose input is the object. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "slowpath/llm/error.h"
+#include "slowpath/llm/opts.h"
+#include "slowpath/llm/provider.h"
+
+static char *dupf(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 1;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s%s", a, b);
+    return s;
+}
+
+static int build(const char *base, const char *model, const char *key,
+                 const struct sp_llm_prompt *p, struct sp_llm_wire *out)
+{
+    cJSON *root, *sys, *blk, *cc, *msgs, *msg, *tools, *tool, *schema, *choice;
+    size_t bl;
+    memset(out, 0, sizeof *out);
+    if (!base || !model || !p || !p->system || !p->user) return SP_LLM_EINVAL;
+    if (!key || !*key) return SP_LLM_ENOKEY;
+    root = cJSON_CreateObject();
+    if (!root) return SP_LLM_ENOMEM;
+    cJSON_AddStringToObject(root, "model", model);
+    cJSON_AddNumberToObject(root, "max_tokens", p->max_tokens ? p->max_tokens : SP_LLM_DEFAULT_MAX_TOKENS);
+    cJSON_AddNumberToObject(root, "temperature", 0);
+    sys = cJSON_AddArrayToObject(root, "system");
+    blk = cJSON_CreateObject();
+    cJSON_AddItemToArray(sys, blk);
+    cJSON_AddStringToObject(blk, "type", "text");
+    cJSON_AddStringToObject(blk, "text", p->system);
+    cc = cJSON_AddObjectToObject(blk, "cache_control");
+    cJSON_AddStringToObject(cc, "type", "ephemeral");
+    msgs = cJSON_AddArrayToObject(root, "messages");
+    msg = cJSON_CreateObject();
+    cJSON_AddItemToArray(msgs, msg);
+    cJSON_AddStringToObject(msg, "role", "user");
+    cJSON_AddStringToObject(msg, "content", p->user);
+    if (p->schema_name && p->schema) {
+        schema = cJSON_Parse(p->schema);
+        if (!cJSON_IsObject(schema)) {
+            cJSON_Delete(schema);
+            cJSON_Delete(root);
+            return SP_LLM_EINVAL;
+        }
+        tools = cJSON_AddArrayToObject(root, "tools");
+        tool = cJSON_CreateObject();
+        cJSON_AddItemToArray(tools, tool);
+        cJSON_AddStringToObject(tool, "name", p->schema_name);
+        cJSON_AddStringToObject(tool, "description", "Report the decision as structured fields.");
+        cJSON_AddItemToObject(tool, "input_schema", schema);
+        choice = cJSON_AddObjectToObject(root, "tool_choice");
+        cJSON_AddStringToObject(choice, "type", "tool");
+        cJSON_AddStringToObject(choice, "name", p->schema_name);
+    }
+    out->body = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    bl = strlen(base);
+    while (bl > 0 && base[bl - 1] == '/') bl--;
+    out->url = malloc(bl + sizeof "/v1/messages");
+    if (out->url) {
+        memcpy(out->url, base, bl);
+        memcpy(out->url + bl, "/v1/messages", sizeof "/v1/messages");
+    }
+    out->headers[0] = strdup("content-type: application/json");
+    out->headers[1] = dupf("anthropic-version: ", SP_LLM_ANTHROPIC_VERSION);
+    out->headers[2] = dupf("x-api-key: ", key);
+    if (!out->body || !out->url || !out->headers[0] || !out->headers[1] || !out->headers[2]) {
+        sp_llm_wire_free(out);
+        return SP_LLM_ENOMEM;
+    }
+    out->body_len = strlen(out->body);
+    return 0;
+}
+
+static int parse_error(long status, const char *body, size_t len, struct sp_llm_answer *out)
+{
+    cJSON *j = sp_llm_json_parse(body, len);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type"));
+    const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
+    int err = sp_llm_classify_status(status, type, NULL, msg);
+    snprintf(out->message, sizeof out->message, "HTTP %ld %s: %s", status, type ? type : "(no error type)",
+             msg ? msg : "(no error body)");
+    cJSON_Delete(j);
+    return err;
+}
+
+static int usage_field(const cJSON *u, const char *name, int required, uint32_t *out)
+{
+    uint64_t v = 0;
+    int rc = required ? sp_llm_json_uint(u, name, UINT32_MAX, &v)
+                      : sp_llm_json_uint_opt(u, name, UINT32_MAX, &v);
+    if (rc < 0) return rc;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int parse(long status, const char *ctype, const char *body, size_t len,
+                 struct sp_llm_answer *out)
+{
+    cJSON *j;
+    const cJSON *content, *blk, *u, *sr;
+    char *text = NULL, *tool = NULL;
+    size_t tl = 0, tc = 0;
+    int err = 0;
+    memset(out, 0, sizeof *out);
+    if (status < 200 || status > 299) return parse_error(status, body, len, out);
+    if (!ctype || strcmp(ctype, "application/json") != 0) {
+        snprintf(out->message, sizeof out->message, "content-type '%s'", ctype ? ctype : "");
+        return SP_LLM_ECONTENT_TYPE;
+    }
+    j = sp_llm_json_parse(body, len);
+    content = cJSON_GetObjectItemCaseSensitive(j, "content");
+    u = cJSON_GetObjectItemCaseSensitive(j, "usage");
+    sr = cJSON_GetObjectItemCaseSensitive(j, "stop_reason");
+    if (!cJSON_IsObject(j) || !cJSON_IsArray(content) || !cJSON_IsObject(u) ||
+        (sr && !cJSON_IsString(sr) && !cJSON_IsNull(sr)) ||
+        !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "type")) ||
+        strcmp(cJSON_GetObjectItemCaseSensitive(j, "type")->valuestring, "message") != 0) {
+        snprintf(out->message, sizeof out->message, "not a Messages API message object");
+        cJSON_Delete(j);
+        return SP_LLM_EBAD_RESPONSE;
+    }
+    if (usage_field(u, "input_tokens", 1, &out->usage.input_tokens) < 0 ||
+        usage_field(u, "output_tokens", 1, &out->usage.output_tokens) < 0 ||
+        usage_field(u, "cache_creation_input_tokens", 0, &out->usage.cache_write_tokens) < 0 ||
+        usage_field(u, "cache_read_input_tokens", 0, &out->usage.cache_read_tokens) < 0) {
+        snprintf(out->message, sizeof out->message, "bad usage object");
+        cJSON_Delete(j);
+        return SP_LLM_EBAD_RESPONSE;
+    }
+    if (cJSON_IsString(sr))
+        snprintf(out->stop_reason, sizeof out->stop_reason, "%s", sr->valuestring);
+    cJSON_ArrayForEach(blk, content) {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(blk, "type"));
+        if (!type) {
+            err = SP_LLM_EBAD_RESPONSE;
+            break;
+        }
+        if (strcmp(type, "text") == 0) {
+            const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(blk, "text"));
+            if (!t) { err = SP_LLM_EBAD_RESPONSE; break; }
+            if (sp_llm_buf_append(&text, &tl, &tc, t, strlen(t)) < 0) { err = SP_LLM_ENOMEM; break; }
+        } else if (strcmp(type, "tool_use") == 0 && !tool) {
+            const cJSON *in = cJSON_GetObjectItemCaseSensitive(blk, "input");
+            if (!cJSON_IsObject(in)) { err = SP_LLM_EBAD_RESPONSE; break; }
+            tool = cJSON_PrintUnformatted(in);
+            if (!tool) { err = SP_LLM_ENOMEM; break; }
+        } /* thinking and other block types carry no answer */
+    }
+    cJSON_Delete(j);
+    if (err) {
+        free(text);
+        free(tool);
+        snprintf(out->message, sizeof out->message, "bad content block");
+        return err;
+    }
+    if (tool) { /* a forced tool call is the answer; any text beside it is commentary */
+        free(text);
+        text = tool;
+        tl = strlen(tool);
+    }
+    out->text = text;
+    out->text_len = tl;
+    if (strcmp(out->stop_reason, "max_tokens") == 0) return SP_LLM_ETRUNCATED;
+    if (strcmp(out->stop_reason, "refusal") == 0) return SP_LLM_EREFUSAL;
+    if (!text) {
+        snprintf(out->message, sizeof out->message, "no text or tool_use block");
+        return SP_LLM_ENO_CONTENT;
+    }
+    return 0;
+}
+
+const struct sp_llm_provider sp_llm_provider_anthropic = {"anthropic", build, parse};

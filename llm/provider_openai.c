@@ -1,0 +1,207 @@
+/* OpenAI Chat Completions: POST {base}/chat/completions, served by OpenAI, llama.cpp's server,
+ * Ollama's /v1 and vLLM. JSON output is forced with response_format json_schema (strict). The
+ * system prompt is the first message so servers' prefix caches (OpenAI automatic caching,
+ * llama.cpp cache_prompt) see an identical prefix on every call. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "slowpath/llm/error.h"
+#include "slowpath/llm/opts.h"
+#include "slowpath/llm/provider.h"
+
+/* OpenAI's own API rejects unknown request fields, so llama.cpp's cache_prompt is sent only to
+ * other servers. */
+static int is_openai_cloud(const char *base)
+{
+    return strstr(base, "://api.openai.com") != NULL;
+}
+
+static int build(const char *base, const char *model, const char *key,
+                 const struct sp_llm_prompt *p, struct sp_llm_wire *out)
+{
+    cJSON *root, *msgs, *m, *rf, *js, *schema;
+    size_t bl;
+    memset(out, 0, sizeof *out);
+    if (!base || !model || !p || !p->system || !p->user) return SP_LLM_EINVAL;
+    root = cJSON_CreateObject();
+    if (!root) return SP_LLM_ENOMEM;
+    cJSON_AddStringToObject(root, "model", model);
+    msgs = cJSON_AddArrayToObject(root, "messages");
+    m = cJSON_CreateObject();
+    cJSON_AddItemToArray(msgs, m);
+    cJSON_AddStringToObject(m, "role", "system");
+    cJSON_AddStringToObject(m, "content", p->system);
+    m = cJSON_CreateObject();
+    cJSON_AddItemToArray(msgs, m);
+    cJSON_AddStringToObject(m, "role", "user");
+    cJSON_AddStringToObject(m, "content", p->user);
+    /* max_tokens rather than max_completion_tokens: every compatible server accepts it */
+    cJSON_AddNumberToObject(root, "max_tokens", p->max_tokens ? p->max_tokens : SP_LLM_DEFAULT_MAX_TOKENS);
+    cJSON_AddNumberToObject(root, "temperature", 0);
+    if (p->schema_name && p->schema) {
+        schema = cJSON_Parse(p->schema);
+        if (!cJSON_IsObject(schema)) {
+            cJSON_Delete(schema);
+            cJSON_Delete(root);
+            return SP_LLM_EINVAL;
+        }
+        rf = cJSON_AddObjectToObject(root, "response_format");
+        cJSON_AddStringToObject(rf, "type", "json_schema");
+        js = cJSON_AddObjectToObject(rf, "json_schema");
+        cJSON_AddStringToObject(js, "name", p->schema_name);
+        cJSON_AddBoolToObject(js, "strict", 1);
+        cJSON_AddItemToObject(js, "schema", schema);
+    }
+    if (!is_openai_cloud(base)) cJSON_AddBoolToObject(root, "cache_prompt", 1);
+    out->body = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    bl = strlen(base);
+    while (bl > 0 && base[bl - 1] == '/') bl--;
+    out->url = malloc(bl + sizeof "/chat/completions");
+    if (out->url) {
+        memcpy(out->url, base, bl);
+        memcpy(out->url + bl, "/chat/completions", sizeof "/chat/completions");
+    }
+    out->headers[0] = strdup("Content-Type: application/json");
+    if (key && *key) {
+        size_t n = strlen(key) + sizeof "Authorization: Bearer ";
+        out->headers[1] = malloc(n);
+        if (out->headers[1]) snprintf(out->headers[1], n, "Authorization: Bearer %s", key);
+        if (!out->headers[1]) out->headers[0] = (free(out->headers[0]), NULL);
+    }
+    if (!out->body || !out->url || !out->headers[0]) {
+        sp_llm_wire_free(out);
+        return SP_LLM_ENOMEM;
+    }
+    out->body_len = strlen(out->body);
+    return 0;
+}
+
+static int parse_error(long status, const char *body, size_t len, struct sp_llm_answer *out)
+{
+    cJSON *j = sp_llm_json_parse(body, len);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+    const char *msg, *type, *code;
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
+    char codebuf[32] = "";
+    if (cJSON_IsString(e)) { /* some compatible servers send {"error":"text"} */
+        msg = e->valuestring;
+        type = code = NULL;
+    } else {
+        msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
+        type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type"));
+        code = cJSON_GetStringValue(c);
+        if (cJSON_IsNumber(c)) { /* llama.cpp sends the status as a number */
+            snprintf(codebuf, sizeof codebuf, "%d", c->valueint);
+            code = codebuf;
+        }
+    }
+    int err = sp_llm_classify_status(status, type, code, msg);
+    snprintf(out->message, sizeof out->message, "HTTP %ld %s%s%s: %s", status,
+             type ? type : "(no error type)", code ? "/" : "", code ? code : "",
+             msg ? msg : "(no error body)");
+    cJSON_Delete(j);
+    return err;
+}
+
+static int u32(const cJSON *o, const char *name, int required, uint32_t *out)
+{
+    uint64_t v = 0;
+    int rc = required ? sp_llm_json_uint(o, name, UINT32_MAX, &v)
+                      : sp_llm_json_uint_opt(o, name, UINT32_MAX, &v);
+    if (rc < 0) return rc;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static double num(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* usage is optional (some servers omit it); when present it must be well formed */
+static int parse_usage(const cJSON *j, struct sp_llm_answer *out)
+{
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "usage");
+    const cJSON *d, *t;
+    if (u && !cJSON_IsNull(u)) {
+        if (!cJSON_IsObject(u) || u32(u, "prompt_tokens", 1, &out->usage.input_tokens) < 0 ||
+            u32(u, "completion_tokens", 1, &out->usage.output_tokens) < 0)
+            return SP_LLM_EBAD_RESPONSE;
+        d = cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens_details");
+        if (cJSON_IsObject(d) && u32(d, "cached_tokens", 0, &out->usage.cache_read_tokens) < 0)
+            return SP_LLM_EBAD_RESPONSE;
+    }
+    t = cJSON_GetObjectItemCaseSensitive(j, "timings"); /* llama.cpp */
+    if (cJSON_IsObject(t)) {
+        out->timings.present = 1;
+        out->timings.prompt_n = (uint32_t)num(t, "prompt_n");
+        out->timings.predicted_n = (uint32_t)num(t, "predicted_n");
+        out->timings.cache_n = (uint32_t)num(t, "cache_n");
+        out->timings.prompt_ms = num(t, "prompt_ms");
+        out->timings.predicted_ms = num(t, "predicted_ms");
+        if (!out->usage.cache_read_tokens) out->usage.cache_read_tokens = out->timings.cache_n;
+    }
+    return 0;
+}
+
+static int parse(long status, const char *ctype, const char *body, size_t len,
+                 struct sp_llm_answer *out)
+{
+    cJSON *j;
+    const cJSON *choices, *c0, *msg, *content, *refusal, *fr;
+    int err;
+    memset(out, 0, sizeof *out);
+    if (status < 200 || status > 299) return parse_error(status, body, len, out);
+    if (!ctype || strcmp(ctype, "application/json") != 0) {
+        snprintf(out->message, sizeof out->message, "content-type '%s'", ctype ? ctype : "");
+        return SP_LLM_ECONTENT_TYPE;
+    }
+    j = sp_llm_json_parse(body, len);
+    choices = cJSON_GetObjectItemCaseSensitive(j, "choices");
+    c0 = cJSON_GetArrayItem(choices, 0);
+    msg = cJSON_GetObjectItemCaseSensitive(c0, "message");
+    content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+    refusal = cJSON_GetObjectItemCaseSensitive(msg, "refusal");
+    fr = cJSON_GetObjectItemCaseSensitive(c0, "finish_reason");
+    if (!cJSON_IsObject(j) || !cJSON_IsArray(choices) || !cJSON_IsObject(c0) ||
+        !cJSON_IsObject(msg) || (content && !cJSON_IsString(content) && !cJSON_IsNull(content)) ||
+        (fr && !cJSON_IsString(fr) && !cJSON_IsNull(fr)) ||
+        (refusal && !cJSON_IsString(refusal) && !cJSON_IsNull(refusal))) {
+        snprintf(out->message, sizeof out->message, "not a chat.completion object");
+        cJSON_Delete(j);
+        return SP_LLM_EBAD_RESPONSE;
+    }
+    if ((err = parse_usage(j, out)) < 0) {
+        snprintf(out->message, sizeof out->message, "bad usage object");
+        cJSON_Delete(j);
+        return err;
+    }
+    if (cJSON_IsString(fr)) snprintf(out->stop_reason, sizeof out->stop_reason, "%s", fr->valuestring);
+    if (cJSON_IsString(content)) {
+        out->text = strdup(content->valuestring);
+        if (!out->text) {
+            cJSON_Delete(j);
+            return SP_LLM_ENOMEM;
+        }
+        out->text_len = strlen(out->text);
+    }
+    if (cJSON_IsString(refusal)) {
+        snprintf(out->message, sizeof out->message, "refusal: %s", refusal->valuestring);
+        cJSON_Delete(j);
+        return SP_LLM_EREFUSAL;
+    }
+    cJSON_Delete(j);
+    if (strcmp(out->stop_reason, "length") == 0) return SP_LLM_ETRUNCATED;
+    if (strcmp(out->stop_reason, "content_filter") == 0) return SP_LLM_EREFUSAL;
+    if (!out->text) {
+        snprintf(out->message, sizeof out->message, "message has no content");
+        return SP_LLM_ENO_CONTENT;
+    }
+    return 0;
+}
+
+const struct sp_llm_provider sp_llm_provider_openai = {"openai", build, parse};
