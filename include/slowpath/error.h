@@ -29,6 +29,9 @@ enum sp_errno {
 #undef SP_ERRNO_ENUM
 };
 
+/* End of a finite input (a replayed capture); reads better than the generated SP_EEOF. */
+#define SP_EOF SP_EEOF
+
 /* A short English description of an error code (never NULL). */
 const char *sp_strerror(int err);
 

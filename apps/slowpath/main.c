@@ -1,0 +1,286 @@
+/* The slowpath daemon: one virtual host on a TAP device (or a replayed capture), driven by one
+ * libuv loop. The loop edge owns the clock: it reads uv_now() once per wake-up, hands frames and
+ * time to the stack, and arms the one timer at sp_iface_poll_at(). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <uv.h>
+
+#include "options.h"
+#include "slowpath/device.h"
+#include "slowpath/error.h"
+#include "slowpath/iface.h"
+#include "replay_seq.h"
+#include "tcp_services.h"
+#include "udp_echo.h"
+
+#define RX_BATCH 64   /* frames per wake-up before other handles get a turn */
+
+struct app {
+    struct sp_options opt;
+    uv_loop_t *loop;
+    struct sp_device *base;     /* TAP or replay */
+    struct sp_device *dev;      /* outermost wrapper: what the stack talks to */
+    struct sp_device *pcap;     /* the pcap writer in the chain, if any */
+    struct sp_iface *iface;
+    struct sp_udp_socket udp_echo;
+    struct sp_tcp_services *tcp;
+    uv_poll_t poll;
+    uv_timer_t timer;
+    uv_idle_t replay_idle;
+    uv_signal_t sig_int, sig_term, sig_usr1;
+    int exit_code;
+    bool stopping;
+};
+
+static void log_line(void *data, enum sp_log_level level, const char *line)
+{
+    (void)data;
+    static const char *const names[] = {"error", "info", "debug"};
+    fprintf(stderr, "slowpath: %s: %s\n", names[level], line);
+}
+
+static void print_stats(const struct app *a, FILE *out)
+{
+    const struct sp_stats *s = sp_iface_stats(a->iface);
+    fprintf(out, "slowpath counters:\n");
+    for (int i = 0; i < SP_STAT_COUNT; i++)
+        if (s->v[i])
+            fprintf(out, "  %-28s %llu\n", sp_stat_name((enum sp_stat)i), (unsigned long long)s->v[i]);
+    fflush(out);
+}
+
+static void close_cb(uv_handle_t *h) { (void)h; }
+
+static void app_stop(struct app *a, int code)
+{
+    if (a->stopping)
+        return;
+    a->stopping = true;
+    a->exit_code = code;
+    uv_handle_t *handles[] = {
+        (uv_handle_t *)&a->poll, (uv_handle_t *)&a->timer, (uv_handle_t *)&a->replay_idle,
+        (uv_handle_t *)&a->sig_int, (uv_handle_t *)&a->sig_term, (uv_handle_t *)&a->sig_usr1,
+    };
+    /* Handles never initialised still have a NULL loop (the app struct starts zeroed). */
+    for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
+        if (handles[i]->loop && !uv_is_closing(handles[i]))
+            uv_close(handles[i], close_cb);
+}
+
+static void on_timer(uv_timer_t *t);
+
+/* After every wake-up: arm the one timer for the stack's next deadline. */
+static void arm_timer(struct app *a)
+{
+    if (a->stopping)
+        return;
+    sp_time_t at = sp_iface_poll_at(a->iface);
+    if (at == SP_TIME_NEVER) {
+        uv_timer_stop(&a->timer);
+        return;
+    }
+    uint64_t now = uv_now(a->loop);
+    uv_timer_start(&a->timer, on_timer, at > now ? at - now : 0, 0);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct app *a = t->data;
+    sp_iface_poll(a->iface, uv_now(a->loop));
+    arm_timer(a);
+}
+
+static void on_readable(uv_poll_t *p, int status, int events)
+{
+    struct app *a = p->data;
+    (void)events;
+    if (status < 0) {
+        fprintf(stderr, "slowpath: device poll failed: %s\n", uv_strerror(status));
+        app_stop(a, 1);
+        return;
+    }
+    int n = sp_iface_poll_device(a->iface, uv_now(a->loop), RX_BATCH);
+    if (n < 0 && n != SP_EAGAIN) {
+        fprintf(stderr, "slowpath: device read failed: %s\n", sp_strerror(n));
+        app_stop(a, 1);
+        return;
+    }
+    arm_timer(a);
+}
+
+/* Replay: one batch of frames per loop turn until the captures are done, then exit 0. */
+static void on_replay_idle(uv_idle_t *h)
+{
+    struct app *a = h->data;
+    int n = sp_iface_poll_device(a->iface, uv_now(a->loop), RX_BATCH);
+    if (n == SP_EOF) {
+        app_stop(a, 0);
+        return;
+    }
+    if (n < 0) {
+        fprintf(stderr, "slowpath: replay failed: %s\n", sp_strerror(n));
+        app_stop(a, 1);
+        return;
+    }
+    arm_timer(a);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct app *a = s->data;
+    if (signum == SIGUSR1) {
+        print_stats(a, stderr);
+        return;
+    }
+    if (a->opt.verbose)
+        fprintf(stderr, "slowpath: %s, exiting\n", strsignal(signum));
+    app_stop(a, 0);
+}
+
+static void on_connect_done(void *data, int status)
+{
+    struct app *a = data;
+    if (status < 0)
+        fprintf(stderr, "slowpath: --connect %s: %s\n", a->opt.connect, sp_strerror(status));
+    app_stop(a, status < 0 ? 1 : 0);
+}
+
+static int open_devices(struct app *a, char *err, size_t errlen)
+{
+    uint16_t mtu = a->opt.mtu ? a->opt.mtu : 1500;
+    if (a->opt.tap)
+        a->base = sp_tap_open(a->opt.tap, mtu, err, errlen);
+    else
+        a->base = sp_replay_seq_open(a->opt.replay, a->opt.nreplay, mtu, err, errlen);
+    if (!a->base)
+        return -1;
+    a->dev = a->base;
+    if (a->opt.drop_chance > 0 || a->opt.corrupt_chance > 0) {
+        struct sp_fault_opts fo = {a->opt.drop_chance, a->opt.corrupt_chance, a->opt.seed};
+        struct sp_device *f = sp_fault_open(a->dev, &fo);
+        if (!f) {
+            snprintf(err, errlen, "cannot set up fault injection: out of memory");
+            return -1;
+        }
+        a->dev = f;
+    }
+    if (a->opt.pcap) {
+        /* Outermost, so the capture holds what the stack sent before any injected fault. */
+        int dirs = a->opt.tap ? SP_PCAP_RX | SP_PCAP_TX : SP_PCAP_TX;
+        struct sp_device *w = sp_pcap_writer_open(a->dev, a->opt.pcap, dirs, err, errlen);
+        if (!w)
+            return -1;
+        a->dev = a->pcap = w;
+    }
+    return 0;
+}
+
+static uint64_t pick_secret(const struct sp_options *o)
+{
+    if (o->seed_set)
+        return o->seed * 0x9e3779b97f4a7c15ull + 1;
+    uint64_t s = 0;
+    if (getrandom(&s, sizeof s, 0) != (ssize_t)sizeof s)
+        s = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
+    return s;
+}
+
+static int app_run(struct app *a)
+{
+    char err[256] = "";
+    a->loop = uv_default_loop();
+    if (open_devices(a, err, sizeof err) < 0) {
+        fprintf(stderr, "slowpath: %s\n", err);
+        return 1;
+    }
+    struct sp_iface_config cfg = {
+        .mac = a->opt.mac, .ip = a->opt.ip, .prefix_len = a->opt.prefix_len, .gateway = a->opt.gateway,
+        .mtu = a->opt.mtu, .secret = pick_secret(&a->opt),
+        .log = a->opt.verbose ? log_line : NULL, .log_data = a,
+        .log_level = a->opt.verbose > 1 ? SP_LOG_DEBUG : SP_LOG_INFO,
+    };
+    uv_update_time(a->loop);
+    a->iface = sp_iface_new(&cfg, a->dev, uv_now(a->loop));
+    if (!a->iface) {
+        fprintf(stderr, "slowpath: cannot create the interface (bad address or out of memory)\n");
+        return 1;
+    }
+    if (a->opt.udp_echo && sp_udp_echo_start(a->iface, &a->udp_echo) < 0) {
+        fprintf(stderr, "slowpath: cannot start UDP echo\n");
+        return 1;
+    }
+    struct sp_tcp_services_opts topts = {
+        .echo = a->opt.tcp_echo, .discard = a->opt.discard, .http = a->opt.http,
+        .connect = a->opt.connect, .send_file = a->opt.send_file,
+        .on_connect_done = on_connect_done, .data = a,
+    };
+    a->tcp = sp_tcp_services_start(a->iface, &topts, err, sizeof err);
+    if (!a->tcp) {
+        fprintf(stderr, "slowpath: %s\n", err);
+        return 1;
+    }
+
+    uv_timer_init(a->loop, &a->timer);
+    a->timer.data = a;
+    uv_timer_start(&a->timer, on_timer, 0, 0);
+    if (a->opt.tap) {
+        uv_poll_init(a->loop, &a->poll, sp_device_fd(a->dev));
+        a->poll.data = a;
+        uv_poll_start(&a->poll, UV_READABLE, on_readable);
+    } else {
+        uv_idle_init(a->loop, &a->replay_idle);
+        a->replay_idle.data = a;
+        uv_idle_start(&a->replay_idle, on_replay_idle);
+    }
+    uv_signal_t *sigs[] = {&a->sig_int, &a->sig_term, &a->sig_usr1};
+    int signums[] = {SIGINT, SIGTERM, SIGUSR1};
+    for (int i = 0; i < 3; i++) {
+        uv_signal_init(a->loop, sigs[i]);
+        sigs[i]->data = a;
+        uv_signal_start(sigs[i], on_signal, signums[i]);
+    }
+    if (a->opt.verbose) {
+        char mac[18];
+        sp_mac_format(a->opt.mac, mac);
+        fprintf(stderr, "slowpath: up on %s, mac %s\n", a->opt.tap ? a->opt.tap : a->opt.replay[0], mac);
+    }
+    arm_timer(a);
+    uv_run(a->loop, UV_RUN_DEFAULT);
+    return a->exit_code;
+}
+
+static void app_cleanup(struct app *a)
+{
+    if (a->tcp)
+        sp_tcp_services_stop(a->tcp);
+    if (a->iface && a->opt.stats_on_exit)
+        print_stats(a, stderr);
+    sp_udp_close(&a->udp_echo);
+    sp_iface_free(a->iface);
+    sp_device_close(a->dev);   /* closes the wrapped devices too; flushes the pcap */
+    if (a->loop) {
+        uv_run(a->loop, UV_RUN_NOWAIT);
+        uv_loop_close(a->loop);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static struct app a;
+    char err[256];
+    int rc = sp_options_parse(&a.opt, argc, argv, err, sizeof err);
+    if (rc == 1)
+        return 0;
+    if (rc < 0) {
+        fprintf(stderr, "slowpath: %s\n", err);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    rc = app_run(&a);
+    app_cleanup(&a);
+    return rc;
+}

@@ -1,0 +1,43 @@
+/* Command-line options of the slowpath daemon. */
+#ifndef SP_APP_OPTIONS_H
+#define SP_APP_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slowpath/wire/ethernet.h"
+
+#define SP_MAX_REPLAY 16
+
+struct sp_options {
+    const char *tap;
+    const char *replay[SP_MAX_REPLAY];  /* --replay, in order */
+    int nreplay;
+    uint32_t ip;
+    uint8_t prefix_len;
+    uint32_t gateway;
+    struct sp_mac mac;
+    bool mac_set;
+    uint16_t mtu;
+    const char *pcap;
+    double drop_chance;
+    double corrupt_chance;
+    uint64_t seed;
+    bool seed_set;
+    int verbose;
+    bool stats_on_exit;
+    bool udp_echo;
+    bool tcp_echo;
+    bool discard;
+    bool http;
+    const char *connect;
+    const char *send_file;
+};
+
+/* Parses argv. Returns 0 to run, 1 when --help was printed, or -1 after writing one clear line
+ * to err. */
+int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, size_t errlen);
+void sp_options_usage(const char *prog);
+
+#endif
