@@ -36,11 +36,14 @@ static inline void sp_device_close(struct sp_device *d) { if (d) d->ops->close(d
 /* --- Concrete devices --------------------------------------------------------------------- */
 
 /* Opens (or attaches to) TAP interface `name` with IFF_TAP | IFF_NO_PI, non-blocking. On failure
- * returns NULL and writes a one-line reason into err. */
+ * returns NULL and writes a one-line reason into err. send gives SP_EMSGSIZE for frames over
+ * mtu + 14, and SP_EAGAIN when the kernel has no room (EAGAIN/ENOBUFS): that frame is lost, not
+ * queued; retransmission above recovers, as with a full NIC ring. */
 struct sp_device *sp_tap_open(const char *name, uint16_t mtu, char *err, size_t errlen);
 
 /* An in-memory device for tests: frames pushed with sp_mem_inject are received in order; frames
- * the stack sends are kept until taken with sp_mem_take. Both queues hold `depth` frames. */
+ * the stack sends are kept until taken with sp_mem_take. Both queues hold `depth` frames (> 0) of
+ * up to mtu + 14 bytes: inject/send give SP_ENOBUFS when full and SP_EMSGSIZE when too long. */
 struct sp_device *sp_mem_open(uint16_t mtu, size_t depth);
 int sp_mem_inject(struct sp_device *dev, const uint8_t *frame, size_t len);
 /* Takes the oldest sent frame into buf; returns its length, or SP_EAGAIN when none. */
@@ -48,16 +51,20 @@ int sp_mem_take(struct sp_device *dev, uint8_t *buf, size_t cap);
 size_t sp_mem_pending_tx(const struct sp_device *dev);
 
 /* Reads frames from a pcap file (Ethernet link type) as if they arrived on the wire; recv gives
- * SP_EOF at the end. Sent frames are handed to `sink` when given (for example a pcap writer) and
- * dropped otherwise. */
+ * SP_EOF at the end. Sent frames are discarded (send returns 0); wrap the replay device in a pcap
+ * writer to keep them. */
 struct sp_device *sp_pcap_replay_open(const char *path, uint16_t mtu, char *err, size_t errlen);
 
-/* --- Wrappers (each takes ownership of `inner`) --------------------------------------------- */
+/* --- Wrappers (each takes ownership of `inner`) ---------------------------------------------
+ * On success, closing the wrapper closes `inner`. On failure (NULL) the caller still owns `inner`.
+ * mtu and fd are the inner device's. */
 
 #define SP_PCAP_RX 1
 #define SP_PCAP_TX 2
 /* Writes the frames of the chosen directions to a pcap file, flushed on close and by
- * sp_pcap_writer_flush. The frame number of the last frame written: sp_pcap_writer_count. */
+ * sp_pcap_writer_flush. The frame number of the last frame written: sp_pcap_writer_count.
+ * Received frames are recorded as returned to the caller; sent frames as handed to the writer,
+ * before the inner device can refuse or lose them. */
 struct sp_device *sp_pcap_writer_open(struct sp_device *inner, const char *path, int dirs,
                                       char *err, size_t errlen);
 void sp_pcap_writer_flush(struct sp_device *dev);

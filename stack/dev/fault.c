@@ -1,0 +1,153 @@
+/* Fault injector: wraps any device and drops or corrupts frames in both directions. Decisions
+ * come from a splitmix64 generator seeded by the caller and kept in the device, so a run with
+ * the same seed and the same frames makes the same decisions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slowpath/device.h"
+#include "slowpath/error.h"
+
+#define ETH_HDR_LEN 14
+
+struct fault_dev {
+    struct sp_device dev;
+    struct sp_device *inner;
+    double drop_chance, corrupt_chance;
+    uint64_t rng;
+    struct sp_fault_stats stats;
+    uint8_t *txbuf; /* the sent frame is const: corruption works on this copy */
+    size_t txcap;
+    char name[64];
+};
+
+static const struct sp_device_ops fault_ops;
+
+static struct fault_dev *fault_of(const struct sp_device *dev)
+{
+    if (!dev || dev->ops != &fault_ops)
+        return NULL;
+    return (struct fault_dev *)dev;
+}
+
+static uint64_t rng_next(struct fault_dev *f)
+{
+    uint64_t z = (f->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* True with probability `chance`: a uniform draw in [0, 1) from the top 53 bits. 1.0 always hits,
+ * 0.0 never does. */
+static int rng_hit(struct fault_dev *f, double chance)
+{
+    double u = (double)(rng_next(f) >> 11) * (1.0 / 9007199254740992.0);
+    return u < chance;
+}
+
+/* Flips one random bit past the Ethernet header, so that the IP/transport checksums have to catch
+ * it. The caller has checked that the frame is longer than the header. */
+static void flip_bit(struct fault_dev *f, uint8_t *frame, size_t len)
+{
+    uint64_t r = rng_next(f);
+    size_t off = ETH_HDR_LEN + (size_t)((r >> 3) % (len - ETH_HDR_LEN));
+    frame[off] ^= (uint8_t)(1u << (r & 7));
+}
+
+static int fault_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
+{
+    struct fault_dev *f = fault_of(dev);
+    for (;;) {
+        int n = sp_device_recv(f->inner, buf, cap);
+        if (n < 0)
+            return n;
+        if (rng_hit(f, f->drop_chance)) {
+            f->stats.rx_dropped++;
+            continue; /* lost on the wire: the caller sees the next frame instead */
+        }
+        /* Frames with nothing past the Ethernet header are left alone. */
+        if (rng_hit(f, f->corrupt_chance) && (size_t)n > ETH_HDR_LEN) {
+            flip_bit(f, buf, (size_t)n);
+            f->stats.rx_corrupted++;
+        }
+        return n;
+    }
+}
+
+static int fault_send(struct sp_device *dev, const uint8_t *frame, size_t len)
+{
+    struct fault_dev *f = fault_of(dev);
+    if (rng_hit(f, f->drop_chance)) {
+        f->stats.tx_dropped++;
+        return 0; /* lost on the wire: the sender cannot tell */
+    }
+    /* Oversized frames pass untouched (the inner device will refuse them anyway). */
+    if (rng_hit(f, f->corrupt_chance) && len > ETH_HDR_LEN && len <= f->txcap) {
+        memcpy(f->txbuf, frame, len);
+        flip_bit(f, f->txbuf, len);
+        f->stats.tx_corrupted++;
+        return sp_device_send(f->inner, f->txbuf, len);
+    }
+    return sp_device_send(f->inner, frame, len);
+}
+
+static int fault_fd(const struct sp_device *dev)
+{
+    return sp_device_fd(fault_of(dev)->inner);
+}
+
+static void fault_close(struct sp_device *dev)
+{
+    struct fault_dev *f = fault_of(dev);
+    sp_device_close(f->inner);
+    free(f->txbuf);
+    free(f);
+}
+
+static const struct sp_device_ops fault_ops = {
+    .recv = fault_recv,
+    .send = fault_send,
+    .fd = fault_fd,
+    .close = fault_close,
+};
+
+static int chance_ok(double c)
+{
+    return c >= 0.0 && c <= 1.0; /* false for NaN too */
+}
+
+struct sp_device *sp_fault_open(struct sp_device *inner, const struct sp_fault_opts *opts)
+{
+    if (!inner || !opts || !chance_ok(opts->drop_chance) || !chance_ok(opts->corrupt_chance))
+        return NULL;
+    struct fault_dev *f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    f->txcap = (size_t)inner->mtu + ETH_HDR_LEN;
+    f->txbuf = malloc(f->txcap);
+    if (!f->txbuf) {
+        free(f);
+        return NULL;
+    }
+    f->inner = inner;
+    f->drop_chance = opts->drop_chance;
+    f->corrupt_chance = opts->corrupt_chance;
+    f->rng = opts->seed;
+    snprintf(f->name, sizeof(f->name), "fault(%s)", inner->name ? inner->name : "?");
+    f->dev.ops = &fault_ops;
+    f->dev.name = f->name;
+    f->dev.mtu = inner->mtu;
+    return &f->dev;
+}
+
+void sp_fault_get_stats(const struct sp_device *dev, struct sp_fault_stats *out)
+{
+    if (!out)
+        return;
+    struct fault_dev *f = fault_of(dev);
+    if (f)
+        *out = f->stats;
+    else
+        memset(out, 0, sizeof(*out));
+}
