@@ -1,0 +1,88 @@
+# Shared set-up for integration tests: source it, then call sp_setup.
+# Every test gets its own network namespace with a TAP device; slowpath runs inside it as
+# 192.0.2.2/24, the namespace's kernel is 192.0.2.1/24 on the TAP. Everything is removed on exit,
+# also on failure. Only documentation addresses are used.
+
+set -euo pipefail
+
+SP_BIN=${SP_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/bin}
+SP_SRC=${SP_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+SP_SHARED=${SP_SHARED:-$SP_SRC/../shared}
+SP_IP=192.0.2.2
+SP_PEER=192.0.2.1
+SP_MAC=02:00:00:00:00:02
+SP_NS=""
+SP_PID=""
+SP_TMP=""
+SP_LOG=""
+
+sp_log() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*" >&2; }
+sp_fail() { sp_log "FAIL: $*"; [ -n "$SP_LOG" ] && [ -s "$SP_LOG" ] && tail -n 30 "$SP_LOG" >&2; exit 1; }
+
+sp_cleanup() {
+    local rc=$?
+    if [ -n "$SP_PID" ] && kill -0 "$SP_PID" 2>/dev/null; then
+        kill -TERM "$SP_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$SP_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SP_PID" 2>/dev/null || true
+    fi
+    if [ -n "$SP_NS" ]; then
+        ip netns pids "$SP_NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+        ip netns del "$SP_NS" 2>/dev/null || true
+    fi
+    [ -n "$SP_TMP" ] && rm -rf "$SP_TMP"
+    exit $rc
+}
+
+# sp_setup NAME: makes namespace sp-NAME-PID with tap0 = 192.0.2.1/24, and a temp dir.
+sp_setup() {
+    [ "$(id -u)" -eq 0 ] || sp_fail "needs root (network namespaces)"
+    [ -x "$SP_BIN/slowpath" ] || sp_fail "no slowpath binary in $SP_BIN"
+    SP_NS="sp-$1-$$"
+    SP_TMP=$(mktemp -d "/tmp/sp-$1.XXXXXX")
+    SP_LOG="$SP_TMP/slowpath.log"
+    trap sp_cleanup EXIT
+    trap 'exit 130' INT TERM
+    ip netns add "$SP_NS"
+    ip -n "$SP_NS" link set lo up
+    ip -n "$SP_NS" tuntap add dev tap0 mode tap
+    ip -n "$SP_NS" addr add "$SP_PEER/24" dev tap0
+    ip -n "$SP_NS" link set tap0 up
+}
+
+# sp_in CMD...: runs CMD inside the namespace.
+sp_in() { ip netns exec "$SP_NS" "$@"; }
+
+# sp_start [ARGS...]: starts slowpath on tap0 with ARGS and waits until it answers ARP.
+sp_start() {
+    sp_in "$SP_BIN/slowpath" --tap tap0 --ip "$SP_IP/24" --mac "$SP_MAC" "$@" >"$SP_TMP/slowpath.out" 2>"$SP_LOG" &
+    SP_PID=$!
+    for _ in $(seq 50); do
+        kill -0 "$SP_PID" 2>/dev/null || sp_fail "slowpath exited at start"
+        if sp_in arping -q -c 1 -w 1 -I tap0 "$SP_IP" >/dev/null 2>&1; then
+            return 0
+        fi
+    done
+    sp_fail "slowpath does not answer ARP"
+}
+
+# sp_stop: SIGTERM, and the exit status must be 0 (sanitizer reports make it non-zero).
+sp_stop() {
+    [ -n "$SP_PID" ] || return 0
+    kill -TERM "$SP_PID"
+    local rc=0
+    wait "$SP_PID" || rc=$?
+    SP_PID=""
+    [ "$rc" -eq 0 ] || sp_fail "slowpath exited with status $rc"
+    if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$SP_LOG"; then
+        sp_fail "sanitizer report in the log"
+    fi
+}
+
+# sp_lint PCAP: every frame slowpath sent passes the shared pcap-lint.
+sp_lint() {
+    local out
+    out=$("$SP_SHARED/tools/pcap-lint" "$1" "ip.src==$SP_IP || arp.src.proto_ipv4==$SP_IP") ||
+        sp_fail "pcap-lint: $out"
+    sp_log "$(printf '%s\n' "$out" | tail -n 1)"
+}
