@@ -55,7 +55,8 @@ sp_in() { ip netns exec "$SP_NS" "$@"; }
 
 # sp_start [ARGS...]: starts slowpath on tap0 with ARGS and waits until it answers ARP.
 sp_start() {
-    sp_in "$SP_BIN/slowpath" --tap tap0 --ip "$SP_IP/24" --mac "$SP_MAC" "$@" >"$SP_TMP/slowpath.out" 2>"$SP_LOG" &
+    # Not through sp_in: $! must be slowpath itself (ip netns exec execs it), not a subshell.
+    ip netns exec "$SP_NS" "$SP_BIN/slowpath" --tap tap0 --ip "$SP_IP/24" --mac "$SP_MAC" "$@" >"$SP_TMP/slowpath.out" 2>"$SP_LOG" &
     SP_PID=$!
     for _ in $(seq 50); do
         kill -0 "$SP_PID" 2>/dev/null || sp_fail "slowpath exited at start"
