@@ -37,7 +37,7 @@ static inline void sp_device_close(struct sp_device *d) { if (d) d->ops->close(d
 
 /* Opens (or attaches to) TAP interface `name` with IFF_TAP | IFF_NO_PI, non-blocking. On failure
  * returns NULL and writes a one-line reason into err. send gives SP_EMSGSIZE for frames over
- * mtu + 14, and SP_EAGAIN when the kernel has no room (EAGAIN/ENOBUFS): that frame is lost, not
+ * mtu + 14, SP_EINVAL for frames under 14, and SP_EAGAIN when the kernel has no room (EAGAIN/ENOBUFS): that frame is lost, not
  * queued; retransmission above recovers, as with a full NIC ring. */
 struct sp_device *sp_tap_open(const char *name, uint16_t mtu, char *err, size_t errlen);
 

@@ -54,8 +54,10 @@ static int tap_send(struct sp_device *dev, const uint8_t *frame, size_t len)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
             return SP_EAGAIN;
-        if (errno == EMSGSIZE || errno == EINVAL)
+        if (errno == EMSGSIZE)
             return SP_EMSGSIZE;
+        if (errno == EINVAL)
+            return SP_EINVAL; /* shorter than an Ethernet header */
         return SP_EIO;
     }
 }

@@ -137,6 +137,7 @@ static void test_exchange_with_kernel(void **state)
     assert_int_equal(sp_device_recv(dev, buf, sizeof(buf)), SP_EAGAIN);
     memset(buf, 0, sizeof(buf));
     assert_int_equal(sp_device_send(dev, buf, 1515), SP_EMSGSIZE);
+    assert_int_equal(sp_device_send(dev, buf, 10), SP_EINVAL); /* shorter than Ethernet */
 
     uint8_t host_mac[6];
     configure_host(host_mac);
