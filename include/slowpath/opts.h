@@ -58,4 +58,60 @@
 #define SP_UDP_EPHEMERAL_FIRST 49152   /* IANA dynamic port range (RFC 6335) */
 #endif
 
+/* --- TCP ---------------------------------------------------------------------------------- */
+#ifndef SP_TCP_RTO_INITIAL_MS
+#define SP_TCP_RTO_INITIAL_MS 1000     /* RFC 6298 2.1 */
+#endif
+#ifndef SP_TCP_RTO_MIN_MS
+#define SP_TCP_RTO_MIN_MS 200          /* RFC 6298 says 1 s; 200 ms like Linux keeps LAN loss cheap */
+#endif
+#ifndef SP_TCP_RTO_MAX_MS
+#define SP_TCP_RTO_MAX_MS 60000        /* RFC 6298 2.5 upper bound */
+#endif
+#ifndef SP_TCP_RTO_AFTER_SYN_LOSS_MS
+#define SP_TCP_RTO_AFTER_SYN_LOSS_MS 3000 /* RFC 6298 5.7: after a lost SYN, data starts at 3 s */
+#endif
+#ifndef SP_TCP_SYN_RETRIES
+#define SP_TCP_SYN_RETRIES 6           /* SYN / SYN-ACK retransmissions before giving up (~2 min) */
+#endif
+#ifndef SP_TCP_MAX_RETRIES
+#define SP_TCP_MAX_RETRIES 12          /* data / FIN retransmissions before SP_ETIMEDOUT */
+#endif
+#ifndef SP_TCP_MSL_MS
+#define SP_TCP_MSL_MS 2000             /* maximum segment lifetime; short, as a virtual host on a LAN */
+#endif
+#ifndef SP_TCP_TIME_WAIT_MS
+#define SP_TCP_TIME_WAIT_MS (2 * SP_TCP_MSL_MS) /* RFC 9293 3.6.1 */
+#endif
+#ifndef SP_TCP_FIN_WAIT_2_TIMEOUT_MS
+#define SP_TCP_FIN_WAIT_2_TIMEOUT_MS 60000 /* a closed handle does not wait forever for the peer's FIN */
+#endif
+#ifndef SP_TCP_DELACK_MS
+#define SP_TCP_DELACK_MS 40            /* delayed ACK; RFC 1122 4.2.3.2 bounds it at 500 ms, RFC 9293 at 200 */
+#endif
+#ifndef SP_TCP_DEFAULT_BACKLOG
+#define SP_TCP_DEFAULT_BACKLOG 64      /* handshakes in progress per listener; more SYNs are dropped */
+#endif
+#ifndef SP_TCP_MAX_CONNS
+#define SP_TCP_MAX_CONNS 1024          /* connections (TIME-WAIT included) per interface */
+#endif
+#ifndef SP_TCP_SND_BUF
+#define SP_TCP_SND_BUF 65536           /* send buffer per connection, allocated at creation */
+#endif
+#ifndef SP_TCP_RCV_BUF
+#define SP_TCP_RCV_BUF 65536           /* receive buffer (and the largest window) per connection */
+#endif
+#ifndef SP_TCP_OOO_RANGES
+#define SP_TCP_OOO_RANGES 8            /* out-of-order ranges kept in the receive buffer */
+#endif
+#ifndef SP_TCP_DEFAULT_MSS
+#define SP_TCP_DEFAULT_MSS 536         /* peer MSS when its SYN has no option (RFC 9293 3.7.1) */
+#endif
+#ifndef SP_TCP_INITIAL_CWND_SEGS
+#define SP_TCP_INITIAL_CWND_SEGS 10    /* initial window in segments (RFC 6928) */
+#endif
+#ifndef SP_TCP_EPHEMERAL_FIRST
+#define SP_TCP_EPHEMERAL_FIRST 49152   /* IANA dynamic port range (RFC 6335) */
+#endif
+
 #endif

@@ -35,7 +35,7 @@
     X(tcp_challenge_ack) X(tcp_conn_opened) X(tcp_conn_closed) X(tcp_conn_reset)           \
     X(drop_tcp_truncated) X(drop_tcp_malformed) X(drop_tcp_bad_checksum)                  \
     X(drop_tcp_bad_flags) X(drop_tcp_out_of_window) X(drop_tcp_backlog_full)              \
-    X(drop_tcp_no_memory)
+    X(drop_tcp_no_memory) X(drop_tcp_ooo_full) X(drop_tcp_no_port)
 
 enum sp_stat {
 #define SP_STAT_ENUM(name) SP_STAT_##name,

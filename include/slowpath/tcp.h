@@ -1,0 +1,95 @@
+/* TCP sockets (RFC 9293): non-blocking and callback-based, in the style of lwIP's raw API and
+ * libuv. Connection handles are allocated by the stack:
+ *   - sp_tcp_listen gives a listener; each connection that completes the handshake is handed to
+ *     its accept callback, which installs the connection's callbacks with sp_tcp_set_callbacks.
+ *   - sp_tcp_connect opens actively; on_connect reports the outcome.
+ * A handle stays valid until the application calls sp_tcp_close or sp_tcp_abort on it, or until
+ * the stack calls on_close (the connection is gone: reset, timed out, or closed in both
+ * directions); the handle is freed when on_close returns and must not be used after that.
+ * Every call may be made from inside a callback. Times come from sp_iface_now(). */
+#ifndef SLOWPATH_TCP_H
+#define SLOWPATH_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sp_iface;
+struct sp_tcp;
+
+enum sp_tcp_state {
+    SP_TCP_CLOSED,
+    SP_TCP_LISTEN,
+    SP_TCP_SYN_SENT,
+    SP_TCP_SYN_RECEIVED,
+    SP_TCP_ESTABLISHED,
+    SP_TCP_FIN_WAIT_1,
+    SP_TCP_FIN_WAIT_2,
+    SP_TCP_CLOSING,
+    SP_TCP_TIME_WAIT,
+    SP_TCP_CLOSE_WAIT,
+    SP_TCP_LAST_ACK,
+};
+
+/* A new connection from a listener, already ESTABLISHED. */
+typedef void (*sp_tcp_accept_cb)(struct sp_tcp *listener, struct sp_tcp *conn);
+
+struct sp_tcp_callbacks {
+    /* Active open finished: 0 (ESTABLISHED) or SP_ECONNREFUSED / SP_ETIMEDOUT. After an error
+     * on_close follows. */
+    void (*on_connect)(struct sp_tcp *conn, int status);
+    /* Data can be read with sp_tcp_recv, or the peer's FIN arrived (sp_tcp_recv returns 0). */
+    void (*on_readable)(struct sp_tcp *conn);
+    /* Sent data was acknowledged: sp_tcp_send_space grew. */
+    void (*on_writable)(struct sp_tcp *conn);
+    /* The connection is gone: 0 after an orderly close in both directions, SP_ECONNRESET,
+     * SP_ECONNREFUSED or SP_ETIMEDOUT otherwise. The handle is freed when this returns. */
+    void (*on_close)(struct sp_tcp *conn, int status);
+};
+
+/* Listens on port of the interface's address with at most `backlog` handshakes in progress
+ * (<= 0: SP_TCP_DEFAULT_BACKLOG). 0 and *out, or SP_EADDRINUSE / SP_ENOBUFS / SP_EINVAL. */
+int sp_tcp_listen(struct sp_iface *iface, uint16_t port, int backlog, sp_tcp_accept_cb cb, void *data,
+                  struct sp_tcp **out);
+
+/* Opens a connection to ip:port (host order) from an ephemeral port; sends the SYN at once.
+ * 0 and *out, or SP_EINVAL / SP_ENOBUFS / SP_EADDRINUSE (no free port). */
+int sp_tcp_connect(struct sp_iface *iface, uint32_t ip, uint16_t port, const struct sp_tcp_callbacks *cbs,
+                   void *data, struct sp_tcp **out);
+
+void sp_tcp_set_callbacks(struct sp_tcp *conn, const struct sp_tcp_callbacks *cbs, void *data);
+void *sp_tcp_get_data(const struct sp_tcp *conn);
+void sp_tcp_set_data(struct sp_tcp *conn, void *data);
+
+/* Queues up to len bytes for sending; returns how many were taken (possibly fewer: wait for
+ * on_writable), SP_EAGAIN when the send buffer is full, SP_ESTATE after shutdown or before the
+ * connection is established, SP_ENOTCONN when it is gone. */
+long sp_tcp_send(struct sp_tcp *conn, const void *data, size_t len);
+/* Bytes sp_tcp_send would take now. */
+size_t sp_tcp_send_space(const struct sp_tcp *conn);
+/* Bytes queued but not yet acknowledged by the peer. */
+size_t sp_tcp_send_pending(const struct sp_tcp *conn);
+
+/* Copies up to cap received bytes into buf: the count, 0 at end of stream (the peer's FIN was
+ * read), SP_EAGAIN when nothing is waiting, SP_ECONNRESET / SP_ENOTCONN when it is gone. */
+long sp_tcp_recv(struct sp_tcp *conn, void *buf, size_t cap);
+/* Bytes waiting to be read. */
+size_t sp_tcp_recv_pending(const struct sp_tcp *conn);
+
+/* Sends a FIN after the queued data (half-close); receiving continues. */
+int sp_tcp_shutdown(struct sp_tcp *conn);
+/* Releases the handle: a listener stops, a connection finishes gracefully in the background
+ * (FIN after queued data), or is reset when received data was left unread (RFC 2525 2.17). */
+void sp_tcp_close(struct sp_tcp *conn);
+/* Releases the handle at once, sending RST when synchronized. */
+void sp_tcp_abort(struct sp_tcp *conn);
+
+/* Nagle's algorithm (RFC 896) is on by default. */
+void sp_tcp_set_nodelay(struct sp_tcp *conn, bool nodelay);
+
+enum sp_tcp_state sp_tcp_get_state(const struct sp_tcp *conn);
+const char *sp_tcp_state_name(enum sp_tcp_state s);
+void sp_tcp_get_peer(const struct sp_tcp *conn, uint32_t *ip, uint16_t *port);
+uint16_t sp_tcp_local_port(const struct sp_tcp *conn);
+
+#endif

@@ -1,0 +1,161 @@
+/* Private to the TCP module (tcp_*.c): connection state, buffers and the calls between files. */
+#ifndef SP_TCP_INTERNAL_H
+#define SP_TCP_INTERNAL_H
+
+#include "iface_internal.h"
+#include "slowpath/tcp.h"
+
+/* --- Byte rings (tcp_ring.c) ---------------------------------------------------------------- */
+
+/* `len` bytes start at `head`; a receive ring also holds out-of-order bytes in its free space at
+ * their offset past the in-order data. */
+struct sp_tcp_ring {
+    uint8_t *buf;
+    uint32_t cap, head, len;
+};
+
+int sp_tcp_ring_init(struct sp_tcp_ring *r, uint32_t cap);
+void sp_tcp_ring_free(struct sp_tcp_ring *r);
+static inline uint32_t sp_tcp_ring_free_space(const struct sp_tcp_ring *r) { return r->cap - r->len; }
+/* Copies n bytes to offset `off` past the end of the data (off + n <= free space); no commit. */
+void sp_tcp_ring_write_at(struct sp_tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n);
+/* Makes n bytes written past the end part of the data. */
+static inline void sp_tcp_ring_commit(struct sp_tcp_ring *r, uint32_t n) { r->len += n; }
+/* Copies n bytes starting at offset off of the data into out (off + n <= len). */
+void sp_tcp_ring_peek(const struct sp_tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
+void sp_tcp_ring_consume(struct sp_tcp_ring *r, uint32_t n);
+
+/* Out-of-order ranges [start, end) in sequence space, sorted, disjoint and not adjacent. */
+struct sp_tcp_ooo {
+    uint8_t n;
+    struct {
+        uint32_t start, end;
+    } r[SP_TCP_OOO_RANGES];
+};
+/* Records [start, end); false when it would need more ranges than we keep. */
+bool sp_tcp_ooo_add(struct sp_tcp_ooo *o, uint32_t start, uint32_t end);
+/* With in-order data now reaching rcv_nxt, returns the new rcv_nxt after absorbing every range
+ * that starts at or before it. */
+uint32_t sp_tcp_ooo_advance(struct sp_tcp_ooo *o, uint32_t rcv_nxt);
+
+/* --- ISN (tcp_isn.c) ------------------------------------------------------------------------ */
+
+uint64_t sp_siphash24(uint64_t k0, uint64_t k1, const uint8_t *data, size_t len);
+/* RFC 6528: a 4 us clock plus a keyed hash of the connection's identity. */
+uint32_t sp_tcp_isn(uint64_t secret, sp_time_t now, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+
+/* --- Connections ----------------------------------------------------------------------------- */
+
+struct sp_tcp {
+    void *data;
+    struct sp_tcp_stack *stack;
+    struct sp_tcp *hnext;          /* hash chain, or the listener list */
+    struct sp_tcp *all_next;       /* every live connection (timers) */
+    struct sp_tcp *reap_next;
+    struct sp_tcp *listener;       /* SYN-RECEIVED from a passive open: the listener */
+    enum sp_tcp_state state;
+    bool passive;                  /* created by a listener */
+    bool linked;                   /* in the hash table */
+    bool dead;                     /* CLOSED: waiting to be freed */
+    bool app_closed;               /* the application released the handle */
+    bool nodelay;
+    bool fin_queued;               /* shutdown: FIN follows the queued data */
+    bool rfin;                     /* the peer's FIN was received in order */
+    bool rfin_ooo;                 /* the peer's FIN arrived ahead of missing data */
+    bool ack_now;                  /* an ACK must go out on the next output */
+    bool syn_lost;                 /* a SYN was retransmitted (RFC 6298 5.7) */
+    bool in_recovery;              /* fast recovery (RFC 6582) */
+    bool rtt_timing;
+    bool wscale_ok;
+    bool probe;                    /* the next output may send one byte into a zero window */
+    uint8_t snd_wscale, rcv_wscale;
+    uint8_t dupacks;
+    uint8_t retries;
+    int close_status;
+
+    uint32_t local_ip, remote_ip;
+    uint16_t local_port, remote_port;
+
+    /* send sequence space (RFC 9293 3.3.1) */
+    uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+    uint32_t snd_buf_seq;          /* sequence number of the first byte in snd */
+    uint16_t mss;                  /* the most we put in one segment */
+    uint32_t cwnd, ssthresh, recover;
+    /* receive sequence space */
+    uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge of the window we advertised */
+    uint32_t rfin_seq;
+    uint32_t unacked_bytes;        /* received since our last ACK (delayed ACK) */
+
+    struct sp_tcp_ring snd, rcv;
+    struct sp_tcp_ooo ooo;
+
+    /* timers, SP_TIME_NEVER when off */
+    sp_time_t rtx_at, ack_at, close_at; /* close_at: TIME-WAIT / FIN-WAIT-2 / SYN-RECEIVED limit */
+    uint32_t rto;                  /* ms */
+    uint32_t srtt8, rttvar8;       /* ms * 8; srtt8 == 0: no sample yet */
+    uint32_t rtt_seq;
+    sp_time_t rtt_start;
+
+    /* listeners */
+    uint16_t backlog, pending;
+    sp_tcp_accept_cb accept_cb;
+    struct sp_tcp_callbacks cb;
+};
+
+typedef int (*sp_tcp_output_fn)(void *ctx, sp_time_t now, struct sp_ip_packet *pkt);
+
+#define SP_TCP_HASH_SIZE 256
+
+struct sp_tcp_stack {
+    struct sp_iface *iface;
+    sp_tcp_output_fn output;
+    void *output_ctx;
+    struct sp_tcp *hash[SP_TCP_HASH_SIZE];
+    struct sp_tcp *listeners;
+    struct sp_tcp *all;
+    struct sp_tcp *reap;
+    unsigned nconns;
+    unsigned depth;                /* nesting of stack entry points: free only at depth 0 */
+    uint16_t next_port;
+    uint8_t seg_buf[SP_MAX_FRAME];  /* the payload of the segment being sent */
+};
+
+/* Replaces how segments leave (tests capture them); NULL restores sp_ip_output. */
+void sp_tcp_set_output(struct sp_tcp_stack *tcp, sp_tcp_output_fn fn, void *ctx);
+
+/* tcp_stack.c */
+struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport);
+struct sp_tcp *sp_tcp_lookup(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport);
+struct sp_tcp *sp_tcp_find_listener(struct sp_tcp_stack *tcp, uint16_t port);
+/* CLOSED: unlinks, calls on_close(status) when the application still holds the handle, frees
+ * later (at the end of the current stack entry). */
+void sp_tcp_conn_finish(struct sp_tcp *c, int status);
+void sp_tcp_enter(struct sp_tcp_stack *tcp);
+void sp_tcp_leave(struct sp_tcp_stack *tcp);
+/* Sends an RST for a segment that has no connection (RFC 9293 3.10.7.1). */
+void sp_tcp_send_reset_for(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip,
+                           const struct sp_tcp_repr *seg);
+int sp_tcp_emit(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r);
+
+/* tcp_input.c */
+void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr *seg);
+/* A SYN to a listener: a SYN-RECEIVED connection and its SYN-ACK. */
+void sp_tcp_listen_input(struct sp_tcp *l, sp_time_t now, const struct sp_ipv4_repr *ip, const struct sp_tcp_repr *seg);
+
+/* tcp_output.c */
+uint32_t sp_tcp_rcv_wnd(const struct sp_tcp *c);
+/* Sends what the windows, Nagle and pending ACKs allow. */
+void sp_tcp_output(struct sp_tcp *c, sp_time_t now);
+void sp_tcp_send_syn(struct sp_tcp *c, sp_time_t now);   /* SYN or SYN-ACK by state */
+void sp_tcp_send_ack(struct sp_tcp *c, sp_time_t now);
+void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now);   /* <SEQ=SND.NXT><CTL=RST> */
+/* Retransmits one segment at snd_una (fast retransmit, partial ACK). */
+void sp_tcp_retransmit_first(struct sp_tcp *c, sp_time_t now);
+void sp_tcp_timers(struct sp_tcp *c, sp_time_t now);
+sp_time_t sp_tcp_conn_poll_at(const struct sp_tcp *c);
+void sp_tcp_rtt_sample(struct sp_tcp *c, uint32_t rtt_ms);
+void sp_tcp_enter_time_wait(struct sp_tcp *c, sp_time_t now);
+
+static inline struct sp_iface *sp_tcp_iface(const struct sp_tcp *c) { return c->stack->iface; }
+
+#endif

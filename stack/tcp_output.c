@@ -1,0 +1,283 @@
+/* What a connection sends and when: segments within the peer's window and the congestion window
+ * (RFC 5681), Nagle (RFC 896), the advertised window, RTO estimation and backoff (RFC 6298),
+ * persist probes and the per-connection timers. */
+#include <string.h>
+
+#include "tcp_internal.h"
+
+static inline uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static inline uint32_t max32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+
+static uint16_t our_mss(const struct sp_tcp *c)
+{
+    return (uint16_t)(sp_tcp_iface(c)->mtu - SP_IPV4_MIN_HDR_LEN - SP_TCP_MIN_HDR_LEN);
+}
+
+uint32_t sp_tcp_rcv_wnd(const struct sp_tcp *c)
+{
+    return c->rcv.cap ? sp_tcp_ring_free_space(&c->rcv) : 0;
+}
+
+static void init_repr(const struct sp_tcp *c, struct sp_tcp_repr *r, uint32_t seq, uint8_t flags)
+{
+    memset(r, 0, sizeof *r);
+    r->src_port = c->local_port;
+    r->dst_port = c->remote_port;
+    r->seq = seq;
+    r->flags = flags;
+    r->wscale = -1;
+    if (flags & SP_TCP_ACK)
+        r->ack = c->rcv_nxt;
+    uint32_t w = sp_tcp_rcv_wnd(c);
+    if (flags & SP_TCP_SYN) {
+        r->window = (uint16_t)min32(w, 0xffff);   /* never scaled in a SYN (RFC 7323 2.2) */
+    } else {
+        uint8_t sh = c->wscale_ok ? c->rcv_wscale : 0;
+        r->window = (uint16_t)min32(w >> sh, 0xffff);
+    }
+}
+
+/* Sends r; any segment with ACK settles the pending acknowledgment and moves our right edge. */
+static void xmit(struct sp_tcp *c, sp_time_t now, struct sp_tcp_repr *r)
+{
+    if (r->flags & SP_TCP_ACK) {
+        c->ack_now = false;
+        c->ack_at = SP_TIME_NEVER;
+        c->unacked_bytes = 0;
+        uint8_t sh = (c->wscale_ok && !(r->flags & SP_TCP_SYN)) ? c->rcv_wscale : 0;
+        c->rcv_adv = c->rcv_nxt + ((uint32_t)r->window << sh);
+    }
+    sp_tcp_emit(c->stack, now, c->local_ip, c->remote_ip, r);
+}
+
+void sp_tcp_send_ack(struct sp_tcp *c, sp_time_t now)
+{
+    struct sp_tcp_repr r;
+    init_repr(c, &r, c->snd_nxt, SP_TCP_ACK);
+    xmit(c, now, &r);
+}
+
+void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now)
+{
+    struct sp_tcp_repr r;
+    init_repr(c, &r, c->snd_nxt, SP_TCP_RST);
+    r.window = 0;
+    xmit(c, now, &r);
+}
+
+void sp_tcp_send_syn(struct sp_tcp *c, sp_time_t now)
+{
+    struct sp_tcp_repr r;
+    bool synack = c->state == SP_TCP_SYN_RECEIVED;
+    init_repr(c, &r, c->iss, synack ? SP_TCP_SYN | SP_TCP_ACK : SP_TCP_SYN);
+    r.mss = our_mss(c);
+    if (!synack || c->wscale_ok)
+        r.wscale = (int8_t)c->rcv_wscale;
+    if (!c->syn_lost)
+        c->rtt_start = now;
+    c->snd_nxt = c->iss + 1;
+    if (sp_seq_lt(c->snd_max, c->snd_nxt))
+        c->snd_max = c->snd_nxt;
+    if (c->rtx_at == SP_TIME_NEVER)
+        c->rtx_at = now + c->rto;
+    xmit(c, now, &r);
+}
+
+/* One segment of up to len bytes at seq (inside the send buffer), with FIN when it ends there. */
+static void send_data(struct sp_tcp *c, sp_time_t now, uint32_t seq, uint32_t len, bool fin)
+{
+    struct sp_tcp_repr r;
+    uint32_t off = seq - c->snd_buf_seq;
+    uint8_t flags = SP_TCP_ACK;
+    if (fin)
+        flags |= SP_TCP_FIN;
+    if (len && off + len == c->snd.len)
+        flags |= SP_TCP_PSH;
+    init_repr(c, &r, seq, flags);
+    if (len) {
+        sp_tcp_ring_peek(&c->snd, off, c->stack->seg_buf, len);
+        r.payload = c->stack->seg_buf;
+        r.payload_len = len;
+    }
+    if (sp_seq_lt(seq, c->snd_max))
+        sp_count(sp_tcp_iface(c), SP_STAT_tcp_retransmit);
+    xmit(c, now, &r);
+}
+
+static bool can_send_data(const struct sp_tcp *c)
+{
+    switch (c->state) {
+    case SP_TCP_ESTABLISHED:
+    case SP_TCP_CLOSE_WAIT:
+    case SP_TCP_FIN_WAIT_1:
+    case SP_TCP_CLOSING:
+    case SP_TCP_LAST_ACK:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void sp_tcp_output(struct sp_tcp *c, sp_time_t now)
+{
+    if (c->dead)
+        return;
+    bool sent = false;
+    while (can_send_data(c)) {
+        uint32_t off = c->snd_nxt - c->snd_buf_seq;
+        uint32_t avail = off <= c->snd.len ? c->snd.len - off : 0;
+        uint32_t fin_seq = c->snd_buf_seq + c->snd.len;
+        bool fin_left = c->fin_queued && sp_seq_le(c->snd_nxt, fin_seq);
+        uint32_t flight = c->snd_nxt - c->snd_una;
+        uint32_t wnd = min32(c->snd_wnd, c->cwnd);
+        uint32_t usable = wnd > flight ? wnd - flight : 0;
+        if (c->probe && usable == 0 && avail > 0)
+            usable = 1;   /* a zero-window probe (RFC 9293 3.8.6.1) */
+        uint32_t len = min32(min32(avail, c->mss), usable);
+        bool fin = fin_left && len == avail;
+        if (len < avail && len < c->mss && len < c->max_snd_wnd / 2 && !c->probe)
+            len = 0;      /* sender silly-window avoidance: wait for a useful window */
+        else if (len && len == avail && len < c->mss && !fin && !c->nodelay && flight > 0)
+            len = 0;      /* Nagle: one small segment in flight at a time */
+        if (len < avail)
+            fin = false;
+        if (len == 0 && !fin)
+            break;
+        c->probe = false;
+        if (!c->rtt_timing && c->snd_nxt == c->snd_max) {
+            c->rtt_timing = true;
+            c->rtt_seq = c->snd_nxt + len + fin;
+            c->rtt_start = now;
+        }
+        send_data(c, now, c->snd_nxt, len, fin);
+        sent = true;
+        c->snd_nxt += len + fin;
+        if (sp_seq_gt(c->snd_nxt, c->snd_max))
+            c->snd_max = c->snd_nxt;
+        if (c->rtx_at == SP_TIME_NEVER)
+            c->rtx_at = now + c->rto;
+        if (fin)
+            break;
+    }
+    /* Data waits for a window that is shut: the persist timer keeps probing it. */
+    if (can_send_data(c) && c->rtx_at == SP_TIME_NEVER && c->snd_wnd == 0 &&
+        sp_seq_lt(c->snd_nxt, c->snd_buf_seq + c->snd.len))
+        c->rtx_at = now + c->rto;
+    if (!sent && c->ack_now)
+        sp_tcp_send_ack(c, now);
+}
+
+void sp_tcp_retransmit_first(struct sp_tcp *c, sp_time_t now)
+{
+    uint32_t off = c->snd_una - c->snd_buf_seq;
+    uint32_t avail = off <= c->snd.len ? c->snd.len - off : 0;
+    uint32_t len = min32(avail, c->mss);
+    bool fin = c->fin_queued && len == avail && sp_seq_lt(c->snd_una + len, c->snd_max);
+    if (len == 0 && !fin)
+        return;
+    c->rtt_timing = false;   /* Karn: no sample from a retransmitted segment */
+    send_data(c, now, c->snd_una, len, fin);
+    c->rtx_at = now + c->rto;
+}
+
+void sp_tcp_rtt_sample(struct sp_tcp *c, uint32_t rtt)
+{
+    if (c->srtt8 == 0) {
+        c->srtt8 = max32(rtt, 1) * 8;
+        c->rttvar8 = max32(rtt, 1) * 4;
+    } else {
+        int32_t delta = (int32_t)(rtt * 8) - (int32_t)c->srtt8;
+        int32_t mag = delta < 0 ? -delta : delta;
+        c->rttvar8 = (uint32_t)((int32_t)c->rttvar8 + (mag - (int32_t)c->rttvar8) / 4);
+        c->srtt8 = (uint32_t)((int32_t)c->srtt8 + delta / 8);
+    }
+    uint32_t rto = (c->srtt8 + max32(8, 4 * c->rttvar8)) / 8;
+    c->rto = min32(max32(rto, SP_TCP_RTO_MIN_MS), SP_TCP_RTO_MAX_MS);
+}
+
+void sp_tcp_enter_time_wait(struct sp_tcp *c, sp_time_t now)
+{
+    c->state = SP_TCP_TIME_WAIT;
+    c->rtx_at = SP_TIME_NEVER;
+    c->close_at = now + SP_TCP_TIME_WAIT_MS;
+    if (c->app_closed) {
+        /* Nothing more can be sent or read: give the memory back for the quiet period. */
+        sp_tcp_ring_free(&c->snd);
+        sp_tcp_ring_free(&c->rcv);
+    }
+}
+
+static void on_rto(struct sp_tcp *c, sp_time_t now)
+{
+    c->rtx_at = SP_TIME_NEVER;
+    if (c->state == SP_TCP_SYN_SENT || c->state == SP_TCP_SYN_RECEIVED) {
+        if (c->retries >= SP_TCP_SYN_RETRIES) {
+            if (c->state == SP_TCP_SYN_SENT && !c->app_closed && c->cb.on_connect)
+                c->cb.on_connect(c, SP_ETIMEDOUT);
+            sp_tcp_conn_finish(c, SP_ETIMEDOUT);
+            return;
+        }
+        c->retries++;
+        c->syn_lost = true;
+        c->rto = min32(c->rto * 2, SP_TCP_RTO_MAX_MS);
+        sp_count(sp_tcp_iface(c), SP_STAT_tcp_retransmit);
+        sp_tcp_send_syn(c, now);
+        return;
+    }
+    if (!can_send_data(c))
+        return;
+    uint32_t flight = c->snd_max - c->snd_una;
+    if (flight == 0) {
+        if (c->snd_wnd == 0 && c->snd.len > 0) {
+            c->probe = true;
+            c->rto = min32(c->rto * 2, SP_TCP_RTO_MAX_MS);
+            sp_tcp_output(c, now);
+        }
+        return;
+    }
+    if (c->retries >= SP_TCP_MAX_RETRIES) {
+        sp_tcp_send_rst(c, now);
+        sp_tcp_conn_finish(c, SP_ETIMEDOUT);
+        return;
+    }
+    c->retries++;
+    /* RFC 5681 3.1 eq. 4, then restart from one segment; go back to the first unacked byte. */
+    c->ssthresh = max32(flight / 2, 2u * c->mss);
+    c->cwnd = c->mss;
+    c->in_recovery = false;
+    c->recover = c->snd_max;
+    c->dupacks = 0;
+    c->rto = min32(c->rto * 2, SP_TCP_RTO_MAX_MS);
+    c->rtt_timing = false;
+    c->snd_nxt = c->snd_una;
+    if (c->snd_wnd == 0)
+        c->probe = true;
+    sp_tcp_output(c, now);
+}
+
+void sp_tcp_timers(struct sp_tcp *c, sp_time_t now)
+{
+    if (c->dead)
+        return;
+    if (c->close_at <= now) {
+        /* TIME-WAIT over, or an abandoned FIN-WAIT-2 gave up on the peer's FIN. */
+        sp_tcp_conn_finish(c, 0);
+        return;
+    }
+    if (c->ack_at <= now) {
+        c->ack_at = SP_TIME_NEVER;
+        c->ack_now = true;
+        sp_tcp_output(c, now);
+        if (c->ack_now)
+            sp_tcp_send_ack(c, now);
+    }
+    if (c->rtx_at <= now)
+        on_rto(c, now);
+}
+
+sp_time_t sp_tcp_conn_poll_at(const struct sp_tcp *c)
+{
+    if (c->dead)
+        return SP_TIME_NEVER;
+    return sp_time_min(c->rtx_at, sp_time_min(c->ack_at, c->close_at));
+}

@@ -1,0 +1,276 @@
+/* The socket API of include/slowpath/tcp.h on top of the connection machinery. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp_internal.h"
+
+static const char *const state_names[] = {
+    [SP_TCP_CLOSED] = "CLOSED",           [SP_TCP_LISTEN] = "LISTEN",
+    [SP_TCP_SYN_SENT] = "SYN-SENT",       [SP_TCP_SYN_RECEIVED] = "SYN-RECEIVED",
+    [SP_TCP_ESTABLISHED] = "ESTABLISHED", [SP_TCP_FIN_WAIT_1] = "FIN-WAIT-1",
+    [SP_TCP_FIN_WAIT_2] = "FIN-WAIT-2",   [SP_TCP_CLOSING] = "CLOSING",
+    [SP_TCP_TIME_WAIT] = "TIME-WAIT",     [SP_TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+    [SP_TCP_LAST_ACK] = "LAST-ACK",
+};
+
+const char *sp_tcp_state_name(enum sp_tcp_state s)
+{
+    return (unsigned)s < sizeof state_names / sizeof state_names[0] ? state_names[s] : "?";
+}
+
+int sp_tcp_listen(struct sp_iface *iface, uint16_t port, int backlog, sp_tcp_accept_cb cb, void *data,
+                  struct sp_tcp **out)
+{
+    if (!iface || !iface->tcp || port == 0 || !out)
+        return SP_EINVAL;
+    struct sp_tcp_stack *tcp = iface->tcp;
+    if (sp_tcp_find_listener(tcp, port))
+        return SP_EADDRINUSE;
+    struct sp_tcp *l = calloc(1, sizeof *l);
+    if (!l)
+        return SP_ENOBUFS;
+    l->stack = tcp;
+    l->state = SP_TCP_LISTEN;
+    l->local_ip = iface->cfg.ip;
+    l->local_port = port;
+    l->backlog = (uint16_t)(backlog > 0 && backlog < 0xffff ? backlog : SP_TCP_DEFAULT_BACKLOG);
+    l->accept_cb = cb;
+    l->data = data;
+    l->rtx_at = l->ack_at = l->close_at = SP_TIME_NEVER;
+    l->hnext = tcp->listeners;
+    tcp->listeners = l;
+    *out = l;
+    return 0;
+}
+
+static bool port_in_use(struct sp_tcp_stack *tcp, uint16_t port)
+{
+    if (sp_tcp_find_listener(tcp, port))
+        return true;
+    for (struct sp_tcp *c = tcp->all; c; c = c->all_next)
+        if (c->local_port == port)
+            return true;
+    return false;
+}
+
+int sp_tcp_connect(struct sp_iface *iface, uint32_t ip, uint16_t port, const struct sp_tcp_callbacks *cbs,
+                   void *data, struct sp_tcp **out)
+{
+    if (!iface || !iface->tcp || !out || port == 0 || ip == 0 || sp_ipv4_is_multicast(ip) ||
+        sp_iface_is_broadcast(iface, ip))
+        return SP_EINVAL;
+    struct sp_tcp_stack *tcp = iface->tcp;
+    uint16_t lport = 0;
+    unsigned span = 65536u - SP_TCP_EPHEMERAL_FIRST;
+    for (unsigned i = 0; i < span; i++) {
+        uint16_t p = tcp->next_port;
+        tcp->next_port = (uint16_t)(p == 0xffff ? SP_TCP_EPHEMERAL_FIRST : p + 1);
+        if (!port_in_use(tcp, p)) {
+            lport = p;
+            break;
+        }
+    }
+    if (!lport)
+        return SP_EADDRINUSE;
+    struct sp_tcp *c = sp_tcp_conn_new(tcp, ip, port, lport);
+    if (!c)
+        return SP_ENOBUFS;
+    if (cbs)
+        c->cb = *cbs;
+    c->data = data;
+    c->state = SP_TCP_SYN_SENT;
+    *out = c;
+    sp_tcp_enter(tcp);
+    sp_tcp_send_syn(c, iface->now);
+    sp_tcp_leave(tcp);
+    return 0;
+}
+
+void sp_tcp_set_callbacks(struct sp_tcp *conn, const struct sp_tcp_callbacks *cbs, void *data)
+{
+    if (cbs)
+        conn->cb = *cbs;
+    else
+        memset(&conn->cb, 0, sizeof conn->cb);
+    conn->data = data;
+}
+
+void *sp_tcp_get_data(const struct sp_tcp *conn) { return conn->data; }
+void sp_tcp_set_data(struct sp_tcp *conn, void *data) { conn->data = data; }
+void sp_tcp_set_nodelay(struct sp_tcp *conn, bool nodelay) { conn->nodelay = nodelay; }
+enum sp_tcp_state sp_tcp_get_state(const struct sp_tcp *conn) { return conn->state; }
+uint16_t sp_tcp_local_port(const struct sp_tcp *conn) { return conn->local_port; }
+
+void sp_tcp_get_peer(const struct sp_tcp *conn, uint32_t *ip, uint16_t *port)
+{
+    if (ip)
+        *ip = conn->remote_ip;
+    if (port)
+        *port = conn->remote_port;
+}
+
+static bool may_send(const struct sp_tcp *c)
+{
+    return !c->fin_queued && (c->state == SP_TCP_ESTABLISHED || c->state == SP_TCP_CLOSE_WAIT);
+}
+
+size_t sp_tcp_send_space(const struct sp_tcp *conn)
+{
+    return may_send(conn) ? sp_tcp_ring_free_space(&conn->snd) : 0;
+}
+
+size_t sp_tcp_send_pending(const struct sp_tcp *conn) { return conn->snd.len; }
+
+long sp_tcp_send(struct sp_tcp *c, const void *data, size_t len)
+{
+    if (c->dead || c->state == SP_TCP_CLOSED || c->state == SP_TCP_LISTEN)
+        return SP_ENOTCONN;
+    if (!may_send(c))
+        return SP_ESTATE;
+    uint32_t room = sp_tcp_ring_free_space(&c->snd);
+    uint32_t n = len < room ? (uint32_t)len : room;
+    if (n == 0)
+        return len ? SP_EAGAIN : 0;
+    sp_tcp_ring_write_at(&c->snd, 0, data, n);
+    sp_tcp_ring_commit(&c->snd, n);
+    sp_tcp_enter(c->stack);
+    sp_tcp_output(c, sp_tcp_iface(c)->now);
+    sp_tcp_leave(c->stack);
+    return (long)n;
+}
+
+size_t sp_tcp_recv_pending(const struct sp_tcp *conn) { return conn->rcv.len; }
+
+/* After the application read, a window that grew by a useful amount is announced at once
+ * (receiver silly-window avoidance, RFC 1122 4.2.3.3). */
+static void maybe_window_update(struct sp_tcp *c)
+{
+    if (c->state != SP_TCP_ESTABLISHED && c->state != SP_TCP_FIN_WAIT_1 && c->state != SP_TCP_FIN_WAIT_2)
+        return;
+    uint8_t sh = c->wscale_ok ? c->rcv_wscale : 0;
+    uint32_t w = sp_tcp_rcv_wnd(c);
+    if ((w >> sh) > 0xffff)
+        w = 0xffffu << sh;
+    uint32_t edge = c->rcv_nxt + ((w >> sh) << sh);
+    if (!sp_seq_gt(edge, c->rcv_adv))
+        return;
+    uint32_t mss = (uint32_t)(sp_tcp_iface(c)->mtu - SP_IPV4_MIN_HDR_LEN - SP_TCP_MIN_HDR_LEN);
+    uint32_t step = c->rcv.cap / 2 < mss ? c->rcv.cap / 2 : mss;
+    if (edge - c->rcv_adv >= step || c->rcv_adv == c->rcv_nxt) {
+        c->ack_now = true;
+        sp_tcp_enter(c->stack);
+        sp_tcp_output(c, sp_tcp_iface(c)->now);
+        sp_tcp_leave(c->stack);
+    }
+}
+
+long sp_tcp_recv(struct sp_tcp *c, void *buf, size_t cap)
+{
+    if (c->dead)
+        return c->close_status ? c->close_status : SP_ENOTCONN;
+    if (c->rcv.len == 0) {
+        if (c->rfin)
+            return 0;
+        if (c->state == SP_TCP_CLOSED || c->state == SP_TCP_LISTEN)
+            return SP_ENOTCONN;
+        return SP_EAGAIN;
+    }
+    uint32_t n = cap < c->rcv.len ? (uint32_t)cap : c->rcv.len;
+    sp_tcp_ring_peek(&c->rcv, 0, buf, n);
+    sp_tcp_ring_consume(&c->rcv, n);
+    maybe_window_update(c);
+    return (long)n;
+}
+
+int sp_tcp_shutdown(struct sp_tcp *c)
+{
+    if (c->dead)
+        return SP_ENOTCONN;
+    if (c->fin_queued)
+        return 0;
+    switch (c->state) {
+    case SP_TCP_SYN_SENT:
+    case SP_TCP_SYN_RECEIVED:
+        c->fin_queued = true;   /* sent once the connection is established */
+        return 0;
+    case SP_TCP_ESTABLISHED:
+        c->state = SP_TCP_FIN_WAIT_1;
+        break;
+    case SP_TCP_CLOSE_WAIT:
+        c->state = SP_TCP_LAST_ACK;
+        break;
+    default:
+        return SP_ESTATE;
+    }
+    c->fin_queued = true;
+    sp_tcp_enter(c->stack);
+    sp_tcp_output(c, sp_tcp_iface(c)->now);
+    sp_tcp_leave(c->stack);
+    return 0;
+}
+
+static void close_listener(struct sp_tcp *l)
+{
+    struct sp_tcp_stack *tcp = l->stack;
+    for (struct sp_tcp **p = &tcp->listeners; *p; p = &(*p)->hnext)
+        if (*p == l) {
+            *p = l->hnext;
+            break;
+        }
+    /* Handshakes in progress lose their listener: they are reset when they complete. */
+    for (struct sp_tcp *c = tcp->all; c; c = c->all_next)
+        if (c->listener == l)
+            c->listener = NULL;
+    l->dead = true;
+    l->reap_next = tcp->reap;
+    tcp->reap = l;
+}
+
+void sp_tcp_abort(struct sp_tcp *c)
+{
+    if (!c || c->dead)
+        return;
+    struct sp_tcp_stack *tcp = c->stack;
+    sp_tcp_enter(tcp);
+    if (c->state == SP_TCP_LISTEN) {
+        close_listener(c);
+    } else {
+        c->app_closed = true;
+        if (c->state != SP_TCP_SYN_SENT && c->state != SP_TCP_TIME_WAIT && c->state != SP_TCP_CLOSED)
+            sp_tcp_send_rst(c, sp_tcp_iface(c)->now);
+        sp_tcp_conn_finish(c, SP_ECONNRESET);
+    }
+    sp_tcp_leave(tcp);
+}
+
+void sp_tcp_close(struct sp_tcp *c)
+{
+    if (!c || c->dead)
+        return;
+    if (c->state == SP_TCP_LISTEN || c->state == SP_TCP_SYN_SENT || c->rcv.len > 0) {
+        /* Unread data would be lost silently: the peer hears about it (RFC 2525 2.17). */
+        sp_tcp_abort(c);
+        return;
+    }
+    struct sp_tcp_stack *tcp = c->stack;
+    sp_tcp_enter(tcp);
+    c->app_closed = true;
+    memset(&c->cb, 0, sizeof c->cb);
+    switch (c->state) {
+    case SP_TCP_ESTABLISHED:
+    case SP_TCP_CLOSE_WAIT:
+    case SP_TCP_SYN_RECEIVED:
+        sp_tcp_shutdown(c);
+        break;
+    case SP_TCP_FIN_WAIT_2:
+        c->close_at = sp_tcp_iface(c)->now + SP_TCP_FIN_WAIT_2_TIMEOUT_MS;
+        break;
+    case SP_TCP_TIME_WAIT:
+        sp_tcp_ring_free(&c->snd);
+        sp_tcp_ring_free(&c->rcv);
+        break;
+    default:
+        break;
+    }
+    sp_tcp_leave(tcp);
+}

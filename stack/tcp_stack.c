@@ -1,0 +1,293 @@
+/* The TCP module's frame: connection table, demultiplexing of arriving segments, what a host
+ * does with segments for no connection (RFC 9293 3.10.7.1), timers and deferred freeing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp_internal.h"
+
+static int default_output(void *ctx, sp_time_t now, struct sp_ip_packet *pkt)
+{
+    return sp_ip_output(ctx, now, pkt);
+}
+
+struct sp_tcp_stack *sp_tcp_stack_new(struct sp_iface *iface)
+{
+    struct sp_tcp_stack *tcp = calloc(1, sizeof *tcp);
+    if (!tcp)
+        return NULL;
+    tcp->iface = iface;
+    tcp->output = default_output;
+    tcp->output_ctx = iface;
+    tcp->next_port = SP_TCP_EPHEMERAL_FIRST;
+    return tcp;
+}
+
+void sp_tcp_set_output(struct sp_tcp_stack *tcp, sp_tcp_output_fn fn, void *ctx)
+{
+    tcp->output = fn ? fn : default_output;
+    tcp->output_ctx = fn ? ctx : tcp->iface;
+}
+
+static void conn_free(struct sp_tcp *c)
+{
+    sp_tcp_ring_free(&c->snd);
+    sp_tcp_ring_free(&c->rcv);
+    free(c);
+}
+
+static void reap(struct sp_tcp_stack *tcp)
+{
+    while (tcp->reap) {
+        struct sp_tcp *c = tcp->reap;
+        tcp->reap = c->reap_next;
+        conn_free(c);
+    }
+}
+
+void sp_tcp_stack_free(struct sp_tcp_stack *tcp)
+{
+    if (!tcp)
+        return;
+    reap(tcp);
+    while (tcp->all) {
+        struct sp_tcp *c = tcp->all;
+        tcp->all = c->all_next;
+        conn_free(c);
+    }
+    while (tcp->listeners) {
+        struct sp_tcp *l = tcp->listeners;
+        tcp->listeners = l->hnext;
+        free(l);
+    }
+    free(tcp);
+}
+
+void sp_tcp_enter(struct sp_tcp_stack *tcp) { tcp->depth++; }
+
+void sp_tcp_leave(struct sp_tcp_stack *tcp)
+{
+    if (--tcp->depth == 0)
+        reap(tcp);
+}
+
+static unsigned hash_of(uint32_t rip, uint16_t rport, uint16_t lport)
+{
+    uint32_t h = rip * 0x9e3779b1u ^ ((uint32_t)rport << 16 | lport) * 0x85ebca6bu;
+    return (h ^ (h >> 15)) % SP_TCP_HASH_SIZE;
+}
+
+struct sp_tcp *sp_tcp_lookup(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport)
+{
+    for (struct sp_tcp *c = tcp->hash[hash_of(rip, rport, lport)]; c; c = c->hnext)
+        if (c->remote_ip == rip && c->remote_port == rport && c->local_port == lport)
+            return c;
+    return NULL;
+}
+
+struct sp_tcp *sp_tcp_find_listener(struct sp_tcp_stack *tcp, uint16_t port)
+{
+    for (struct sp_tcp *l = tcp->listeners; l; l = l->hnext)
+        if (l->local_port == port)
+            return l;
+    return NULL;
+}
+
+struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport)
+{
+    if (tcp->nconns >= SP_TCP_MAX_CONNS)
+        return NULL;
+    struct sp_tcp *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    if (sp_tcp_ring_init(&c->snd, SP_TCP_SND_BUF) < 0 || sp_tcp_ring_init(&c->rcv, SP_TCP_RCV_BUF) < 0) {
+        conn_free(c);
+        return NULL;
+    }
+    struct sp_iface *iface = tcp->iface;
+    c->stack = tcp;
+    c->local_ip = iface->cfg.ip;
+    c->remote_ip = rip;
+    c->remote_port = rport;
+    c->local_port = lport;
+    c->rtx_at = c->ack_at = c->close_at = SP_TIME_NEVER;
+    c->rto = SP_TCP_RTO_INITIAL_MS;
+    c->ssthresh = 0x7fffffff;
+    c->mss = SP_TCP_DEFAULT_MSS;
+    /* The smallest shift that lets the whole receive buffer be advertised (RFC 7323 2.2). */
+    while (c->rcv_wscale < 14 && (SP_TCP_RCV_BUF >> c->rcv_wscale) > 0xffff)
+        c->rcv_wscale++;
+    c->iss = sp_tcp_isn(iface->cfg.secret, iface->now, c->local_ip, lport, rip, rport);
+    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    c->snd_buf_seq = c->iss + 1;
+    c->recover = c->iss;
+    unsigned h = hash_of(rip, rport, lport);
+    c->hnext = tcp->hash[h];
+    tcp->hash[h] = c;
+    c->linked = true;
+    c->all_next = tcp->all;
+    tcp->all = c;
+    tcp->nconns++;
+    return c;
+}
+
+static void unlink_conn(struct sp_tcp *c)
+{
+    struct sp_tcp_stack *tcp = c->stack;
+    if (!c->linked)
+        return;
+    c->linked = false;
+    for (struct sp_tcp **p = &tcp->hash[hash_of(c->remote_ip, c->remote_port, c->local_port)]; *p; p = &(*p)->hnext)
+        if (*p == c) {
+            *p = c->hnext;
+            break;
+        }
+    for (struct sp_tcp **p = &tcp->all; *p; p = &(*p)->all_next)
+        if (*p == c) {
+            *p = c->all_next;
+            break;
+        }
+    tcp->nconns--;
+}
+
+void sp_tcp_conn_finish(struct sp_tcp *c, int status)
+{
+    if (c->dead)
+        return;
+    if (c->state == SP_TCP_SYN_RECEIVED && c->listener && c->listener->pending)
+        c->listener->pending--;
+    c->state = SP_TCP_CLOSED;
+    c->dead = true;
+    c->close_status = status;
+    c->rtx_at = c->ack_at = c->close_at = SP_TIME_NEVER;
+    unlink_conn(c);
+    sp_count(c->stack->iface, status == 0 ? SP_STAT_tcp_conn_closed : SP_STAT_tcp_conn_reset);
+    struct sp_tcp_stack *tcp = c->stack;
+    tcp->depth++;
+    if (!c->app_closed && c->cb.on_close)
+        c->cb.on_close(c, status);
+    c->reap_next = tcp->reap;
+    tcp->reap = c;
+    sp_tcp_leave(tcp);
+}
+
+int sp_tcp_emit(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r)
+{
+    struct sp_ip_packet pkt;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.ip.src = src;
+    pkt.ip.dst = dst;
+    pkt.ip.protocol = SP_IP_PROTO_TCP;
+    pkt.ip.ttl = SP_DEFAULT_TTL;
+    pkt.kind = SP_L4_TCP;
+    pkt.l4.tcp = *r;
+    sp_count(tcp->iface, SP_STAT_tcp_tx);
+    if (r->flags & SP_TCP_RST)
+        sp_count(tcp->iface, SP_STAT_tcp_rst_tx);
+    return tcp->output(tcp->output_ctx, now, &pkt);
+}
+
+static struct sp_tcp_repr blank_repr(uint16_t sport, uint16_t dport)
+{
+    struct sp_tcp_repr r;
+    memset(&r, 0, sizeof r);
+    r.src_port = sport;
+    r.dst_port = dport;
+    r.wscale = -1;
+    return r;
+}
+
+void sp_tcp_send_reset_for(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip,
+                           const struct sp_tcp_repr *seg)
+{
+    if (seg->flags & SP_TCP_RST)
+        return;   /* never answer a reset with a reset */
+    struct sp_tcp_repr r = blank_repr(seg->dst_port, seg->src_port);
+    if (seg->flags & SP_TCP_ACK) {
+        r.seq = seg->ack;
+        r.flags = SP_TCP_RST;
+    } else {
+        uint32_t seg_len = (uint32_t)seg->payload_len + !!(seg->flags & SP_TCP_SYN) + !!(seg->flags & SP_TCP_FIN);
+        r.seq = 0;
+        r.ack = seg->seq + seg_len;
+        r.flags = SP_TCP_RST | SP_TCP_ACK;
+    }
+    sp_tcp_emit(tcp, now, ip->dst, ip->src, &r);
+}
+
+void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip, uint8_t *buf, size_t len)
+{
+    struct sp_iface *iface = tcp->iface;
+    struct sp_tcp_view v;
+    int rc = sp_tcp_view_init(&v, buf, len);
+    if (rc < 0) {
+        sp_drop(iface, rc == SP_ETRUNCATED ? SP_STAT_drop_tcp_truncated : SP_STAT_drop_tcp_malformed, NULL);
+        return;
+    }
+    struct sp_tcp_repr seg;
+    rc = sp_tcp_repr_parse(&v, ip->src, ip->dst, &seg);
+    if (rc < 0) {
+        sp_drop(iface, rc == SP_ECHECKSUM ? SP_STAT_drop_tcp_bad_checksum : SP_STAT_drop_tcp_malformed, NULL);
+        return;
+    }
+    /* Only unicast to our address: a broadcast or multicast segment never gets an answer. */
+    if (ip->dst != iface->cfg.ip || ip->src == 0 || sp_ipv4_is_multicast(ip->src) ||
+        sp_iface_is_broadcast(iface, ip->src)) {
+        sp_drop(iface, SP_STAT_drop_tcp_malformed, "not unicast");
+        return;
+    }
+    if (seg.src_port == 0 || seg.dst_port == 0) {
+        sp_drop(iface, SP_STAT_drop_tcp_malformed, "port 0");
+        return;
+    }
+    /* SYN with RST or FIN has no meaning (and covers the "every flag set" probe). */
+    if ((seg.flags & SP_TCP_SYN) && (seg.flags & (SP_TCP_RST | SP_TCP_FIN))) {
+        sp_drop(iface, SP_STAT_drop_tcp_bad_flags, "SYN with RST/FIN");
+        return;
+    }
+    sp_count(iface, SP_STAT_tcp_rx);
+    iface->now = now;
+    sp_tcp_enter(tcp);
+    struct sp_tcp *c = sp_tcp_lookup(tcp, ip->src, seg.src_port, seg.dst_port);
+    if (c) {
+        sp_tcp_conn_input(c, now, &seg);
+    } else {
+        struct sp_tcp *l = sp_tcp_find_listener(tcp, seg.dst_port);
+        if (!l) {
+            sp_drop(iface, SP_STAT_drop_tcp_no_port, NULL);
+            sp_tcp_send_reset_for(tcp, now, ip, &seg);
+        } else if (seg.flags & SP_TCP_RST) {
+            /* LISTEN: an incoming RST is ignored. */
+        } else if (seg.flags & SP_TCP_ACK) {
+            sp_tcp_send_reset_for(tcp, now, ip, &seg);
+        } else if (seg.flags & SP_TCP_SYN) {
+            sp_tcp_listen_input(l, now, ip, &seg);
+        } else {
+            sp_drop(iface, SP_STAT_drop_tcp_bad_flags, "no SYN/ACK/RST in LISTEN");
+        }
+    }
+    sp_tcp_leave(tcp);
+}
+
+void sp_tcp_poll(struct sp_tcp_stack *tcp, sp_time_t now)
+{
+    tcp->iface->now = now;
+    sp_tcp_enter(tcp);
+    /* A timer may finish its connection (unlinking it): fetch the next one first; connections
+     * freed meanwhile stay allocated until sp_tcp_leave, so `next` is never dangling. */
+    for (struct sp_tcp *c = tcp->all, *next; c; c = next) {
+        next = c->all_next;
+        if (sp_tcp_conn_poll_at(c) <= now)
+            sp_tcp_timers(c, now);
+    }
+    sp_tcp_leave(tcp);
+}
+
+sp_time_t sp_tcp_poll_at(const struct sp_tcp_stack *tcp)
+{
+    sp_time_t t = SP_TIME_NEVER;
+    if (!tcp)
+        return t;
+    for (const struct sp_tcp *c = tcp->all; c; c = c->all_next)
+        t = sp_time_min(t, sp_tcp_conn_poll_at(c));
+    return t;
+}
