@@ -29,6 +29,7 @@ struct sp_neigh_entry {
 /* A frame waiting for its next hop to resolve: built completely but for the destination MAC. */
 struct sp_neigh_pending {
     uint32_t next_hop;      /* 0: free slot */
+    uint32_t order;         /* arrival order: frames leave in the order they were queued */
     uint16_t len;
     uint8_t frame[SP_DEFAULT_MTU + SP_ETH_HDR_LEN];
 };
@@ -36,6 +37,7 @@ struct sp_neigh_pending {
 struct sp_neigh {
     struct sp_neigh_entry entries[SP_ARP_CACHE_SIZE];
     struct sp_neigh_pending queue[SP_ARP_QUEUE_LEN];
+    uint32_t next_order;
 };
 
 /* --- Reassembly (reasm.c) ----------------------------------------------------------------- */

@@ -17,7 +17,10 @@ static struct sp_neigh_entry *neigh_find(struct sp_neigh *n, uint32_t ip)
     return NULL;
 }
 
-/* A free slot, or else the least recently used entry (counted as an eviction). */
+static void neigh_flush(struct sp_iface *iface, uint32_t ip, const struct sp_mac *mac);
+
+/* A free slot, or else the least recently used entry (counted as an eviction; frames that waited
+ * for it are dropped with it). */
 static struct sp_neigh_entry *neigh_alloc(struct sp_iface *iface)
 {
     struct sp_neigh_entry *victim = NULL;
@@ -29,6 +32,8 @@ static struct sp_neigh_entry *neigh_alloc(struct sp_iface *iface)
             victim = e;
     }
     sp_count(iface, SP_STAT_arp_evicted);
+    if (!victim->resolved)
+        neigh_flush(iface, victim->ip, NULL);
     memset(victim, 0, sizeof *victim);
     return victim;
 }
@@ -44,13 +49,18 @@ static void neigh_send(struct sp_iface *iface, struct sp_mac dst, uint8_t *frame
     iface->stats.v[SP_STAT_tx_bytes] += len;
 }
 
-/* Drops (reason) or sends every frame queued for ip. */
+/* Sends (mac given) or drops every frame queued for ip, oldest first. */
 static void neigh_flush(struct sp_iface *iface, uint32_t ip, const struct sp_mac *mac)
 {
-    for (size_t i = 0; i < SP_ARP_QUEUE_LEN; i++) {
-        struct sp_neigh_pending *p = &iface->neigh.queue[i];
-        if (p->next_hop != ip)
-            continue;
+    for (;;) {
+        struct sp_neigh_pending *p = NULL;
+        for (size_t i = 0; i < SP_ARP_QUEUE_LEN; i++) {
+            struct sp_neigh_pending *q = &iface->neigh.queue[i];
+            if (q->next_hop == ip && (!p || (int32_t)(q->order - p->order) < 0))
+                p = q;
+        }
+        if (!p)
+            return;
         if (mac)
             neigh_send(iface, *mac, p->frame, p->len);
         else
@@ -113,6 +123,7 @@ int sp_neigh_output(struct sp_iface *iface, sp_time_t now, uint32_t next_hop, ui
         return SP_ENOBUFS;
     }
     slot->next_hop = next_hop;
+    slot->order = iface->neigh.next_order++;
     slot->len = (uint16_t)len;
     memcpy(slot->frame, frame, len);
 

@@ -336,7 +336,6 @@ static void test_queue_bound(void **state)
  * another address in between. */
 static void test_queue_order_survives_slot_reuse(void **state)
 {
-    h_known_bug("stack/neigh.c neigh_flush sends queued frames in slot order, not arrival order");
     struct harness *h = *state;
     struct sp_udp_socket s;
     assert_int_equal(sp_udp_bind(h->iface, &s, 5000, NULL), 0);
@@ -400,7 +399,6 @@ static void test_cache_bound_evicts_least_recently_used(void **state)
  * frames: they are dropped and counted, and their queue slots come back. */
 static void test_evicting_unresolved_entry_releases_its_queue(void **state)
 {
-    h_known_bug("stack/neigh.c neigh_alloc evicts an unresolved entry without flushing its queued frames");
     struct harness *h = *state;
     struct sp_udp_socket s;
     assert_int_equal(sp_udp_bind(h->iface, &s, 5000, NULL), 0);
