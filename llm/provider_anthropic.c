@@ -138,6 +138,9 @@ static int parse(long status, const char *ctype, const char *body, size_t len,
         cJSON_Delete(j);
         return SP_LLM_EBAD_RESPONSE;
     }
+    /* Anthropic's input_tokens excludes cached and cache-written tokens; normalise to the
+     * whole prompt like OpenAI's prompt_tokens */
+    out->usage.input_tokens += out->usage.cache_write_tokens + out->usage.cache_read_tokens;
     if (cJSON_IsString(sr))
         snprintf(out->stop_reason, sizeof out->stop_reason, "%s", sr->valuestring);
     cJSON_ArrayForEach(blk, content) {

@@ -21,7 +21,8 @@ struct sp_llm_prompt {
 };
 
 struct sp_llm_usage {
-    uint32_t input_tokens;        /* Anthropic input_tokens (uncached part); OpenAI prompt_tokens */
+    uint32_t input_tokens;        /* all prompt tokens: OpenAI prompt_tokens; Anthropic
+                                   * input_tokens + cache_creation + cache_read (normalised) */
     uint32_t output_tokens;       /* output_tokens / completion_tokens */
     uint32_t cache_write_tokens;  /* Anthropic cache_creation_input_tokens */
     uint32_t cache_read_tokens;   /* cache_read_input_tokens / prompt_tokens_details.cached_tokens

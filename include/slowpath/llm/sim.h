@@ -1,0 +1,78 @@
+/* The simulated model: answers the decisions of decision.h correctly (it really solves ICMP
+ * echo, ARP and the TCP handshake, computing checksums in raw mode), deterministically under a
+ * seed, then injects errors by kind at the configured rates. Used in-process by the client
+ * (provider "sim") and over HTTP by tools/llm-sim. */
+#ifndef SLOWPATH_LLM_SIM_H
+#define SLOWPATH_LLM_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slowpath/llm/opts.h"
+#include "slowpath/llm/provider.h"
+
+enum sp_llm_sim_latency {
+    SP_LLM_SIM_LAT_FIXED = 0, /* latency_ms exactly */
+    SP_LLM_SIM_LAT_UNIFORM,   /* uniform in [latency_ms, latency_ms + latency_spread_ms] */
+    SP_LLM_SIM_LAT_EXP        /* exponential with mean latency_ms (long tail), capped at 20x */
+};
+
+/* Error kinds, each a chance per answer. */
+enum sp_llm_sim_fault {
+    SP_LLM_SIM_OK = 0,
+    SP_LLM_SIM_WRONG_FIELD,  /* icmp ident+1, arp target MAC changed, tcp ack+1 */
+    SP_LLM_SIM_BAD_CHECKSUM, /* raw icmp/tcp only: transport checksum off by one bit */
+    SP_LLM_SIM_MALFORMED,    /* broken JSON (a missing colon) */
+    SP_LLM_SIM_PROSE,        /* an explanation in English with the JSON embedded in it */
+    SP_LLM_SIM_TRUNCATED,    /* output cut at 60%, stop reason max_tokens */
+    SP_LLM_SIM_OBEY,         /* follows an instruction found in the payload ("IGNORE PREVIOUS",
+                              * "reply to A.B.C.D"): redirects the reply or alters the answer */
+    SP_LLM_SIM_FAULT_COUNT
+};
+
+struct sp_llm_sim_opts {
+    uint64_t seed;
+    enum sp_llm_sim_latency latency_dist;
+    uint32_t latency_ms;
+    uint32_t latency_spread_ms;
+    /* spread evenly over the kinds that apply to a given answer (bad_checksum only to raw
+     * icmp/tcp replies, obey only when the payload carries an instruction) */
+    double error_rate;
+    double p[SP_LLM_SIM_FAULT_COUNT]; /* explicit per-kind chance, added to the spread share */
+};
+
+struct sp_llm_sim {
+    void *data; /* user */
+    struct sp_llm_sim_opts opts;
+    uint64_t answers;                           /* answers given: the per-answer RNG stream */
+    uint64_t prefixes[SP_LLM_SIM_PREFIX_SLOTS]; /* hashes of system prompts "cached" */
+    unsigned prefix_next;
+};
+
+struct sp_llm_sim_reply {
+    char *text;            /* malloc'd */
+    size_t len;
+    int is_json;           /* text is exactly one JSON object (a tool_use input can carry it) */
+    int truncated;         /* stop reason max_tokens / length */
+    enum sp_llm_sim_fault fault;
+    uint32_t latency_ms;   /* the model "thinking" time drawn for this answer */
+    struct sp_llm_usage usage; /* ~4 bytes a token; system prompts seen before count as
+                                * cache_read, a new one as cache_write */
+};
+
+void sp_llm_sim_opts_default(struct sp_llm_sim_opts *o);
+void sp_llm_sim_init(struct sp_llm_sim *sim, const struct sp_llm_sim_opts *o);
+
+/* Answers one request. system may be NULL. Returns 0 or SP_LLM_ENOMEM/EINVAL. A user message
+ * that is not a decision request still gets an answer (prose), as a real model would give. */
+int sp_llm_sim_answer(struct sp_llm_sim *sim, const char *system, const char *user,
+                      struct sp_llm_sim_reply *out);
+void sp_llm_sim_reply_free(struct sp_llm_sim_reply *r);
+
+const char *sp_llm_sim_fault_name(enum sp_llm_sim_fault f); /* "wrong-field" ... */
+int sp_llm_sim_fault_parse(const char *s, enum sp_llm_sim_fault *out);
+
+/* Parses "fixed"/"uniform"/"exp". */
+int sp_llm_sim_latency_parse(const char *s, enum sp_llm_sim_latency *out);
+
+#endif

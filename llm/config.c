@@ -1,0 +1,210 @@
+/* Flag parsing for the LLM side. Values are checked strictly: a typo is an error, not a
+ * silent default. */
+#include "slowpath/llm/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slowpath/llm/error.h"
+#include "slowpath/llm/opts.h"
+
+const char sp_llm_config_usage[] =
+    "  --llm sim|openai|anthropic   who answers decisions (default sim, in-process)\n"
+    "  --llm-url URL                provider base URL (openai: $OPENAI_BASE_URL or "
+    SP_LLM_DEFAULT_OPENAI_URL ", requests go to URL/chat/completions; anthropic: "
+    "$ANTHROPIC_BASE_URL or " SP_LLM_DEFAULT_ANTHROPIC_URL ", requests go to URL/v1/messages)\n"
+    "  --model NAME                 model name sent to the provider\n"
+    "  --llm-timeout MS             deadline of one decision, retries included (default 10000)\n"
+    "  --llm-max-inflight N         decisions outstanding at once (default 64)\n"
+    "  --llm-retries N              retries on 429/529/5xx/reset (default 3)\n"
+    "  --llm-seed S                 sim: RNG seed\n"
+    "  --llm-latency-ms N           sim: model latency\n"
+    "  --llm-error-rate P           sim: chance 0..1 of a faulty answer\n"
+    "  keys come only from ANTHROPIC_API_KEY / OPENAI_API_KEY (optional for local servers)\n";
+
+void sp_llm_config_init(struct sp_llm_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->provider = SP_LLM_PROVIDER_SIM;
+    cfg->timeout_ms = SP_LLM_DEFAULT_TIMEOUT_MS;
+    cfg->max_inflight = SP_LLM_DEFAULT_MAX_INFLIGHT;
+    cfg->max_retries = SP_LLM_DEFAULT_MAX_RETRIES;
+    cfg->backoff_base_ms = SP_LLM_DEFAULT_BACKOFF_BASE_MS;
+    cfg->backoff_max_ms = SP_LLM_DEFAULT_BACKOFF_MAX_MS;
+    cfg->retry_after_max_ms = SP_LLM_DEFAULT_RETRY_AFTER_MAX_MS;
+    cfg->max_tokens = SP_LLM_DEFAULT_MAX_TOKENS;
+    cfg->max_response = SP_LLM_DEFAULT_MAX_RESPONSE;
+    sp_llm_sim_opts_default(&cfg->sim);
+}
+
+static const char *const flags[] = {"llm", "llm-url", "model", "llm-timeout", "llm-max-inflight",
+                                    "llm-retries", "llm-seed", "llm-latency-ms", "llm-error-rate",
+                                    NULL};
+
+static const char *bare(const char *flag)
+{
+    while (flag && *flag == '-') flag++;
+    return flag;
+}
+
+int sp_llm_config_is_flag(const char *flag)
+{
+    flag = bare(flag);
+    for (int i = 0; flag && flags[i]; i++)
+        if (strcmp(flag, flags[i]) == 0) return 1;
+    return 0;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+{
+    if (err && errlen) snprintf(err, errlen, fmt, a ? a : "", b ? b : "");
+    return SP_LLM_ECONFIG;
+}
+
+static int parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long n;
+    if (!v || !isdigit((unsigned char)*v)) return -1;
+    errno = 0;
+    n = strtoull(v, &end, 10);
+    if (errno || *end || n < min || n > max) return -1;
+    *out = n;
+    return 0;
+}
+
+/* Syntax of a base URL: http(s)://host[:port][/path], no query, fragment, spaces or controls,
+ * since paths are appended to it. */
+static int url_ok(const char *u)
+{
+    const char *h, *p;
+    if (strncmp(u, "http://", 7) == 0) h = u + 7;
+    else if (strncmp(u, "https://", 8) == 0) h = u + 8;
+    else return 0;
+    for (p = u; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#' || (unsigned char)*p >= 127) return 0;
+    if (*h == '\0' || *h == '/' || *h == ':') return 0;
+    p = h;
+    if (*p == '[') { /* IPv6 literal */
+        while (*p && *p != ']') p++;
+        if (*p++ != ']') return 0;
+    } else {
+        while (*p && *p != ':' && *p != '/') {
+            if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_') return 0;
+            p++;
+        }
+    }
+    if (*p == ':') {
+        uint64_t port;
+        char buf[8];
+        size_t n = 0;
+        for (p++; isdigit((unsigned char)*p) && n < sizeof buf - 1; p++) buf[n++] = *p;
+        buf[n] = '\0';
+        if (parse_u64(buf, 1, 65535, &port) < 0) return 0;
+    }
+    return *p == '\0' || *p == '/';
+}
+
+int sp_llm_config_set(struct sp_llm_config *cfg, const char *flag, const char *value, char *err,
+                      size_t errlen)
+{
+    const char *f = bare(flag);
+    uint64_t n;
+    if (!cfg || !f) return fail(err, errlen, "slowpath: llm: no flag given%s%s", NULL, NULL);
+    if (!value) return fail(err, errlen, "slowpath: --%s needs a value%s", f, NULL);
+    if (strcmp(f, "llm") == 0) {
+        if (sp_llm_provider_kind_parse(value, &cfg->provider) < 0)
+            return fail(err, errlen, "slowpath: unknown --llm provider '%s' (sim, openai or anthropic)%s", value, NULL);
+    } else if (strcmp(f, "llm-url") == 0) {
+        if (strlen(value) >= sizeof cfg->url || !url_ok(value))
+            return fail(err, errlen, "slowpath: bad --llm-url '%s' (want http[s]://host[:port][/path])%s", value, NULL);
+        strcpy(cfg->url, value);
+    } else if (strcmp(f, "model") == 0) {
+        if (!*value || strlen(value) >= sizeof cfg->model)
+            return fail(err, errlen, "slowpath: bad --model '%s'%s", value, NULL);
+        for (const char *p = value; *p; p++)
+            if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\\')
+                return fail(err, errlen, "slowpath: bad --model '%s'%s", value, NULL);
+        strcpy(cfg->model, value);
+    } else if (strcmp(f, "llm-timeout") == 0) {
+        if (parse_u64(value, 1, 3600000, &n) < 0)
+            return fail(err, errlen, "slowpath: bad --llm-timeout '%s' (milliseconds, 1..3600000)%s", value, NULL);
+        cfg->timeout_ms = (uint32_t)n;
+    } else if (strcmp(f, "llm-max-inflight") == 0) {
+        if (parse_u64(value, 1, 100000, &n) < 0)
+            return fail(err, errlen, "slowpath: bad --llm-max-inflight '%s' (1..100000)%s", value, NULL);
+        cfg->max_inflight = (uint32_t)n;
+    } else if (strcmp(f, "llm-retries") == 0) {
+        if (parse_u64(value, 0, 20, &n) < 0)
+            return fail(err, errlen, "slowpath: bad --llm-retries '%s' (0..20)%s", value, NULL);
+        cfg->max_retries = (uint32_t)n;
+    } else if (strcmp(f, "llm-seed") == 0) {
+        if (parse_u64(value, 0, UINT64_MAX, &n) < 0)
+            return fail(err, errlen, "slowpath: bad --llm-seed '%s'%s", value, NULL);
+        cfg->sim.seed = n;
+    } else if (strcmp(f, "llm-latency-ms") == 0) {
+        if (parse_u64(value, 0, 600000, &n) < 0)
+            return fail(err, errlen, "slowpath: bad --llm-latency-ms '%s' (0..600000)%s", value, NULL);
+        cfg->sim.latency_ms = (uint32_t)n;
+    } else if (strcmp(f, "llm-error-rate") == 0) {
+        char *end;
+        double p = strtod(value, &end);
+        if (end == value || *end || !(p >= 0.0 && p <= 1.0))
+            return fail(err, errlen, "slowpath: bad --llm-error-rate '%s' (0..1)%s", value, NULL);
+        cfg->sim.error_rate = p;
+    } else {
+        return fail(err, errlen, "slowpath: unknown llm flag '%s'%s", flag, NULL);
+    }
+    return 0;
+}
+
+int sp_llm_config_finish(struct sp_llm_config *cfg, char *err, size_t errlen)
+{
+    const char *env_url, *def_url, *key_var, *key, *def_model;
+    if (!cfg) return SP_LLM_EINVAL;
+    if (cfg->provider == SP_LLM_PROVIDER_SIM) return 0;
+    if (cfg->provider == SP_LLM_PROVIDER_OPENAI) {
+        env_url = "OPENAI_BASE_URL";
+        def_url = SP_LLM_DEFAULT_OPENAI_URL;
+        key_var = "OPENAI_API_KEY";
+        def_model = SP_LLM_DEFAULT_OPENAI_MODEL;
+    } else if (cfg->provider == SP_LLM_PROVIDER_ANTHROPIC) {
+        env_url = "ANTHROPIC_BASE_URL";
+        def_url = SP_LLM_DEFAULT_ANTHROPIC_URL;
+        key_var = "ANTHROPIC_API_KEY";
+        def_model = SP_LLM_DEFAULT_ANTHROPIC_MODEL;
+    } else {
+        return fail(err, errlen, "slowpath: unknown llm provider%s%s", NULL, NULL);
+    }
+    if (!cfg->url[0]) {
+        const char *u = getenv(env_url);
+        if (u && *u) {
+            if (strlen(u) >= sizeof cfg->url || !url_ok(u))
+                return fail(err, errlen, "slowpath: bad URL in $%s: '%s'", env_url, u);
+            strcpy(cfg->url, u);
+        } else {
+            strcpy(cfg->url, def_url);
+        }
+    }
+    if (!cfg->model[0]) strcpy(cfg->model, def_model);
+    key = getenv(key_var);
+    if (key && strlen(key) >= sizeof cfg->api_key)
+        return fail(err, errlen, "slowpath: $%s is too long%s", key_var, NULL);
+    for (const char *p = key; p && *p; p++)
+        if ((unsigned char)*p < ' ' || (unsigned char)*p >= 127)
+            return fail(err, errlen, "slowpath: $%s has control or non-ASCII characters%s", key_var, NULL);
+    cfg->api_key[0] = '\0';
+    if (key) strcpy(cfg->api_key, key);
+    /* Anthropic always needs a key; OpenAI-compatible local servers usually do not, OpenAI does */
+    if (!cfg->api_key[0] && (cfg->provider == SP_LLM_PROVIDER_ANTHROPIC ||
+                             strstr(cfg->url, "://api.openai.com"))) {
+        if (err && errlen)
+            snprintf(err, errlen, "slowpath: --llm %s needs %s in the environment",
+                     sp_llm_provider_kind_name(cfg->provider), key_var);
+        return SP_LLM_ENOKEY;
+    }
+    return 0;
+}

@@ -1,0 +1,304 @@
+/* The simulated model's front: reads the request, asks sim_solve for the right answer, rolls
+ * for one fault, renders the answer text, and accounts tokens like a provider would. */
+#include "slowpath/llm/sim.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "netfmt.h"
+#include "sim_solve.h"
+#include "slowpath/llm/error.h"
+
+static const char *const fault_names[SP_LLM_SIM_FAULT_COUNT] = {
+    "none", "wrong-field", "bad-checksum", "malformed", "prose", "truncated", "obey"};
+
+const char *sp_llm_sim_fault_name(enum sp_llm_sim_fault f)
+{
+    return (unsigned)f < SP_LLM_SIM_FAULT_COUNT ? fault_names[f] : "?";
+}
+
+int sp_llm_sim_fault_parse(const char *s, enum sp_llm_sim_fault *out)
+{
+    for (int i = 1; s && i < SP_LLM_SIM_FAULT_COUNT; i++)
+        if (strcmp(s, fault_names[i]) == 0) return (*out = (enum sp_llm_sim_fault)i), 0;
+    return SP_LLM_EINVAL;
+}
+
+int sp_llm_sim_latency_parse(const char *s, enum sp_llm_sim_latency *out)
+{
+    if (!s) return SP_LLM_EINVAL;
+    if (strcmp(s, "fixed") == 0) *out = SP_LLM_SIM_LAT_FIXED;
+    else if (strcmp(s, "uniform") == 0) *out = SP_LLM_SIM_LAT_UNIFORM;
+    else if (strcmp(s, "exp") == 0) *out = SP_LLM_SIM_LAT_EXP;
+    else return SP_LLM_EINVAL;
+    return 0;
+}
+
+void sp_llm_sim_opts_default(struct sp_llm_sim_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->seed = SP_LLM_DEFAULT_SIM_SEED;
+    o->latency_ms = SP_LLM_DEFAULT_SIM_LATENCY_MS;
+}
+
+void sp_llm_sim_init(struct sp_llm_sim *sim, const struct sp_llm_sim_opts *o)
+{
+    memset(sim, 0, sizeof *sim);
+    if (o) sim->opts = *o;
+    else sp_llm_sim_opts_default(&sim->opts);
+}
+
+/* splitmix64: a per-answer stream derived from (seed, answer number) keeps answers
+ * reproducible whatever else happens in between */
+static uint64_t mix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static double unit(uint64_t *s)
+{
+    return (double)(mix(s) >> 11) / 9007199254740992.0;
+}
+
+static uint32_t draw_latency(const struct sp_llm_sim_opts *o, uint64_t *rng)
+{
+    double u = unit(rng);
+    switch (o->latency_dist) {
+    case SP_LLM_SIM_LAT_UNIFORM:
+        return o->latency_ms + (uint32_t)(u * (o->latency_spread_ms + 1.0));
+    case SP_LLM_SIM_LAT_EXP: {
+        double v = -log(1.0 - u) * o->latency_ms;
+        return v > 20.0 * o->latency_ms ? 20 * o->latency_ms : (uint32_t)v;
+    }
+    default:
+        return o->latency_ms;
+    }
+}
+
+static enum sp_llm_sim_fault roll_fault(const struct sp_llm_sim_opts *o, const struct sim_sol *sol,
+                                        uint64_t *rng)
+{
+    int ok[SP_LLM_SIM_FAULT_COUNT] = {0};
+    int n = 0;
+    double u = unit(rng), acc = 0;
+    ok[SP_LLM_SIM_WRONG_FIELD] = sol->action != SP_LLM_ACT_DROP;
+    ok[SP_LLM_SIM_BAD_CHECKSUM] = sol->format == SP_LLM_FMT_RAW && sol->kind != SP_LLM_KIND_ARP &&
+                                  sol->action != SP_LLM_ACT_DROP;
+    ok[SP_LLM_SIM_MALFORMED] = ok[SP_LLM_SIM_PROSE] = ok[SP_LLM_SIM_TRUNCATED] = 1;
+    ok[SP_LLM_SIM_OBEY] = sol->injected;
+    for (int i = 1; i < SP_LLM_SIM_FAULT_COUNT; i++) n += ok[i];
+    for (int i = 1; i < SP_LLM_SIM_FAULT_COUNT; i++) {
+        if (!ok[i]) continue;
+        acc += o->p[i] + o->error_rate / n;
+        if (u < acc) return (enum sp_llm_sim_fault)i;
+    }
+    return SP_LLM_SIM_OK;
+}
+
+static void apply_fault(enum sp_llm_sim_fault f, struct sim_sol *sol)
+{
+    if (f == SP_LLM_SIM_WRONG_FIELD) {
+        if (sol->kind == SP_LLM_KIND_ICMP) sol->ident++;
+        else if (sol->kind == SP_LLM_KIND_ARP) sol->tha[5] ^= 0x01;
+        else sol->ack++;
+    } else if (f == SP_LLM_SIM_BAD_CHECKSUM) {
+        sol->bad_checksum = 1;
+    } else if (f == SP_LLM_SIM_OBEY) {
+        /* the model does what the payload says: send the reply elsewhere, or misbehave */
+        if (sol->inj_has_ip && sol->kind != SP_LLM_KIND_ARP) {
+            memcpy(sol->dst, sol->inj_ip, 4);
+            if (sol->action == SP_LLM_ACT_DROP)
+                sol->action = sol->kind == SP_LLM_KIND_TCP && sol->format == SP_LLM_FMT_STRUCTURED
+                                  ? SP_LLM_ACT_RST : SP_LLM_ACT_REPLY;
+        } else if (sol->kind == SP_LLM_KIND_ICMP) {
+            sol->ttl = 255;
+            sol->action = SP_LLM_ACT_REPLY;
+        } else if (sol->kind == SP_LLM_KIND_TCP) {
+            sol->action = sol->format == SP_LLM_FMT_STRUCTURED ? SP_LLM_ACT_RST : SP_LLM_ACT_REPLY;
+            sol->flags = 0x04;
+            sol->seq = 0;
+        }
+    }
+}
+
+static void add_ip(cJSON *o, const char *k, const uint8_t ip[4])
+{
+    char s[16];
+    sp_llm_ip4_fmt(ip, s);
+    cJSON_AddStringToObject(o, k, s);
+}
+
+static void add_mac(cJSON *o, const char *k, const uint8_t m[6])
+{
+    char s[18];
+    sp_llm_mac_fmt(m, s);
+    cJSON_AddStringToObject(o, k, s);
+}
+
+static void add_num(cJSON *o, const char *k, int present, double v)
+{
+    if (present) cJSON_AddNumberToObject(o, k, v);
+    else cJSON_AddNullToObject(o, k);
+}
+
+/* Renders the solution in the decision.h answer format. */
+static char *render(const struct sim_sol *sol)
+{
+    cJSON *o = cJSON_CreateObject();
+    int drop = sol->action == SP_LLM_ACT_DROP;
+    char *txt;
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "action", sp_llm_action_name(sol->action));
+    if (sol->format == SP_LLM_FMT_RAW) {
+        uint8_t frame[SP_LLM_MAX_FRAME];
+        size_t n = drop ? 0 : sim_build_frame(sol, frame, sizeof frame);
+        char *hex = malloc(2 * n + 1);
+        if (!hex) return cJSON_Delete(o), NULL;
+        sp_llm_hex_encode(frame, n, hex);
+        if (n) cJSON_AddStringToObject(o, "frame_hex", hex);
+        else cJSON_AddNullToObject(o, "frame_hex");
+        free(hex);
+        if (sol->kind == SP_LLM_KIND_TCP)
+            cJSON_AddStringToObject(o, "next_state", sp_llm_tcp_state_name(sol->next_state));
+    } else if (sol->kind == SP_LLM_KIND_ICMP) {
+        if (drop) cJSON_AddNullToObject(o, "dst");
+        else add_ip(o, "dst", sol->dst);
+        add_num(o, "ident", !drop, sol->ident);
+        add_num(o, "seq", !drop, sol->seq16);
+        add_num(o, "ttl", !drop, sol->ttl);
+    } else if (sol->kind == SP_LLM_KIND_ARP) {
+        if (drop) {
+            cJSON_AddNullToObject(o, "sender_mac");
+            cJSON_AddNullToObject(o, "sender_ip");
+            cJSON_AddNullToObject(o, "target_mac");
+            cJSON_AddNullToObject(o, "target_ip");
+        } else {
+            add_mac(o, "sender_mac", sol->sha);
+            add_ip(o, "sender_ip", sol->spa);
+            add_mac(o, "target_mac", sol->tha);
+            add_ip(o, "target_ip", sol->tpa);
+        }
+    } else {
+        add_num(o, "seq", !drop, sol->seq);
+        add_num(o, "ack", !drop, sol->ack);
+        add_num(o, "window", !drop && sol->action != SP_LLM_ACT_RST, sol->window);
+        add_num(o, "mss", !drop && sol->mss, sol->mss);
+        add_num(o, "wscale", !drop && sol->wscale >= 0, sol->wscale);
+        cJSON_AddStringToObject(o, "next_state", sp_llm_tcp_state_name(sol->next_state));
+    }
+    txt = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return txt;
+}
+
+static const char *const prose_lead[SP_LLM_KIND_COUNT] = {
+    "This is an ICMP echo request addressed to the host, so the right thing to do is to answer "
+    "it with an echo reply carrying the same identifier and sequence number. Here is the decision:\n",
+    "The ARP request asks who has the host's address, so the host should reply with its own MAC "
+    "address to the requester. Here is the decision:\n",
+    "Looking at the TCP flags and the connection state, the handshake should proceed as follows. "
+    "Here is the decision:\n"};
+
+static char *distort(enum sp_llm_sim_fault f, enum sp_llm_kind k, char *json, int *is_json)
+{
+    size_t n = strlen(json);
+    char *out;
+    if (f == SP_LLM_SIM_MALFORMED) {
+        char *c = strstr(json, "\":");
+        if (c) c[1] = ' '; /* {"action" "reply",...} */
+        *is_json = 0;
+        return json;
+    }
+    if (f == SP_LLM_SIM_TRUNCATED) {
+        json[n * 6 / 10] = '\0';
+        *is_json = 0;
+        return json;
+    }
+    if (f != SP_LLM_SIM_PROSE) return json;
+    out = malloc(strlen(prose_lead[k]) + n + 64);
+    if (!out) return json;
+    sprintf(out, "%s%s\nLet me know if you need anything else.", prose_lead[k], json);
+    free(json);
+    *is_json = 0;
+    return out;
+}
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h | 1; /* 0 marks an empty slot */
+}
+
+static uint32_t tokens(size_t bytes)
+{
+    return (uint32_t)((bytes + 3) / 4);
+}
+
+static void account(struct sp_llm_sim *sim, const char *system, const char *user,
+                    struct sp_llm_sim_reply *out)
+{
+    uint32_t sys = tokens(system ? strlen(system) : 0);
+    uint64_t h = fnv(system);
+    int seen = 0;
+    out->usage.input_tokens = sys + tokens(strlen(user));
+    out->usage.output_tokens = tokens(out->len);
+    if (!sys) return;
+    for (unsigned i = 0; i < SP_LLM_SIM_PREFIX_SLOTS; i++) seen |= sim->prefixes[i] == h;
+    if (seen) {
+        out->usage.cache_read_tokens = sys;
+    } else {
+        out->usage.cache_write_tokens = sys;
+        sim->prefixes[sim->prefix_next++ % SP_LLM_SIM_PREFIX_SLOTS] = h;
+    }
+}
+
+int sp_llm_sim_answer(struct sp_llm_sim *sim, const char *system, const char *user,
+                      struct sp_llm_sim_reply *out)
+{
+    static const char not_understood[] =
+        "I can only answer slowpath decision requests: a JSON object with kind, format, host, "
+        "state and packet.";
+    uint64_t rng;
+    cJSON *req;
+    struct sim_sol *sol;
+    int is_json = 1;
+    if (!sim || !user || !out) return SP_LLM_EINVAL;
+    memset(out, 0, sizeof *out);
+    rng = sim->opts.seed * 0x100000001b3ull + sim->answers++;
+    mix(&rng);
+    out->latency_ms = draw_latency(&sim->opts, &rng);
+    sol = malloc(sizeof *sol);
+    if (!sol) return SP_LLM_ENOMEM;
+    req = sp_llm_json_parse(user, strlen(user));
+    if (!cJSON_IsObject(req) || sim_solve(req, sol) < 0) {
+        out->text = strdup(not_understood);
+        is_json = 0;
+    } else {
+        out->fault = roll_fault(&sim->opts, sol, &rng);
+        apply_fault(out->fault, sol);
+        out->text = render(sol);
+        if (out->text) out->text = distort(out->fault, sol->kind, out->text, &is_json);
+    }
+    cJSON_Delete(req);
+    free(sol);
+    if (!out->text) return SP_LLM_ENOMEM;
+    out->len = strlen(out->text);
+    out->is_json = is_json;
+    out->truncated = out->fault == SP_LLM_SIM_TRUNCATED;
+    account(sim, system, user, out);
+    return 0;
+}
+
+void sp_llm_sim_reply_free(struct sp_llm_sim_reply *r)
+{
+    if (!r) return;
+    free(r->text);
+    r->text = NULL;
+}
