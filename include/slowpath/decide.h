@@ -1,0 +1,179 @@
+/* Decision points: protocol decisions the stack can hand to someone else (an LLM), without
+ * knowing who. The stack names the decisions (ICMP echo reply, ARP reply, TCP handshake); for each
+ * kind the application installs a decider and a mode:
+ *
+ *   native   the stack answers at once (the default; no decider is asked);
+ *   delegate the stack parks the triggering packet in a bounded pending table (keyed by flow and
+ *            request, repeats coalesced, with a deadline that poll_at honours) and asks the decider;
+ *            the decider later calls sp_decision_complete with a proposal, which the validator
+ *            checks before anything is emitted; an invalid proposal, an error or a timeout is
+ *            handled by the policy (fall back to the native answer, or drop);
+ *   shadow   the stack answers natively at once and still asks; the answer is validated and graded
+ *            against the native one when it arrives, and never emitted.
+ *
+ * The validator is protocol knowledge and lives in the stack: every proposal passes the same
+ * checks as the fast path, whoever made it. No invalid proposal ever reaches the device. */
+#ifndef SLOWPATH_DECIDE_H
+#define SLOWPATH_DECIDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slowpath/time.h"
+#include "slowpath/wire/arp.h"
+#include "slowpath/wire/ethernet.h"
+#include "slowpath/wire/icmp.h"
+#include "slowpath/wire/ipv4.h"
+#include "slowpath/wire/tcp.h"
+
+struct sp_iface;
+
+enum sp_decision_kind { SP_DECISION_ICMP, SP_DECISION_ARP, SP_DECISION_TCP, SP_DECISION_KINDS };
+enum sp_decision_mode { SP_DECIDE_NATIVE, SP_DECIDE_DELEGATE, SP_DECIDE_SHADOW };
+enum sp_invalid_policy { SP_INVALID_FALLBACK, SP_INVALID_DROP };
+
+const char *sp_decision_kind_name(enum sp_decision_kind k);   /* "icmp", "arp", "tcp" */
+const char *sp_decision_mode_name(enum sp_decision_mode m);   /* "native", "llm", "shadow" */
+
+/* The handshake states a TCP decision starts from or proposes. */
+enum sp_hs_state { SP_HS_LISTEN, SP_HS_SYN_SENT, SP_HS_SYN_RECEIVED, SP_HS_ESTABLISHED, SP_HS_CLOSED };
+const char *sp_hs_state_name(enum sp_hs_state s);             /* "LISTEN", "SYN-SENT", ... */
+
+/* A flow: protocol, addresses (host order) and ports, or the ICMP identifier in `remote_port`. */
+struct sp_flow {
+    uint8_t protocol;          /* SP_IP_PROTO_*, or 0 for ARP */
+    uint32_t local_ip, remote_ip;
+    uint16_t local_port, remote_port;
+};
+
+/* What the stack hands out. Pointers are valid only during the decide call: a decider that needs
+ * them later copies them (the triggering packet is at most SP_DECISION_MAX_PACKET bytes). */
+#define SP_DECISION_MAX_PACKET 1514
+struct sp_decision_request {
+    uint64_t id;                   /* unique per request; sp_decision_complete names it */
+    enum sp_decision_kind kind;
+    enum sp_decision_mode mode;    /* delegate or shadow */
+    struct sp_flow flow;
+    sp_time_t deadline;            /* the stack gives up (timeout verdict) at this time */
+    /* Who we are: what a reply must carry. */
+    struct sp_mac our_mac;
+    uint32_t our_ip;
+    uint8_t ttl;
+    /* The triggering packet: an IPv4 datagram (icmp, tcp) or an Ethernet frame (arp). */
+    const uint8_t *packet;
+    size_t packet_len;
+    /* The same packet parsed. */
+    struct sp_ipv4_repr ip;        /* icmp, tcp */
+    struct sp_icmp_repr icmp;      /* icmp: an echo request */
+    struct sp_arp_repr arp;        /* arp: a request for our address */
+    struct sp_tcp_repr tcp;        /* tcp: a SYN (LISTEN) or SYN-ACK (SYN-SENT) */
+    /* tcp: where the handshake stands, our ISN (chosen by the stack, RFC 6528) and what the
+     * native stack would advertise. */
+    enum sp_hs_state hs_state;
+    uint32_t iss;
+    uint16_t native_window, native_mss;
+    int8_t native_wscale;
+    /* The native answer, same framing as packet (shadow grading; what fallback sends). */
+    const uint8_t *native;
+    size_t native_len;
+};
+
+enum sp_proposal_action { SP_PROPOSE_DROP, SP_PROPOSE_REPLY, SP_PROPOSE_SYN_ACK, SP_PROPOSE_ACK, SP_PROPOSE_RST };
+
+/* What a decider proposes. Structured proposals give fields and the stack builds bytes and
+ * checksums; raw proposals give the reply's bytes (same framing as the request's packet) and
+ * are parsed by the wire layer, then compared field by field. */
+struct sp_decision_proposal {
+    enum sp_proposal_action action;
+    bool raw;
+    const uint8_t *raw_bytes;
+    size_t raw_len;
+    /* icmp structured */
+    uint32_t icmp_dst;
+    uint16_t icmp_ident, icmp_seq;
+    uint8_t icmp_ttl;
+    /* arp structured */
+    struct sp_arp_repr arp;
+    /* tcp (structured; for raw only next_state) */
+    uint32_t tcp_seq, tcp_ack;
+    uint16_t tcp_window, tcp_mss;  /* mss 0: no option */
+    int8_t tcp_wscale;             /* -1: no option */
+    enum sp_hs_state next_state;
+};
+
+/* Why a proposal was refused; SP_VERDICT_VALID when it was not. */
+#define SP_VERDICT_MAP(X)                                                                   \
+    X(VALID, "valid")                                                                       \
+    X(ACTION, "invalid:action")       /* drop, or an action the situation does not allow */ \
+    X(MALFORMED, "invalid:malformed") /* raw bytes the wire layer refuses */                \
+    X(CHECKSUM, "invalid:checksum")                                                         \
+    X(ADDRESS, "invalid:address")     /* IP addresses not swapped / not ours */             \
+    X(IDENT, "invalid:ident")                                                               \
+    X(SEQUENCE, "invalid:sequence")                                                         \
+    X(PAYLOAD, "invalid:payload")                                                           \
+    X(HEADER, "invalid:header")       /* TTL, type, code, flags, options, lengths */        \
+    X(MAC, "invalid:mac")                                                                   \
+    X(TARGET, "invalid:target")                                                             \
+    X(TRANSITION, "invalid:transition")                                                     \
+    X(ACK, "invalid:ack")                                                                   \
+    X(WINDOW, "invalid:window")                                                             \
+    X(MSS, "invalid:mss")                                                                   \
+    X(DATA, "invalid:data")           /* data on a SYN-ACK */
+
+enum sp_verdict {
+#define SP_VERDICT_ENUM(name, text) SP_VERDICT_##name,
+    SP_VERDICT_MAP(SP_VERDICT_ENUM)
+#undef SP_VERDICT_ENUM
+    SP_VERDICT_COUNT
+};
+const char *sp_verdict_name(enum sp_verdict v);
+
+/* What the stack did with a completed decision. */
+enum sp_decision_action { SP_ACTION_LLM, SP_ACTION_FALLBACK, SP_ACTION_DROP, SP_ACTION_SHADOW };
+const char *sp_decision_action_name(enum sp_decision_action a); /* "llm","fallback","drop","shadow" */
+
+struct sp_decision_outcome {
+    uint64_t id;
+    enum sp_decision_kind kind;
+    enum sp_verdict verdict;       /* of the proposal; VALID for an error or timeout */
+    int error;                     /* 0, SP_ETIMEDOUT, or the decider's error */
+    enum sp_decision_action action;
+    bool matches_native;           /* shadow: the proposal equals the native answer */
+    bool emitted;                  /* a frame went to the device */
+};
+
+/* The decider: asked for each delegated or shadowed decision. `decide` returns 0 when it will
+ * call sp_decision_complete later (possibly from inside the call), or a negative error: the
+ * stack then applies the policy at once. `outcome` (optional) is told what became of each
+ * request, after the stack acted on it: the place to write a trace. */
+struct sp_decider {
+    int (*decide)(void *ctx, const struct sp_decision_request *req);
+    void (*outcome)(void *ctx, const struct sp_decision_outcome *out);
+    void *ctx;
+};
+
+/* Installs the decider and mode for a kind (decider may be NULL for native). */
+void sp_iface_set_decider(struct sp_iface *iface, enum sp_decision_kind kind, enum sp_decision_mode mode,
+                          const struct sp_decider *decider);
+void sp_iface_set_invalid_policy(struct sp_iface *iface, enum sp_invalid_policy policy);
+/* How long a parked request waits for its proposal before the timeout verdict. */
+void sp_iface_set_decision_timeout(struct sp_iface *iface, sp_time_t ms);
+
+/* Completes request `id` with a proposal (error 0) or an error (proposal NULL). Unknown or
+ * already completed ids are ignored (returns SP_EINVAL). */
+int sp_decision_complete(struct sp_iface *iface, sp_time_t now, uint64_t id, int error,
+                         const struct sp_decision_proposal *proposal);
+
+/* Per-kind counters of decisions (also what SIGUSR1 prints). */
+struct sp_decision_stats {
+    uint64_t asked, joined, pending_full, too_big, valid, invalid, timeouts, errors;
+    uint64_t emitted_llm, fallback, dropped, shadow_match, shadow_mismatch;
+    uint64_t verdicts[SP_VERDICT_COUNT];
+};
+const struct sp_decision_stats *sp_iface_decision_stats(const struct sp_iface *iface, enum sp_decision_kind k);
+
+/* The validator alone (what sp_decision_complete runs): checks a proposal against the request. */
+enum sp_verdict sp_validate_proposal(const struct sp_decision_request *req, const struct sp_decision_proposal *p);
+
+#endif
