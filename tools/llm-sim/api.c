@@ -337,6 +337,10 @@ void api_handle(struct server *s, const struct request *rq, struct response *rs)
     bad = anthropic ? parse_anthropic(j, &p) : parse_openai(j, &p);
     if (bad) {
         error_body(rs, anthropic, 400, "invalid_request_error", NULL, bad);
+    } else if (strncmp(p.model, "no-such", 7) == 0) { /* how both APIs answer an unknown model */
+        if (anthropic) error_body(rs, 1, 404, "not_found_error", NULL, "model: no such model");
+        else error_body(rs, 0, 404, "invalid_request_error", "model_not_found",
+                        "The model does not exist or you do not have access to it.");
     } else if (sp_llm_sim_answer(&s->sim, p.system, p.user, &r) < 0) {
         error_body(rs, anthropic, 500, anthropic ? "api_error" : "server_error", NULL, "out of memory");
     } else {
