@@ -311,6 +311,47 @@ static void test_retries_then_queued_frames_dropped(void **state)
     sp_udp_close(&s);
 }
 
+/* A learned entry that lapsed is asked for again before the next datagram leaves. */
+static void test_expired_entry_is_resolved_again(void **state)
+{
+    struct harness *h = *state;
+    struct sp_udp_socket s;
+    assert_int_equal(sp_udp_bind(h->iface, &s, 5000, NULL), 0);
+    h_learn_peer(h, 2000);
+    sp_time_t later = 2000 + SP_ARP_ENTRY_TTL_MS; /* no poll in between: the send finds it stale */
+    assert_int_equal(send_tagged(h, &s, later, H_IP_PEER, 5), 0);
+    h_expect_arp_request(h, H_IP_PEER);
+    h_assert_silent(h);
+    uint8_t f[H_FRAME_CAP];
+    h_rx(h, later + 5, f, h_arp_reply(f, H_MAC_PEER, H_IP_PEER));
+    expect_tagged(h, H_IP_PEER, H_MAC_PEER, 5);
+    h_assert_silent(h);
+    sp_udp_close(&s);
+}
+
+/* While we ask for the peer, its own request for our address answers the question too. */
+static void test_request_from_pending_host_resolves_it(void **state)
+{
+    struct harness *h = *state;
+    struct sp_udp_socket s;
+    assert_int_equal(sp_udp_bind(h->iface, &s, 5000, NULL), 0);
+    assert_int_equal(send_tagged(h, &s, 10000, H_IP_PEER, 6), 0);
+    h_expect_arp_request(h, H_IP_PEER);
+    uint8_t f[H_FRAME_CAP];
+    h_rx(h, 10001, f, h_arp_request(f, H_MAC_PEER, H_IP_PEER, H_IP_US));
+    expect_tagged(h, H_IP_PEER, H_MAC_PEER, 6); /* the queued datagram first, then our answer */
+    size_t len = h_take(h, f);
+    struct sp_eth_repr eth;
+    struct sp_arp_repr arp;
+    h_parse_arp(f, len, &eth, &arp);
+    assert_int_equal(arp.op, SP_ARP_OP_REPLY);
+    h_assert_silent(h);
+    /* No retry is left pending. */
+    sp_iface_poll(h->iface, 10000 + 5 * SP_ARP_REQUEST_INTERVAL_MS);
+    h_assert_silent(h);
+    sp_udp_close(&s);
+}
+
 static void test_queue_bound(void **state)
 {
     struct harness *h = *state;
@@ -436,6 +477,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unsolicited_reply_not_for_us_is_not_learned, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_resolution_queues_then_sends_in_order, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_retries_then_queued_frames_dropped, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_expired_entry_is_resolved_again, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_request_from_pending_host_resolves_it, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_queue_bound, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_queue_order_survives_slot_reuse, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_cache_bound_evicts_least_recently_used, h_setup, h_teardown),
