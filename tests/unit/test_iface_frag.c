@@ -182,6 +182,22 @@ static void test_conflicting_last_fragments(void **state)
     h_assert_silent(h);
 }
 
+/* A last fragment that ends before bytes already received contradicts them: the datagram is
+ * discarded at once (as Linux's ip_frag_queue does), not left to hold a slot until it times out. */
+static void test_last_fragment_ending_before_received_data(void **state)
+{
+    h_known_bug("stack/reasm.c sp_reasm_input accepts a total length below the highest byte received");
+    struct harness *h = *state;
+    uint8_t msg[64], data[40];
+    small_ping(msg, data);
+    rx_frag(h, 2000, 7, msg, 0, 16, true);
+    rx_frag(h, 2000, 7, msg, 16, 16, true);
+    rx_frag(h, 2000, 7, msg, 8, 8, false); /* "the datagram ends at 16" */
+    assert_int_equal(h_stat(h, SP_STAT_drop_reasm_bad), 1);
+    assert_int_equal(sp_iface_poll_at(h->iface), 2000 + SP_ARP_ENTRY_TTL_MS); /* no slot left */
+    h_assert_silent(h);
+}
+
 /* Reassembles what the stack sent as `count` fragments of one datagram into out; asserts the
  * fragment layout for MTU 1500 and returns the payload length. */
 static size_t take_fragments(struct harness *h, int count, size_t total, uint8_t *out, struct sp_ipv4_repr *first)
@@ -340,6 +356,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_oversize, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_middle_fragment_not_multiple_of_8, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_conflicting_last_fragments, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_last_fragment_ending_before_received_data, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_big_ping_in_fragments_gets_a_fragmented_reply, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_big_udp_send_is_fragmented, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_fragments_wait_for_resolution, h_setup, h_teardown),
