@@ -161,6 +161,8 @@ static void new_ack(struct sp_tcp *c, sp_time_t now, uint32_t ack, bool *writabl
         }
     }
     c->snd_una = ack;
+    if (fin_acked(c))
+        *writable = true;   /* the application may be waiting for its FIN to be delivered */
     if (sp_seq_lt(c->snd_nxt, ack))
         c->snd_nxt = ack;   /* after a go-back-N, the peer had more than we resent */
     c->retries = 0;

@@ -42,8 +42,9 @@ void sp_tcp_ring_consume(struct sp_tcp_ring *r, uint32_t n)
 {
     if (n > r->len)
         n = r->len;
+    /* head moves even when the ring empties: out-of-order bytes sit at fixed places past it. */
     r->len -= n;
-    r->head = r->len ? (uint32_t)(((uint64_t)r->head + n) % r->cap) : 0;
+    r->head = (uint32_t)(((uint64_t)r->head + n) % r->cap);
 }
 
 bool sp_tcp_ooo_add(struct sp_tcp_ooo *o, uint32_t start, uint32_t end)
