@@ -144,23 +144,26 @@ int sp_ip_output(struct sp_iface *iface, sp_time_t now, struct sp_ip_packet *pkt
         return SP_ENOROUTE;
     }
     struct sp_ipv4_repr *ip = &pkt->ip;
+    bool fits = SP_IPV4_MIN_HDR_LEN + payload_len <= iface->mtu;
+    if (!fits && ip->dont_frag) {
+        sp_drop(iface, SP_STAT_drop_ip_too_big, "DF set");
+        return SP_EMSGSIZE;
+    }
     ip->payload_len = (uint16_t)payload_len;
     ip->ident = iface->next_ip_ident++;
     ip->more_frags = false;
     ip->frag_offset = 0;
     if (ip->ttl == 0)
         ip->ttl = SP_DEFAULT_TTL;
-    sp_count(iface, SP_STAT_ip_tx);
 
-    if (SP_IPV4_MIN_HDR_LEN + payload_len <= iface->mtu) {
+    if (fits) {
         uint8_t *p = frame_start(iface);
         l4_emit(pkt, p + SP_IPV4_MIN_HDR_LEN);
         sp_ipv4_repr_emit(ip, p);
-        return frame_send(iface, now, hop, SP_IPV4_MIN_HDR_LEN + payload_len);
-    }
-    if (ip->dont_frag) {
-        sp_drop(iface, SP_STAT_drop_ip_too_big, "DF set");
-        return SP_EMSGSIZE;
+        int rc = frame_send(iface, now, hop, SP_IPV4_MIN_HDR_LEN + payload_len);
+        if (rc == 0)
+            sp_count(iface, SP_STAT_ip_tx);
+        return rc;
     }
 
     /* Too big for one frame: build the whole payload once (checksums cover all of it), then cut
@@ -182,5 +185,7 @@ int sp_ip_output(struct sp_iface *iface, sp_time_t now, struct sp_ip_packet *pkt
         if (r < 0)
             rc = r;
     }
+    if (rc == 0)
+        sp_count(iface, SP_STAT_ip_tx);
     return rc;
 }

@@ -98,7 +98,9 @@ bool sp_reasm_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_
         return false;
     }
     if (!ip->more_frags) {
-        if (s->total_len >= 0 && (size_t)s->total_len != end) {
+        /* Two different ends, or an end before bytes already received: a broken datagram. */
+        if ((s->total_len >= 0 && (size_t)s->total_len != end) ||
+            (s->nranges > 0 && (size_t)s->ranges[s->nranges - 1].last + 1 > end)) {
             slot_discard(iface, s, SP_STAT_drop_reasm_bad);
             return false;
         }

@@ -13,7 +13,7 @@ static struct sp_udp_socket *udp_lookup(struct sp_iface *iface, uint16_t port)
 
 int sp_udp_bind(struct sp_iface *iface, struct sp_udp_socket *sock, uint16_t port, sp_udp_recv_cb cb)
 {
-    if (!iface || !sock)
+    if (!iface || !sock || sock->iface)  /* already bound: close it first */
         return SP_EINVAL;
     if (port == 0) {
         /* The next free port of the dynamic range, wrapping once around it. */

@@ -21,7 +21,8 @@ struct sp_udp_socket {
     struct sp_udp_socket *next;
 };
 
-/* Binds sock to port (0: an ephemeral port). SP_EADDRINUSE when the port is taken. */
+/* Binds sock to port (0: an ephemeral port). sock must be zeroed or closed (SP_EINVAL when it is
+ * bound already). SP_EADDRINUSE when the port is taken. */
 int sp_udp_bind(struct sp_iface *iface, struct sp_udp_socket *sock, uint16_t port, sp_udp_recv_cb cb);
 /* Sends one datagram (fragmented when larger than the MTU allows). 0, SP_EMSGSIZE above 65507
  * bytes, SP_ENOROUTE, or SP_ENOBUFS when the ARP queue is full. */

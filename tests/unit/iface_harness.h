@@ -38,16 +38,6 @@
 #define H_DEPTH 512 /* device queue depth: more than any test sends between takes */
 #define H_FRAME_CAP (SP_DEFAULT_MTU + SP_ETH_HDR_LEN)
 
-/* A test that shows a stack bug not yet fixed skips itself (visibly) unless SP_TEST_KNOWN_BUGS is
- * set in the environment, so that main stays green while the bug is open. */
-static inline void h_known_bug(const char *what)
-{
-    if (getenv("SP_TEST_KNOWN_BUGS"))
-        return;
-    printf("known stack bug, skipped (set SP_TEST_KNOWN_BUGS=1 to run): %s\n", what);
-    skip();
-}
-
 struct harness {
     struct sp_device *dev;
     struct sp_iface *iface;

@@ -236,7 +236,7 @@ static void expect_tagged(struct harness *h, uint32_t dst, struct sp_mac mac, ui
 static void test_resolution_queues_then_sends_in_order(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     assert_int_equal(sp_udp_bind(h->iface, &s, 5000, NULL), 0);
 
     assert_int_equal(send_tagged(h, &s, 10000, H_IP_PEER, 1), 0);
@@ -274,7 +274,7 @@ static void test_resolution_queues_then_sends_in_order(void **state)
 static void test_retries_then_queued_frames_dropped(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     assert_int_equal(sp_udp_bind(h->iface, &s, 5000, NULL), 0);
     sp_time_t t = 10000;
     assert_int_equal(send_tagged(h, &s, t, IP_OTHER, 1), 0);
@@ -315,7 +315,7 @@ static void test_retries_then_queued_frames_dropped(void **state)
 static void test_expired_entry_is_resolved_again(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     assert_int_equal(sp_udp_bind(h->iface, &s, 5000, NULL), 0);
     h_learn_peer(h, 2000);
     sp_time_t later = 2000 + SP_ARP_ENTRY_TTL_MS; /* no poll in between: the send finds it stale */
@@ -333,7 +333,7 @@ static void test_expired_entry_is_resolved_again(void **state)
 static void test_request_from_pending_host_resolves_it(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     assert_int_equal(sp_udp_bind(h->iface, &s, 5000, NULL), 0);
     assert_int_equal(send_tagged(h, &s, 10000, H_IP_PEER, 6), 0);
     h_expect_arp_request(h, H_IP_PEER);
@@ -355,7 +355,7 @@ static void test_request_from_pending_host_resolves_it(void **state)
 static void test_queue_bound(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     assert_int_equal(sp_udp_bind(h->iface, &s, 5000, NULL), 0);
     for (int i = 0; i < SP_ARP_QUEUE_LEN; i++)
         assert_int_equal(send_tagged(h, &s, 10000, IP_OTHER, (uint8_t)i), 0);
@@ -378,7 +378,7 @@ static void test_queue_bound(void **state)
 static void test_queue_order_survives_slot_reuse(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     assert_int_equal(sp_udp_bind(h->iface, &s, 5000, NULL), 0);
     assert_int_equal(send_tagged(h, &s, 10000, IP_OTHER, 1), 0);
     assert_int_equal(send_tagged(h, &s, 10000, H_IP_PEER, 0xa1), 0);
@@ -417,7 +417,7 @@ static void test_cache_bound_evicts_least_recently_used(void **state)
     assert_int_equal(h_stat(h, SP_STAT_arp_evicted), 0);
 
     /* Host 0 is the oldest, but sending to it makes host 1 the least recently used. */
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     assert_int_equal(sp_udp_bind(h->iface, &s, 5000, NULL), 0);
     assert_int_equal(send_tagged(h, &s, 3000, host_ip(0), 9), 0);
     expect_tagged(h, host_ip(0), host_mac(0), 9);
@@ -441,7 +441,7 @@ static void test_cache_bound_evicts_least_recently_used(void **state)
 static void test_evicting_unresolved_entry_releases_its_queue(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     assert_int_equal(sp_udp_bind(h->iface, &s, 5000, NULL), 0);
     for (int i = 0; i < SP_ARP_QUEUE_LEN; i++)
         assert_int_equal(send_tagged(h, &s, 1500, IP_OTHER, (uint8_t)i), 0);

@@ -43,7 +43,7 @@ static void bind_recorder(struct harness *h, struct sp_udp_socket *s, struct rec
 static void test_receive(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     struct recorder r;
     bind_recorder(h, &s, &r, 7000);
     uint8_t f[H_FRAME_CAP];
@@ -69,7 +69,7 @@ static void test_receive(void **state)
 static void test_receive_broadcast(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     struct recorder r;
     bind_recorder(h, &s, &r, 67);
     uint8_t f[H_FRAME_CAP];
@@ -88,7 +88,7 @@ static void test_send_exact_bytes(void **state)
 {
     struct harness *h = *state;
     h_learn_peer(h, 2000);
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     struct recorder r;
     bind_recorder(h, &s, &r, 7000);
     sp_iface_set_now(h->iface, 2000);
@@ -107,7 +107,7 @@ static void test_send_exact_bytes(void **state)
 static void test_send_to_broadcast_needs_no_arp(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     struct recorder r;
     bind_recorder(h, &s, &r, 7000);
     const uint32_t dsts[] = {H_IP_BCAST, SP_IPV4_BROADCAST};
@@ -127,7 +127,7 @@ static void test_send_to_broadcast_needs_no_arp(void **state)
 static void test_port_in_use(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket a, b;
+    struct sp_udp_socket a = {0}, b = {0};
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
     assert_int_equal(sp_udp_bind(h->iface, &a, 7000, NULL), 0);
@@ -152,7 +152,7 @@ static void test_ephemeral_ports(void **state)
 {
     struct harness *h = *state;
     h_learn_peer(h, 2000);
-    struct sp_udp_socket a, b, c, d;
+    struct sp_udp_socket a = {0}, b = {0}, c = {0}, d = {0};
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
     memset(&c, 0, sizeof c);
@@ -174,7 +174,7 @@ static void test_ephemeral_ports(void **state)
 static void test_bad_checksum_dropped_without_icmp(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     struct recorder r;
     bind_recorder(h, &s, &r, 7000);
     const uint16_t ports[] = {7000, 9 /* closed: still no port unreachable */};
@@ -195,7 +195,7 @@ static void test_bad_checksum_dropped_without_icmp(void **state)
 static void test_zero_checksum_accepted(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     struct recorder r;
     bind_recorder(h, &s, &r, 7000);
     uint8_t f[H_FRAME_CAP];
@@ -211,7 +211,7 @@ static void test_zero_checksum_accepted(void **state)
 static void test_udp_length_bounds_the_payload(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     struct recorder r;
     bind_recorder(h, &s, &r, 7000);
     uint8_t udp[32], f[H_FRAME_CAP];
@@ -229,7 +229,7 @@ static void test_udp_length_bounds_the_payload(void **state)
 static void test_malformed_and_truncated(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     struct recorder r;
     bind_recorder(h, &s, &r, 7000);
     uint8_t udp[32], f[H_FRAME_CAP];
@@ -274,7 +274,7 @@ static void test_malformed_and_truncated(void **state)
 static void test_socket_without_callback_counts_drop(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     memset(&s, 0, sizeof s);
     assert_int_equal(sp_udp_bind(h->iface, &s, 7000, NULL), 0);
     uint8_t f[H_FRAME_CAP];
@@ -288,7 +288,7 @@ static void test_socket_without_callback_counts_drop(void **state)
 static void test_closed_socket_no_longer_receives(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     struct recorder r;
     bind_recorder(h, &s, &r, 7000);
     sp_udp_close(&s);
@@ -303,7 +303,7 @@ static void test_closed_socket_no_longer_receives(void **state)
 static void test_echo_from_callback(void **state)
 {
     struct harness *h = *state;
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     struct recorder r;
     bind_recorder(h, &s, &r, 7);
     r.echo = true;
@@ -335,7 +335,7 @@ static void test_send_errors(void **state)
 {
     struct harness *h = *state;
     static uint8_t big[65508];
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     memset(&s, 0, sizeof s);
     assert_int_equal(sp_udp_bind(h->iface, &s, 7000, NULL), 0);
     assert_int_equal(sp_udp_send(&s, H_IP_PEER, 9, big, sizeof big), SP_EMSGSIZE);
@@ -355,7 +355,7 @@ static void test_largest_datagram(void **state)
     static uint8_t data[65507], back[65515];
     h_fill(data, sizeof data, 9);
     h_learn_peer(h, 2000);
-    struct sp_udp_socket s;
+    struct sp_udp_socket s = {0};
     memset(&s, 0, sizeof s);
     assert_int_equal(sp_udp_bind(h->iface, &s, 7000, NULL), 0);
     sp_iface_set_now(h->iface, 2000);
