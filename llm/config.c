@@ -161,10 +161,23 @@ int sp_llm_config_set(struct sp_llm_config *cfg, const char *flag, const char *v
     return 0;
 }
 
+static int finish(struct sp_llm_config *cfg, char *err, size_t errlen);
+
+/* Works on a copy so a failed call leaves cfg as the flags set it (it can be retried). */
 int sp_llm_config_finish(struct sp_llm_config *cfg, char *err, size_t errlen)
 {
-    const char *env_url, *def_url, *key_var, *key, *def_model;
+    struct sp_llm_config tmp;
+    int rc;
     if (!cfg) return SP_LLM_EINVAL;
+    tmp = *cfg;
+    if ((rc = finish(&tmp, err, errlen)) == 0) *cfg = tmp;
+    explicit_bzero(&tmp, sizeof tmp); /* no stray copy of the key */
+    return rc;
+}
+
+static int finish(struct sp_llm_config *cfg, char *err, size_t errlen)
+{
+    const char *env_url, *def_url, *key_var, *key, *def_model;
     if (cfg->provider == SP_LLM_PROVIDER_SIM) return 0;
     if (cfg->provider == SP_LLM_PROVIDER_OPENAI) {
         env_url = "OPENAI_BASE_URL";
