@@ -43,14 +43,76 @@ int sp_arp_send_gratuitous(struct sp_iface *iface)
 }
 
 /* The native answer to a request for our address: our MAC, to the asker. */
-static void arp_reply_to(struct sp_iface *iface, const struct sp_arp_repr *req)
+static struct sp_arp_repr arp_native_reply(const struct sp_iface *iface, const struct sp_arp_repr *req)
 {
-    struct sp_arp_repr reply = {
-        .op = SP_ARP_OP_REPLY, .sha = iface->cfg.mac, .spa = iface->cfg.ip,
-        .tha = req->sha, .tpa = req->spa,
+    return (struct sp_arp_repr){
+        .op = SP_ARP_OP_REPLY, .sha = iface->cfg.mac, .spa = iface->cfg.ip, .tha = req->sha, .tpa = req->spa,
     };
+}
+
+static int arp_reply_to(struct sp_iface *iface, const struct sp_arp_repr *req)
+{
+    struct sp_arp_repr reply = arp_native_reply(iface, req);
     sp_count(iface, SP_STAT_arp_tx_reply);
-    arp_emit(iface, &reply, req->sha);
+    return arp_emit(iface, &reply, req->sha);
+}
+
+/* --- The reply as a decision point ----------------------------------------------------------- */
+
+static int arp_send_native(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e)
+{
+    (void)now;
+    return arp_reply_to(iface, &e->req.arp);
+}
+
+static int arp_send_proposal(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e,
+                             const struct sp_decision_proposal *p, const struct sp_decision_built *built)
+{
+    (void)now;
+    (void)e;
+    (void)p;
+    sp_count(iface, SP_STAT_arp_tx_reply);
+    return arp_emit(iface, &built->arp, built->arp.tha);
+}
+
+const struct sp_decision_ops sp_arp_decision_ops = {
+    .send_native = arp_send_native,
+    .send_proposal = arp_send_proposal,
+};
+
+/* Writes an Ethernet frame carrying arp, padded to the minimum; returns its length. */
+static size_t arp_frame(uint8_t *f, struct sp_mac src, struct sp_mac dst, const struct sp_arp_repr *arp)
+{
+    struct sp_eth_repr eth = {.src = src, .dst = dst, .ethertype = SP_ETHERTYPE_ARP};
+    sp_eth_repr_emit(&eth, f);
+    sp_arp_repr_emit(arp, f + SP_ETH_HDR_LEN);
+    memset(f + SP_ETH_HDR_LEN + SP_ARP_LEN, 0, SP_ETH_MIN_FRAME - SP_ETH_HDR_LEN - SP_ARP_LEN);
+    return SP_ETH_MIN_FRAME;
+}
+
+/* Parks the request and asks; a repeat from the same (sender IP, sender MAC) waits with it. */
+static void arp_decide(struct sp_iface *iface, sp_time_t now, const struct sp_eth_repr *eth,
+                       const struct sp_arp_repr *arp)
+{
+    struct sp_flow flow = {.protocol = 0, .local_ip = iface->cfg.ip, .remote_ip = arp->spa};
+    uint64_t identity = 0;
+    for (int i = 0; i < 6; i++)
+        identity = identity << 8 | arp->sha.b[i];
+    struct sp_decision_entry *e;
+    switch (sp_decision_open(iface, now, SP_DECISION_ARP, &flow, identity, SP_ETH_MIN_FRAME, &e)) {
+    case SP_DECISION_ANSWER:
+        arp_reply_to(iface, arp);
+        return;
+    case SP_DECISION_WAIT:
+        return;
+    case SP_DECISION_PARK:
+        break;
+    }
+    e->req.arp = *arp;
+    e->req.packet_len = arp_frame(e->packet, eth->src, eth->dst, arp);
+    struct sp_arp_repr reply = arp_native_reply(iface, arp);
+    e->req.native_len = arp_frame(e->native, iface->cfg.mac, arp->sha, &reply);
+    sp_decision_ask(iface, now, e);
 }
 
 void sp_arp_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_repr *eth, uint8_t *buf, size_t len)
@@ -77,7 +139,6 @@ void sp_arp_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_rep
         sp_drop(iface, SP_STAT_drop_arp_bad_sender, NULL);
         return;
     }
-    (void)eth;
     bool for_us = arp.tpa == iface->cfg.ip;
     /* RFC 826's merge: refresh a known sender always; add it only when the packet is for us. A
      * sender address of 0.0.0.0 (an RFC 5227 probe) is not an address to learn. */
@@ -87,6 +148,11 @@ void sp_arp_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_rep
         sp_drop(iface, SP_STAT_drop_arp_not_for_us, NULL);
         return;
     }
-    if (arp.op == SP_ARP_OP_REQUEST)
-        arp_reply_to(iface, &arp);
+    if (arp.op != SP_ARP_OP_REQUEST)
+        return;
+    if (!sp_decision_is_native(iface, SP_DECISION_ARP)) {
+        arp_decide(iface, now, eth, &arp);
+        return;
+    }
+    arp_reply_to(iface, &arp);
 }

@@ -62,6 +62,10 @@ struct sp_iface *sp_iface_new(const struct sp_iface_config *cfg, struct sp_devic
     iface->icmp_err_tokens = SP_ICMP_ERROR_BURST;
     iface->icmp_err_refill = now;
     sp_neigh_init(&iface->neigh);
+    if (sp_decision_init(iface) < 0) {
+        free(iface);
+        return NULL;
+    }
     iface->reasm = calloc(SP_REASM_SLOTS, sizeof *iface->reasm);
     iface->tcp = sp_tcp_stack_new(iface);
     if (!iface->reasm || !iface->tcp) {
@@ -80,6 +84,7 @@ void sp_iface_free(struct sp_iface *iface)
     if (iface->tcp)
         sp_tcp_stack_free(iface->tcp);
     free(iface->reasm);
+    sp_decision_free(iface);
     free(iface);
 }
 
@@ -134,12 +139,14 @@ void sp_iface_poll(struct sp_iface *iface, sp_time_t now)
     sp_neigh_poll(iface, now);
     sp_reasm_poll(iface, now);
     sp_tcp_poll(iface->tcp, now);
+    sp_decision_poll(iface, now);
 }
 
 sp_time_t sp_iface_poll_at(const struct sp_iface *iface)
 {
     sp_time_t t = sp_neigh_poll_at(iface);
     t = sp_time_min(t, sp_reasm_poll_at(iface));
+    t = sp_time_min(t, sp_decision_poll_at(iface));
     return sp_time_min(t, sp_tcp_poll_at(iface->tcp));
 }
 

@@ -2,6 +2,7 @@
 #ifndef SP_IFACE_INTERNAL_H
 #define SP_IFACE_INTERNAL_H
 
+#include "slowpath/decide.h"
 #include "slowpath/error.h"
 #include "slowpath/iface.h"
 #include "slowpath/opts.h"
@@ -85,6 +86,111 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
 void sp_tcp_poll(struct sp_tcp_stack *tcp, sp_time_t now);
 sp_time_t sp_tcp_poll_at(const struct sp_tcp_stack *tcp);
 
+/* --- Decisions (decide.c, validate*.c) ------------------------------------------------------
+ *
+ * A protocol module hands a decision out like this (icmp.c and arp.c are the examples; TCP plugs
+ * in the same way):
+ *
+ *   if (sp_decision_is_native(iface, KIND)) { answer natively, as always; return; }
+ *   struct sp_decision_entry *e;
+ *   switch (sp_decision_open(iface, now, KIND, &flow, identity, packet_len, &e)) {
+ *   case SP_DECISION_ANSWER: answer natively now (table full, too big, or a repeat in shadow);
+ *   case SP_DECISION_WAIT:   a repeat of a parked request: send nothing (counted joined);
+ *   case SP_DECISION_PARK:   fill e->req (packet and native copied into e->packet / e->native,
+ *                            the reprs with any pointers into e->packet, tcp fields), set e->owner
+ *                            if the module keeps an object for it, then sp_decision_ask(iface, now,
+ *                            e) and touch e no more: the decider may complete it inside the call.
+ *   }
+ *
+ * The module registers its sp_decision_ops for the kind (sp_decision_set_ops; icmp and arp are
+ * registered by sp_decision_init). On completion decide.c validates and calls send_proposal with
+ * what the validator built, or send_native on fallback (and at once in shadow mode), then
+ * finished (optional) with what became of it, then frees the entry. An object the module keeps for
+ * a parked request (a TCP connection in SYN-RECEIVED) that goes away first must call
+ * sp_decision_cancel_owner, which ends its entries as dropped (error SP_ECLOSED). */
+
+/* What the validator builds from a valid proposal: the reply to emit, never the model's bytes.
+ * ip is for icmp and tcp (data and payload point into the request's copy, never into the
+ * proposal), arp for arp (the frame goes to arp.tha). */
+struct sp_decision_built {
+    struct sp_ip_packet ip;
+    struct sp_arp_repr arp;
+};
+
+struct sp_decision_entry {
+    bool used;
+    bool asked;                    /* decide was called: sp_decision_complete may name it */
+    bool closing;                  /* being completed: lookups skip it (re-entrancy) */
+    uint64_t identity;             /* the request within its flow: ICMP seq, ARP sender, TCP peer ISN */
+    void *owner;                   /* the module's object for this request (TCP), or NULL */
+    struct sp_decision_request req; /* packet / native point into the arrays below */
+    uint8_t packet[SP_DECISION_MAX_PACKET];
+    uint8_t native[SP_DECISION_MAX_PACKET];
+};
+
+struct sp_decision_ops {
+    /* Sends the native answer to the parked request. 0 when a frame went out (or was queued for
+     * ARP resolution), else a negative error. */
+    int (*send_native)(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e);
+    /* Sends a validated proposal: `built` is what the validator made of it (for tcp the module
+     * also updates its connection from p's fields / built->ip.l4.tcp and sends the segment). */
+    int (*send_proposal)(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e,
+                         const struct sp_decision_proposal *p, const struct sp_decision_built *built);
+    /* Optional: the request is over (after any send); e is freed right after. TCP frees an
+     * embryonic connection that was dropped here. */
+    void (*finished)(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e,
+                     enum sp_decision_action action, bool emitted);
+};
+
+struct sp_decision_kind_state {
+    enum sp_decision_mode mode;
+    struct sp_decider decider;
+    const struct sp_decision_ops *ops;
+    struct sp_decision_stats stats;
+};
+
+struct sp_decisions {
+    struct sp_decision_kind_state kinds[SP_DECISION_KINDS];
+    enum sp_invalid_policy policy;
+    sp_time_t timeout;
+    uint64_t next_id;
+    unsigned npending;                  /* entries in use: poll and poll_at skip an empty table */
+    struct sp_decision_entry *entries;  /* SP_DECISION_PENDING, allocated once */
+};
+
+enum sp_decision_open_result { SP_DECISION_ANSWER, SP_DECISION_WAIT, SP_DECISION_PARK };
+
+int sp_decision_init(struct sp_iface *iface);      /* 0 or SP_ENOBUFS */
+void sp_decision_free(struct sp_iface *iface);
+void sp_decision_set_ops(struct sp_iface *iface, enum sp_decision_kind kind, const struct sp_decision_ops *ops);
+/* Looks the request up among the parked ones and, for a new one, takes an entry whose req has
+ * id, kind, mode, flow, deadline and who-we-are filled in (everything else zeroed). */
+enum sp_decision_open_result sp_decision_open(struct sp_iface *iface, sp_time_t now, enum sp_decision_kind kind,
+                                              const struct sp_flow *flow, uint64_t identity, size_t packet_len,
+                                              struct sp_decision_entry **out);
+/* Shadow: sends the native answer first. Then asks the decider; an error from it applies the
+ * policy at once. The entry may be gone when this returns. */
+void sp_decision_ask(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e);
+/* Gives back an entry from sp_decision_open that was never asked. */
+void sp_decision_release(struct sp_iface *iface, struct sp_decision_entry *e);
+void sp_decision_cancel_owner(struct sp_iface *iface, sp_time_t now, const void *owner);
+void sp_decision_poll(struct sp_iface *iface, sp_time_t now);
+sp_time_t sp_decision_poll_at(const struct sp_iface *iface);
+
+/* The validators (validate_*.c): pure functions of (request, proposal). `built` may be NULL. */
+enum sp_verdict sp_validate_icmp(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
+                                 struct sp_decision_built *built);
+enum sp_verdict sp_validate_arp(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
+                                struct sp_decision_built *built);
+enum sp_verdict sp_validate_tcp(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
+                                struct sp_decision_built *built);
+/* Shadow grading of a valid proposal: does it mean the same as the native answer? */
+bool sp_decision_matches_native(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
+                                const struct sp_decision_built *built);
+
+extern const struct sp_decision_ops sp_icmp_decision_ops;
+extern const struct sp_decision_ops sp_arp_decision_ops;
+
 /* --- The interface -------------------------------------------------------------------------- */
 
 struct sp_iface {
@@ -101,10 +207,17 @@ struct sp_iface {
     struct sp_udp_socket *udp_sockets;
     uint16_t udp_next_ephemeral;
     struct sp_tcp_stack *tcp;
+    struct sp_decisions decide;         /* decision points: modes, deciders, pending table */
     uint8_t rx_buf[SP_MAX_FRAME];       /* frames read from the device */
     uint8_t tx_buf[SP_MAX_FRAME];       /* the frame being built */
     uint8_t dgram_buf[65536 + 64];      /* a datagram larger than the MTU, before fragmentation */
 };
+
+/* Decisions: true when the kind answers natively (the fast path: no copy, no lookup). */
+static inline bool sp_decision_is_native(const struct sp_iface *iface, enum sp_decision_kind kind)
+{
+    return iface->decide.kinds[kind].mode == SP_DECIDE_NATIVE;
+}
 
 /* The one drop path: counts `reason` and logs it at debug level. */
 void sp_drop(struct sp_iface *iface, enum sp_stat reason, const char *detail);

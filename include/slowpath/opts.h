@@ -114,4 +114,14 @@
 #define SP_TCP_EPHEMERAL_FIRST 49152   /* IANA dynamic port range (RFC 6335) */
 #endif
 
+/* --- Decision points (decide.h) ------------------------------------------------------------ */
+#ifndef SP_DECISION_TIMEOUT_MS
+#define SP_DECISION_TIMEOUT_MS 10000   /* a parked request waits this long for its proposal, then the
+                                        * timeout verdict applies the policy (fallback or drop) */
+#endif
+#ifndef SP_DECISION_PENDING
+#define SP_DECISION_PENDING 64         /* parked requests, all kinds together; allocated once per
+                                        * interface; when full a request is answered natively */
+#endif
+
 #endif

@@ -1,0 +1,373 @@
+/* Decision points: modes and deciders per kind, the bounded pending table, and what happens to a
+ * request when its proposal, an error or its deadline arrives (validate, then emit, fall back,
+ * drop, or grade in shadow mode). The protocol knowledge is elsewhere: the validators in
+ * validate_*.c, the native and proposed answers in each module's sp_decision_ops. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "iface_internal.h"
+
+const char *sp_decision_kind_name(enum sp_decision_kind k)
+{
+    static const char *const names[] = {"icmp", "arp", "tcp"};
+    return (unsigned)k < SP_DECISION_KINDS ? names[k] : "?";
+}
+
+const char *sp_decision_mode_name(enum sp_decision_mode m)
+{
+    static const char *const names[] = {"native", "llm", "shadow"};
+    return (unsigned)m <= SP_DECIDE_SHADOW ? names[m] : "?";
+}
+
+const char *sp_hs_state_name(enum sp_hs_state s)
+{
+    static const char *const names[] = {"LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "CLOSED"};
+    return (unsigned)s <= SP_HS_CLOSED ? names[s] : "?";
+}
+
+const char *sp_verdict_name(enum sp_verdict v)
+{
+    static const char *const names[] = {
+#define SP_VERDICT_TEXT(name, text) text,
+        SP_VERDICT_MAP(SP_VERDICT_TEXT)
+#undef SP_VERDICT_TEXT
+    };
+    return (unsigned)v < SP_VERDICT_COUNT ? names[v] : "?";
+}
+
+const char *sp_decision_action_name(enum sp_decision_action a)
+{
+    static const char *const names[] = {"llm", "fallback", "drop", "shadow"};
+    return (unsigned)a <= SP_ACTION_SHADOW ? names[a] : "?";
+}
+
+enum sp_verdict sp_validate_proposal(const struct sp_decision_request *req, const struct sp_decision_proposal *p)
+{
+    if (!req || !p)
+        return SP_VERDICT_MALFORMED;
+    switch (req->kind) {
+    case SP_DECISION_ICMP:
+        return sp_validate_icmp(req, p, NULL);
+    case SP_DECISION_ARP:
+        return sp_validate_arp(req, p, NULL);
+    case SP_DECISION_TCP:
+        return sp_validate_tcp(req, p, NULL);
+    default:
+        return SP_VERDICT_ACTION;
+    }
+}
+
+/* --- Life cycle and settings ---------------------------------------------------------------- */
+
+int sp_decision_init(struct sp_iface *iface)
+{
+    struct sp_decisions *d = &iface->decide;
+    memset(d, 0, sizeof *d);
+    d->entries = calloc(SP_DECISION_PENDING, sizeof *d->entries);
+    if (!d->entries)
+        return SP_ENOBUFS;
+    d->policy = SP_INVALID_FALLBACK;
+    d->timeout = SP_DECISION_TIMEOUT_MS;
+    d->next_id = 1;
+    d->kinds[SP_DECISION_ICMP].ops = &sp_icmp_decision_ops;
+    d->kinds[SP_DECISION_ARP].ops = &sp_arp_decision_ops;
+    return 0;
+}
+
+void sp_decision_free(struct sp_iface *iface)
+{
+    free(iface->decide.entries);
+    iface->decide.entries = NULL;
+}
+
+void sp_decision_set_ops(struct sp_iface *iface, enum sp_decision_kind kind, const struct sp_decision_ops *ops)
+{
+    if ((unsigned)kind < SP_DECISION_KINDS)
+        iface->decide.kinds[kind].ops = ops;
+}
+
+void sp_iface_set_decider(struct sp_iface *iface, enum sp_decision_kind kind, enum sp_decision_mode mode,
+                          const struct sp_decider *decider)
+{
+    if (!iface || (unsigned)kind >= SP_DECISION_KINDS)
+        return;
+    struct sp_decision_kind_state *k = &iface->decide.kinds[kind];
+    /* Without a decider (or a module that can answer later) there is nobody to ask. */
+    if (!decider || !decider->decide || !k->ops)
+        mode = SP_DECIDE_NATIVE;
+    k->mode = mode;
+    if (decider)
+        k->decider = *decider;
+    else
+        memset(&k->decider, 0, sizeof k->decider);
+}
+
+void sp_iface_set_invalid_policy(struct sp_iface *iface, enum sp_invalid_policy policy)
+{
+    iface->decide.policy = policy == SP_INVALID_DROP ? SP_INVALID_DROP : SP_INVALID_FALLBACK;
+}
+
+void sp_iface_set_decision_timeout(struct sp_iface *iface, sp_time_t ms)
+{
+    iface->decide.timeout = ms ? ms : 1;
+}
+
+const struct sp_decision_stats *sp_iface_decision_stats(const struct sp_iface *iface, enum sp_decision_kind k)
+{
+    if ((unsigned)k >= SP_DECISION_KINDS)
+        k = SP_DECISION_ICMP;
+    return &iface->decide.kinds[k].stats;
+}
+
+/* --- The pending table ---------------------------------------------------------------------- */
+
+static bool flow_eq(const struct sp_flow *a, const struct sp_flow *b)
+{
+    return a->protocol == b->protocol && a->local_ip == b->local_ip && a->remote_ip == b->remote_ip &&
+           a->local_port == b->local_port && a->remote_port == b->remote_port;
+}
+
+enum sp_decision_open_result sp_decision_open(struct sp_iface *iface, sp_time_t now, enum sp_decision_kind kind,
+                                              const struct sp_flow *flow, uint64_t identity, size_t packet_len,
+                                              struct sp_decision_entry **out)
+{
+    struct sp_decisions *d = &iface->decide;
+    struct sp_decision_kind_state *k = &d->kinds[kind];
+    *out = NULL;
+    if (k->mode == SP_DECIDE_NATIVE)
+        return SP_DECISION_ANSWER;
+    struct sp_decision_entry *free_slot = NULL;
+    for (unsigned i = 0; i < SP_DECISION_PENDING; i++) {
+        struct sp_decision_entry *e = &d->entries[i];
+        if (!e->used) {
+            if (!free_slot)
+                free_slot = e;
+            continue;
+        }
+        if (!e->closing && e->req.kind == kind && e->identity == identity && flow_eq(&e->req.flow, flow)) {
+            /* A repeat: it shares the parked request's fate. In shadow mode the native answer
+             * still goes out at once, as it would without the decider. */
+            k->stats.joined++;
+            return e->req.mode == SP_DECIDE_SHADOW ? SP_DECISION_ANSWER : SP_DECISION_WAIT;
+        }
+    }
+    if (packet_len > SP_DECISION_MAX_PACKET) {
+        k->stats.too_big++;
+        return SP_DECISION_ANSWER;
+    }
+    if (!free_slot) {
+        k->stats.pending_full++;
+        return SP_DECISION_ANSWER;
+    }
+    struct sp_decision_entry *e = free_slot;
+    memset(&e->req, 0, sizeof e->req);
+    e->used = true;
+    e->asked = false;
+    e->closing = false;
+    e->identity = identity;
+    e->owner = NULL;
+    e->req.id = d->next_id++;
+    e->req.kind = kind;
+    e->req.mode = k->mode;
+    e->req.flow = *flow;
+    e->req.deadline = now + d->timeout;
+    e->req.our_mac = iface->cfg.mac;
+    e->req.our_ip = iface->cfg.ip;
+    e->req.ttl = SP_DEFAULT_TTL;
+    e->req.packet = e->packet;
+    e->req.native = e->native;
+    d->npending++;
+    *out = e;
+    return SP_DECISION_PARK;
+}
+
+void sp_decision_release(struct sp_iface *iface, struct sp_decision_entry *e)
+{
+    if (e && e->used) {
+        e->used = false;
+        iface->decide.npending--;
+    }
+}
+
+static struct sp_decision_entry *find_asked(struct sp_iface *iface, uint64_t id)
+{
+    struct sp_decisions *d = &iface->decide;
+    if (!d->npending)
+        return NULL;
+    for (unsigned i = 0; i < SP_DECISION_PENDING; i++) {
+        struct sp_decision_entry *e = &d->entries[i];
+        if (e->used && e->asked && !e->closing && e->req.id == id)
+            return e;
+    }
+    return NULL;
+}
+
+/* --- Ending a request ------------------------------------------------------------------------- */
+
+/* Tells the module, frees the entry, then tells the decider: the entry is free before any callback
+ * that might complete or park again. */
+static void finish(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e,
+                   struct sp_decision_outcome *out)
+{
+    struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
+    if (k->ops && k->ops->finished)
+        k->ops->finished(iface, now, e, out->action, out->emitted);
+    sp_decision_release(iface, e);
+    if (k->decider.outcome)
+        k->decider.outcome(k->decider.ctx, out);
+}
+
+/* Delegate mode without a usable proposal: the policy decides. */
+static void apply_policy(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e,
+                         struct sp_decision_outcome *out)
+{
+    struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
+    if (iface->decide.policy == SP_INVALID_FALLBACK) {
+        out->action = SP_ACTION_FALLBACK;
+        k->stats.fallback++;
+        out->emitted = k->ops->send_native(iface, now, e) == 0;
+    } else {
+        out->action = SP_ACTION_DROP;
+        k->stats.dropped++;
+    }
+}
+
+/* An error (the decider's, a timeout, or a cancellation) ends the request. */
+static void end_with_error(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e, int error)
+{
+    struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
+    e->closing = true;
+    struct sp_decision_outcome out = {.id = e->req.id, .kind = e->req.kind, .verdict = SP_VERDICT_VALID,
+                                      .error = error};
+    if (error == SP_ETIMEDOUT)
+        k->stats.timeouts++;
+    else if (error != SP_ECLOSED)
+        k->stats.errors++;
+    if (error == SP_ECLOSED) {
+        out.action = SP_ACTION_DROP;
+        k->stats.dropped++;
+    } else if (e->req.mode == SP_DECIDE_SHADOW) {
+        out.action = SP_ACTION_SHADOW;
+    } else {
+        apply_policy(iface, now, e, &out);
+    }
+    finish(iface, now, e, &out);
+}
+
+static enum sp_verdict validate(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
+                                struct sp_decision_built *built)
+{
+    switch (req->kind) {
+    case SP_DECISION_ICMP:
+        return sp_validate_icmp(req, p, built);
+    case SP_DECISION_ARP:
+        return sp_validate_arp(req, p, built);
+    case SP_DECISION_TCP:
+        return sp_validate_tcp(req, p, built);
+    default:
+        return SP_VERDICT_ACTION;
+    }
+}
+
+int sp_decision_complete(struct sp_iface *iface, sp_time_t now, uint64_t id, int error,
+                         const struct sp_decision_proposal *proposal)
+{
+    if (!iface)
+        return SP_EINVAL;
+    struct sp_decision_entry *e = find_asked(iface, id);
+    if (!e)
+        return SP_EINVAL;
+    iface->now = now;
+    if (error < 0 || !proposal) {
+        end_with_error(iface, now, e, error < 0 ? error : SP_EINVAL);
+        return 0;
+    }
+    e->closing = true;
+    struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
+    struct sp_decision_outcome out = {.id = id, .kind = e->req.kind};
+    struct sp_decision_built built;
+    memset(&built, 0, sizeof built);
+    out.verdict = validate(&e->req, proposal, &built);
+    k->stats.verdicts[out.verdict]++;
+    if (out.verdict == SP_VERDICT_VALID)
+        k->stats.valid++;
+    else
+        k->stats.invalid++;
+    sp_log(iface, SP_LOG_DEBUG, "decision %llu (%s): %s", (unsigned long long)id, sp_decision_kind_name(e->req.kind),
+           sp_verdict_name(out.verdict));
+
+    if (e->req.mode == SP_DECIDE_SHADOW) {
+        out.action = SP_ACTION_SHADOW;
+        out.matches_native =
+            out.verdict == SP_VERDICT_VALID && sp_decision_matches_native(&e->req, proposal, &built);
+        if (out.matches_native)
+            k->stats.shadow_match++;
+        else
+            k->stats.shadow_mismatch++;
+    } else if (out.verdict == SP_VERDICT_VALID) {
+        out.action = SP_ACTION_LLM;
+        out.emitted = k->ops->send_proposal(iface, now, e, proposal, &built) == 0;
+        if (out.emitted)
+            k->stats.emitted_llm++;
+    } else {
+        apply_policy(iface, now, e, &out);
+    }
+    finish(iface, now, e, &out);
+    return 0;
+}
+
+void sp_decision_ask(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e)
+{
+    struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
+    if (e->req.mode == SP_DECIDE_SHADOW)
+        k->ops->send_native(iface, now, e);
+    e->asked = true;
+    k->stats.asked++;
+    uint64_t id = e->req.id;
+    int rc = k->decider.decide(k->decider.ctx, &e->req);
+    /* The decider may have completed the request inside the call (then the entry is free, or
+     * even reused by another request): look it up again by id rather than trust e. */
+    if (rc < 0) {
+        struct sp_decision_entry *still = find_asked(iface, id);
+        if (still)
+            end_with_error(iface, now, still, rc);
+    }
+}
+
+void sp_decision_cancel_owner(struct sp_iface *iface, sp_time_t now, const void *owner)
+{
+    struct sp_decisions *d = &iface->decide;
+    for (unsigned i = 0; owner && d->npending && i < SP_DECISION_PENDING; i++) {
+        struct sp_decision_entry *e = &d->entries[i];
+        if (!e->used || e->closing || e->owner != owner)
+            continue;
+        if (e->asked)
+            end_with_error(iface, now, e, SP_ECLOSED);
+        else
+            sp_decision_release(iface, e);
+    }
+}
+
+/* --- Deadlines -------------------------------------------------------------------------------- */
+
+void sp_decision_poll(struct sp_iface *iface, sp_time_t now)
+{
+    struct sp_decisions *d = &iface->decide;
+    for (unsigned i = 0; d->npending && i < SP_DECISION_PENDING; i++) {
+        struct sp_decision_entry *e = &d->entries[i];
+        if (e->used && e->asked && !e->closing && e->req.deadline <= now)
+            end_with_error(iface, now, e, SP_ETIMEDOUT);
+    }
+}
+
+sp_time_t sp_decision_poll_at(const struct sp_iface *iface)
+{
+    const struct sp_decisions *d = &iface->decide;
+    sp_time_t t = SP_TIME_NEVER;
+    for (unsigned i = 0; d->npending && i < SP_DECISION_PENDING; i++) {
+        const struct sp_decision_entry *e = &d->entries[i];
+        if (e->used && e->asked && !e->closing)
+            t = sp_time_min(t, e->req.deadline);
+    }
+    return t;
+}

@@ -1,0 +1,84 @@
+/* The validator's shared parts: raw IPv4 parsing and the shadow grading of a valid proposal
+ * against the native answer. The per-kind rules are in validate_icmp.c, validate_arp.c and
+ * validate_tcp.c. */
+#include <string.h>
+
+#include "validate_internal.h"
+
+enum sp_verdict sp_validate_raw_ipv4(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
+                                     uint8_t proto, uint8_t *scratch, struct sp_ipv4_repr *ip, uint8_t **l4,
+                                     size_t *l4_len)
+{
+    if (!p->raw_bytes || p->raw_len < SP_IPV4_MIN_HDR_LEN || p->raw_len > SP_DECISION_MAX_PACKET)
+        return SP_VERDICT_MALFORMED;
+    memcpy(scratch, p->raw_bytes, p->raw_len);
+    struct sp_ipv4_view v;
+    if (sp_ipv4_view_init(&v, scratch, p->raw_len) < 0)
+        return SP_VERDICT_MALFORMED;
+    /* Trailing bytes after the datagram would be a second meaning nobody checked. */
+    if (sp_ipv4_total_len(&v) != p->raw_len)
+        return SP_VERDICT_MALFORMED;
+    if (sp_ipv4_repr_parse(&v, ip) < 0)
+        return SP_VERDICT_CHECKSUM;
+    if (ip->src != req->our_ip || ip->dst != req->ip.src)
+        return SP_VERDICT_ADDRESS;
+    if (sp_ipv4_hdr_len(&v) != SP_IPV4_MIN_HDR_LEN || ip->protocol != proto || ip->ttl == 0 || ip->more_frags ||
+        ip->frag_offset != 0)
+        return SP_VERDICT_HEADER;
+    *l4 = sp_ipv4_payload(&v);
+    *l4_len = sp_ipv4_payload_len(&v);
+    return SP_VERDICT_VALID;
+}
+
+/* Raw datagrams mean the same when they are equal but for the IP identifier (each datagram gets a
+ * fresh one), the DF bit (meaningless on a datagram that is never fragmented on this link) and the
+ * header checksum that covers both. */
+static bool same_datagram(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    if (alen != blen || alen < SP_IPV4_MIN_HDR_LEN || alen > SP_DECISION_MAX_PACKET)
+        return false;
+    uint8_t x[SP_IPV4_MIN_HDR_LEN], y[SP_IPV4_MIN_HDR_LEN];
+    memcpy(x, a, sizeof x);
+    memcpy(y, b, sizeof y);
+    for (int i = 0; i < 2; i++) {
+        uint8_t *h = i ? y : x;
+        h[4] = h[5] = 0;
+        h[6] &= (uint8_t)~(SP_IPV4_FLAG_DF >> 8);
+        h[10] = h[11] = 0;
+    }
+    return memcmp(x, y, sizeof x) == 0 &&
+           memcmp(a + SP_IPV4_MIN_HDR_LEN, b + SP_IPV4_MIN_HDR_LEN, alen - SP_IPV4_MIN_HDR_LEN) == 0;
+}
+
+bool sp_decision_matches_native(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
+                                const struct sp_decision_built *built)
+{
+    switch (req->kind) {
+    case SP_DECISION_ICMP:
+        if (p->raw)
+            return same_datagram(p->raw_bytes, p->raw_len, req->native, req->native_len);
+        /* ident, seq, destination and payload were validated equal; what is left is the TTL. */
+        return req->native_len >= SP_IPV4_MIN_HDR_LEN && built->ip.ip.ttl == req->native[8];
+    case SP_DECISION_ARP: {
+        if (req->native_len < SP_ETH_HDR_LEN + SP_ARP_LEN)
+            return false;
+        uint8_t arp[SP_ARP_LEN];
+        sp_arp_repr_emit(&built->arp, arp);
+        return memcmp(arp, req->native + SP_ETH_HDR_LEN, SP_ARP_LEN) == 0;
+    }
+    case SP_DECISION_TCP:
+        if (p->raw)
+            return same_datagram(p->raw_bytes, p->raw_len, req->native, req->native_len);
+        {
+            const struct sp_tcp_repr *t = &built->ip.l4.tcp;
+            if (t->flags & SP_TCP_RST)
+                return false; /* the native answer to what the stack asks about is never a RST */
+            if (t->window != req->native_window)
+                return false;
+            /* seq and ack were validated; the ACK ending an active open carries no options. */
+            return !(t->flags & SP_TCP_SYN) || (t->mss == req->native_mss && t->wscale == req->native_wscale);
+        }
+    default:
+        return false;
+    }
+}

@@ -1,0 +1,16 @@
+/* Private to the validators (validate*.c): helpers they share. */
+#ifndef SP_VALIDATE_INTERNAL_H
+#define SP_VALIDATE_INTERNAL_H
+
+#include "iface_internal.h"
+
+/* Parses a raw proposal as one IPv4 datagram carrying `proto` from us to the requester: the
+ * bytes are copied into scratch (SP_DECISION_MAX_PACKET bytes) because views need a writable
+ * buffer and the proposal is the decider's. On VALID fills *ip and points *l4 / *l4_len at the
+ * payload in scratch. Checks: length and version (malformed), header checksum (checksum),
+ * addresses (address), IHL 5, protocol, TTL 1..255, no MF / fragment offset (header). */
+enum sp_verdict sp_validate_raw_ipv4(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
+                                     uint8_t proto, uint8_t *scratch, struct sp_ipv4_repr *ip, uint8_t **l4,
+                                     size_t *l4_len);
+
+#endif
