@@ -247,7 +247,10 @@ int sp_llm_client_init(uv_loop_t *loop, sp_llm_client *c, const struct sp_llm_co
     if (c->prov_ && !c->cfg_.url[0]) return SP_LLM_EINVAL; /* config not finished */
     if (c->cfg_.provider == SP_LLM_PROVIDER_ANTHROPIC && !c->cfg_.api_key[0]) return SP_LLM_ENOKEY;
     sp_llm_sim_init(&c->sim_, &c->cfg_.sim);
-    if ((rc = sp_llm_http_init(loop, &c->http_, NULL)) < 0) return rc;
+    /* one connection per ask in flight: a transfer queued inside curl for a connection slot
+     * would wait on curl's timers, not on ours */
+    struct sp_llm_http_opts ho = {0, c->cfg_.max_inflight};
+    if ((rc = sp_llm_http_init(loop, &c->http_, &ho)) < 0) return rc;
     c->http_up_ = 1;
     c->rng_ = uv_hrtime() ^ (uint64_t)(uintptr_t)c ^ 0x9e3779b97f4a7c15ull;
     if (!c->rng_) c->rng_ = 1;

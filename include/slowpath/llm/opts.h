@@ -21,7 +21,8 @@
                                              * < 100 tokens, a raw frame_hex ~ 200 */
 #endif
 #ifndef SP_LLM_DEFAULT_MAX_HOST_CONNS
-#define SP_LLM_DEFAULT_MAX_HOST_CONNS 16    /* kept-alive connections per host (curl cache) */
+#define SP_LLM_DEFAULT_MAX_HOST_CONNS 16    /* kept-alive connections per host (curl cache) for a
+                                             * bare sp_llm_http; the client uses max_inflight */
 #endif
 
 /* --- Retries and the breaker -------------------------------------------------------------- */
