@@ -1,0 +1,86 @@
+/* A fake decider for the decision-point tests: it records every request (with copies of its
+ * packet and native answer, which are only lent during the call) and every outcome, and either
+ * answers later (the test calls sp_decision_complete) or at once from inside decide. */
+#ifndef SP_DECIDE_HARNESS_H
+#define SP_DECIDE_HARNESS_H
+
+#include "iface_harness.h"
+#include "slowpath/decide.h"
+
+#define F_MAX 80
+
+struct fake_req {
+    struct sp_decision_request req; /* packet/native/icmp.data repointed at the copies below */
+    uint8_t packet[SP_DECISION_MAX_PACKET];
+    uint8_t native[SP_DECISION_MAX_PACKET];
+};
+
+struct fake {
+    struct sp_iface *iface;
+    int nreq, nout;
+    struct fake_req reqs[F_MAX];
+    struct sp_decision_outcome outs[F_MAX];
+    int decide_rc;                       /* what decide returns */
+    bool sync;                           /* complete from inside decide with sync_prop */
+    int sync_error;
+    struct sp_decision_proposal sync_prop;
+    sp_time_t sync_now;
+};
+
+static inline int fake_decide(void *ctx, const struct sp_decision_request *req)
+{
+    struct fake *f = ctx;
+    assert_true(f->nreq < F_MAX);
+    struct fake_req *r = &f->reqs[f->nreq++];
+    r->req = *req;
+    assert_true(req->packet_len <= SP_DECISION_MAX_PACKET && req->native_len <= SP_DECISION_MAX_PACKET);
+    memcpy(r->packet, req->packet, req->packet_len);
+    memcpy(r->native, req->native, req->native_len);
+    r->req.packet = r->packet;
+    r->req.native = r->native;
+    if (req->icmp.data)
+        r->req.icmp.data = r->packet + (req->icmp.data - req->packet);
+    if (f->sync)
+        assert_int_equal(sp_decision_complete(f->iface, f->sync_now, req->id, f->sync_error,
+                                              f->sync_error ? NULL : &f->sync_prop),
+                         0);
+    return f->decide_rc;
+}
+
+static inline void fake_outcome(void *ctx, const struct sp_decision_outcome *out)
+{
+    struct fake *f = ctx;
+    assert_true(f->nout < F_MAX);
+    f->outs[f->nout++] = *out;
+}
+
+/* Installs a fresh fake for kind in mode. */
+static inline struct fake *fake_install(struct harness *h, enum sp_decision_kind kind, enum sp_decision_mode mode)
+{
+    struct fake *f = test_calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->iface = h->iface;
+    struct sp_decider d = {.decide = fake_decide, .outcome = fake_outcome, .ctx = f};
+    sp_iface_set_decider(h->iface, kind, mode, &d);
+    return f;
+}
+
+static inline const struct sp_decision_stats *dstats(const struct harness *h, enum sp_decision_kind k)
+{
+    return sp_iface_decision_stats(h->iface, k);
+}
+
+/* The latest outcome told to the decider has these fields. */
+static inline void outcome_is(const struct fake *f, uint64_t id, enum sp_verdict v, int error,
+                              enum sp_decision_action a, bool emitted)
+{
+    assert_true(f->nout > 0);
+    const struct sp_decision_outcome *o = &f->outs[f->nout - 1];
+    assert_int_equal(o->id, id);
+    assert_int_equal(o->verdict, v);
+    assert_int_equal(o->error, error);
+    assert_int_equal(o->action, a);
+    assert_int_equal(o->emitted, emitted);
+}
+
+#endif
