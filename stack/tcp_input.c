@@ -432,7 +432,8 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
     /* Delayed ACK: every second full segment at once, otherwise within SP_TCP_DELACK_MS. */
     if (!c->ack_now && c->unacked_bytes) {
         uint32_t full = (uint32_t)(iface->mtu - SP_IPV4_MIN_HDR_LEN - SP_TCP_MIN_HDR_LEN);
-        if (c->unacked_bytes >= 2 * full)
+        /* ... and at once when the window left is under a segment: the peer is stalled. */
+        if (c->unacked_bytes >= 2 * full || sp_tcp_rcv_wnd(c) < full)
             c->ack_now = true;
         else if (c->ack_at == SP_TIME_NEVER)
             c->ack_at = now + SP_TCP_DELACK_MS;

@@ -135,8 +135,8 @@ void sp_tcp_output(struct sp_tcp *c, sp_time_t now)
             usable = 1;   /* a zero-window probe (RFC 9293 3.8.6.1) */
         uint32_t len = min32(min32(avail, c->mss), usable);
         bool fin = fin_left && len == avail;
-        if (len < avail && len < c->mss && len < c->max_snd_wnd / 2 && !c->probe)
-            len = 0;      /* sender silly-window avoidance: wait for a useful window */
+        if (len < avail && len < c->mss && len < c->max_snd_wnd / 2 && flight > 0 && !c->probe)
+            len = 0;      /* sender silly-window avoidance: an ACK will bring a useful window */
         else if (len && len == avail && len < c->mss && !fin && !c->nodelay && flight > 0)
             len = 0;      /* Nagle: one small segment in flight at a time */
         if (len < avail)

@@ -141,8 +141,9 @@ long sp_tcp_send(struct sp_tcp *c, const void *data, size_t len)
 
 size_t sp_tcp_recv_pending(const struct sp_tcp *conn) { return conn->rcv.len; }
 
-/* After the application read, a window that grew by a useful amount is announced at once
- * (receiver silly-window avoidance, RFC 1122 4.2.3.3). */
+/* After the application read: announce the window when what the peer still may send has become
+ * small and reading at least doubled it by a full segment or more (in the spirit of Linux's
+ * cleanup_rbuf; receiver silly-window avoidance, RFC 1122 4.2.3.3). */
 static void maybe_window_update(struct sp_tcp *c)
 {
     if (c->state != SP_TCP_ESTABLISHED && c->state != SP_TCP_FIN_WAIT_1 && c->state != SP_TCP_FIN_WAIT_2)
@@ -151,12 +152,11 @@ static void maybe_window_update(struct sp_tcp *c)
     uint32_t w = sp_tcp_rcv_wnd(c);
     if ((w >> sh) > 0xffff)
         w = 0xffffu << sh;
-    uint32_t edge = c->rcv_nxt + ((w >> sh) << sh);
-    if (!sp_seq_gt(edge, c->rcv_adv))
-        return;
+    w = (w >> sh) << sh;
+    uint32_t left = sp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     uint32_t mss = (uint32_t)(sp_tcp_iface(c)->mtu - SP_IPV4_MIN_HDR_LEN - SP_TCP_MIN_HDR_LEN);
     uint32_t step = c->rcv.cap / 2 < mss ? c->rcv.cap / 2 : mss;
-    if (edge - c->rcv_adv >= step || c->rcv_adv == c->rcv_nxt) {
+    if (left <= c->rcv.cap / 2 && w >= 2 * left && w - left >= step) {
         c->ack_now = true;
         sp_tcp_enter(c->stack);
         sp_tcp_output(c, sp_tcp_iface(c)->now);
