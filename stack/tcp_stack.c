@@ -239,16 +239,21 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
         sp_drop(iface, SP_STAT_drop_tcp_malformed, "port 0");
         return;
     }
-    /* SYN with RST or FIN has no meaning (and covers the "every flag set" probe). */
-    if ((seg.flags & SP_TCP_SYN) && (seg.flags & (SP_TCP_RST | SP_TCP_FIN))) {
-        sp_drop(iface, SP_STAT_drop_tcp_bad_flags, "SYN with RST/FIN");
+    /* SYN with RST has no meaning (and covers the "every flag set" probe): never answered. */
+    if ((seg.flags & SP_TCP_SYN) && (seg.flags & SP_TCP_RST)) {
+        sp_drop(iface, SP_STAT_drop_tcp_bad_flags, "SYN with RST");
         return;
     }
+    bool syn_fin = (seg.flags & SP_TCP_SYN) && (seg.flags & SP_TCP_FIN);
     sp_count(iface, SP_STAT_tcp_rx);
     iface->now = now;
     sp_tcp_enter(tcp);
     struct sp_tcp *c = sp_tcp_lookup(tcp, ip->src, seg.src_port, seg.dst_port);
-    if (c) {
+    if (syn_fin && (c || sp_tcp_find_listener(tcp, seg.dst_port))) {
+        /* A closed port answers it like any segment (RFC 9293 3.10.7.1); a listener or a
+         * connection drops it, as Linux does (a scan probe, not a way to open). */
+        sp_drop(iface, SP_STAT_drop_tcp_bad_flags, "SYN with FIN");
+    } else if (c) {
         sp_tcp_conn_input(c, now, &seg);
     } else {
         struct sp_tcp *l = sp_tcp_find_listener(tcp, seg.dst_port);

@@ -63,7 +63,8 @@ static void test_bad_checksum_is_silent(void **state)
     th_close(t);
 }
 
-/* FIN+SYN+RST+PSH+ACK+URG+ECE+CWR: nonsense, dropped without an answer, even to a closed port. */
+/* FIN+SYN+RST+PSH+ACK+URG+ECE+CWR: nonsense, dropped without an answer, even to a closed port.
+ * SYN+FIN: dropped by a listener (like Linux; FreeBSD's drop_synfin), reset by a closed port. */
 static void test_every_flag_dropped(void **state)
 {
     (void)state;
@@ -73,6 +74,11 @@ static void test_every_flag_dropped(void **state)
     th_send(t, T0, SYN | FIN, 0, 0, 1000, NULL, 0);
     th_expect_nothing(t);
     assert_int_equal(th_stat(t, SP_STAT_drop_tcp_bad_flags), 3);
+    th_send_ex(t, T0, SYN | FIN, 0, 0, 1000, NULL, 0, (struct seg_opts){.wscale = -1, .dport = 81});
+    struct out_seg *o = th_take(t);
+    assert_int_equal(o->tcp.flags, RST | ACK);
+    assert_int_equal(o->tcp.seq, 0);
+    assert_int_equal(o->tcp.ack, PEER_ISN + 2);
     th_close(t);
 }
 
