@@ -307,6 +307,76 @@ static void test_rtt_estimate(void **state)
     th_close(t);
 }
 
+/* At most SP_TCP_OOO_RANGES separate holes are kept; a segment needing another is dropped
+ * (counted) and still answered with a duplicate ACK; the rest assembles once the holes fill. */
+static void test_out_of_order_ranges_bounded(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_establish(t);
+    t->auto_read = true;
+    /* Segments of 100 bytes at 200, 400, ... each leaving a hole before it. */
+    for (uint32_t i = 1; i <= SP_TCP_OOO_RANGES + 1; i++)
+        th_send(t, T0, ACK, 1 + 200 * i, 1, 65535, big + 200 * i, 100);
+    assert_int_equal(th_stat(t, SP_STAT_drop_tcp_ooo_full), 1);
+    assert_int_equal(t->nout - t->taken, SP_TCP_OOO_RANGES + 1);   /* one duplicate ACK each */
+    t->taken = t->nout;
+    /* Fill every hole and the dropped range in one sweep: everything arrives in order. */
+    uint32_t end = 200 * (SP_TCP_OOO_RANGES + 1) + 100;
+    th_send(t, T0 + 1, ACK, 1, 1, 65535, big, end);
+    assert_int_equal(t->rx_len, end);
+    assert_memory_equal(t->rx, big, end);
+    th_close(t);
+}
+
+/* RFC 6298 5.7: after the SYN(-ACK) was retransmitted, data starts with a 3 s RTO. */
+static void test_rto_three_seconds_after_syn_loss(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_syn(t, T0, (struct seg_opts){.mss = 1460, .wscale = 0});
+    th_advance(t, T0 + SP_TCP_RTO_INITIAL_MS);
+    th_expect(t, SYN | ACK, 0, 1, -1, 0);
+    th_send(t, T0 + 1100, ACK, 1, 1, 65535, NULL, 0);
+    sp_tcp_send(t->conn, "late", 4);
+    th_expect(t, ACK | PSH, 1, 1, -1, 4);
+    th_advance(t, T0 + 1100 + SP_TCP_RTO_AFTER_SYN_LOSS_MS - 1);
+    th_expect_nothing(t);
+    th_advance(t, T0 + 1100 + SP_TCP_RTO_AFTER_SYN_LOSS_MS);
+    th_expect(t, ACK | PSH, 1, 1, -1, 4);
+    th_close(t);
+}
+
+/* Many times around the send ring: every byte arrives intact, in MSS-sized segments. */
+static void test_send_ring_wraps(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_establish(t);
+    static uint8_t src[3 * SP_TCP_SND_BUF + 777];
+    th_fill(src, sizeof src, 11);
+    size_t queued = 0, checked = 0;
+    sp_time_t now = T0;
+    while (checked < sizeof src) {
+        long n = sp_tcp_send(t->conn, src + queued, sizeof src - queued);
+        if (n > 0)
+            queued += (size_t)n;
+        if (queued == sizeof src)
+            sp_tcp_set_nodelay(t->conn, true);   /* let the tail go */
+        while (t->taken < t->nout) {
+            struct out_seg *o = th_take(t);
+            uint32_t off = o->tcp.seq - t->iss - 1;
+            assert_int_equal(off, checked);
+            assert_memory_equal(o->data, src + off, o->tcp.payload_len);
+            checked += o->tcp.payload_len;
+        }
+        now += 1;
+        th_send(t, now, ACK, 1, 1 + (uint32_t)checked, 65535, NULL, 0);
+    }
+    assert_int_equal(sp_tcp_send_pending(t->conn), 0);
+    th_close(t);
+}
+
 int main(void)
 {
     th_fill(big, sizeof big, 5);
@@ -327,6 +397,9 @@ int main(void)
         cmocka_unit_test(test_zero_window_probe),
         cmocka_unit_test(test_retransmission_gives_up),
         cmocka_unit_test(test_rtt_estimate),
+        cmocka_unit_test(test_out_of_order_ranges_bounded),
+        cmocka_unit_test(test_rto_three_seconds_after_syn_loss),
+        cmocka_unit_test(test_send_ring_wraps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
