@@ -208,6 +208,7 @@ static void process_fin(struct sp_tcp *c, sp_time_t now)
     c->rcv_nxt++;
     c->rfin = true;
     c->rfin_ooo = false;
+    c->ooo.n = 0;           /* anything kept beyond the FIN was never part of the stream */
     c->ack_now = true;
     switch (c->state) {
     case SP_TCP_ESTABLISHED:
