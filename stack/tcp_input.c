@@ -133,8 +133,19 @@ static void syn_sent_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_
     sp_tcp_output(c, now);
 }
 
+/* Rate-limited so that a blind attacker cannot turn us into an ACK cannon (RFC 5961 7). */
 static void challenge_ack(struct sp_tcp *c, sp_time_t now)
 {
+    struct sp_tcp_stack *tcp = c->stack;
+    if (now / 1000 != tcp->challenge_second) {
+        tcp->challenge_second = now / 1000;
+        tcp->challenge_count = 0;
+    }
+    if (tcp->challenge_count >= SP_TCP_CHALLENGE_ACKS_PER_S) {
+        sp_count(sp_tcp_iface(c), SP_STAT_tcp_challenge_ack_limited);
+        return;
+    }
+    tcp->challenge_count++;
     sp_count(sp_tcp_iface(c), SP_STAT_tcp_challenge_ack);
     sp_tcp_send_ack(c, now);
 }

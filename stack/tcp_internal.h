@@ -117,6 +117,8 @@ struct sp_tcp_stack {
     unsigned nconns;
     unsigned depth;                /* nesting of stack entry points: free only at depth 0 */
     uint16_t next_port;
+    sp_time_t challenge_second;    /* the second challenge_count refers to */
+    unsigned challenge_count;
     uint8_t seg_buf[SP_MAX_FRAME];  /* the payload of the segment being sent */
 };
 

@@ -249,6 +249,14 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
     iface->now = now;
     sp_tcp_enter(tcp);
     struct sp_tcp *c = sp_tcp_lookup(tcp, ip->src, seg.src_port, seg.dst_port);
+    /* A new SYN above everything the old incarnation used ends its TIME-WAIT (RFC 9293 3.6.1,
+     * as BSD and Linux do): the peer may reuse its port without waiting 2 MSL. */
+    if (c && c->state == SP_TCP_TIME_WAIT && seg.flags == SP_TCP_SYN && sp_seq_gt(seg.seq, c->rcv_nxt) &&
+        sp_tcp_find_listener(tcp, seg.dst_port)) {
+        sp_count(iface, SP_STAT_tcp_time_wait_reused);
+        sp_tcp_conn_finish(c, 0);
+        c = NULL;
+    }
     if (syn_fin && (c || sp_tcp_find_listener(tcp, seg.dst_port))) {
         /* A closed port answers it like any segment (RFC 9293 3.10.7.1); a listener or a
          * connection drops it, as Linux does (a scan probe, not a way to open). */

@@ -89,6 +89,9 @@
 #ifndef SP_TCP_DELACK_MS
 #define SP_TCP_DELACK_MS 40            /* delayed ACK; RFC 1122 4.2.3.2 bounds it at 500 ms, RFC 9293 at 200 */
 #endif
+#ifndef SP_TCP_CHALLENGE_ACKS_PER_S
+#define SP_TCP_CHALLENGE_ACKS_PER_S 100 /* challenge ACKs per second, all connections (RFC 5961 7) */
+#endif
 #ifndef SP_TCP_DEFAULT_BACKLOG
 #define SP_TCP_DEFAULT_BACKLOG 64      /* handshakes in progress per listener; more SYNs are dropped */
 #endif

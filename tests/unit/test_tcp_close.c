@@ -304,6 +304,44 @@ static void test_rst_in_close_wait(void **state)
     th_close(t);
 }
 
+/* TIME-WAIT: a new SYN with a higher sequence number starts a new connection at once. */
+static void test_time_wait_reuse(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_establish(t);
+    sp_tcp_close(t->conn);
+    t->conn = NULL;
+    th_expect(t, FIN | ACK, 1, 1, -1, 0);
+    th_send(t, T0 + 10, FIN | ACK, 1, 2, 65535, NULL, 0);
+    th_expect(t, ACK, 2, 2, -1, 0);
+    /* An old-numbered SYN only gets the TIME-WAIT's ACK (a challenge). */
+    th_send(t, T0 + 20, SYN, 0, 0, 1000, NULL, 0);
+    th_expect(t, ACK, 2, 2, -1, 0);
+    th_send(t, T0 + 30, SYN, 100000, 0, 1000, NULL, 0);
+    struct out_seg *o = th_take(t);
+    assert_int_equal(o->tcp.flags, SYN | ACK);
+    assert_int_equal(o->tcp.ack, PEER_ISN + 100001);
+    assert_int_equal(th_stat(t, SP_STAT_tcp_time_wait_reused), 1);
+    th_close(t);
+}
+
+/* Challenge ACKs are limited per second, all connections together (RFC 5961 7). */
+static void test_challenge_ack_rate_limited(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_establish(t);
+    for (int i = 0; i < SP_TCP_CHALLENGE_ACKS_PER_S + 5; i++)
+        th_send(t, T0 + 100, RST, 100, 0, 0, NULL, 0);
+    assert_int_equal(t->nout - t->taken, SP_TCP_CHALLENGE_ACKS_PER_S);
+    assert_int_equal(th_stat(t, SP_STAT_tcp_challenge_ack_limited), 5);
+    t->taken = t->nout;
+    th_send(t, T0 + 1100, RST, 100, 0, 0, NULL, 0);   /* the next second */
+    th_expect(t, ACK, 1, 1, -1, 0);
+    th_close(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +363,8 @@ int main(void)
         cmocka_unit_test(test_unacceptable_segment_acked),
         cmocka_unit_test(test_ancient_ack_challenged),
         cmocka_unit_test(test_rst_in_close_wait),
+        cmocka_unit_test(test_time_wait_reuse),
+        cmocka_unit_test(test_challenge_ack_rate_limited),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
