@@ -387,9 +387,15 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
     if (sp_seq_gt(seg->ack, c->snd_una))
         new_ack(c, now, seg->ack, &writable);
     else if (seg->ack == c->snd_una && seg->payload_len == 0 && !(flags & SP_TCP_FIN) &&
-             new_wnd == c->snd_wnd && c->snd_max != c->snd_una)
+             new_wnd == c->snd_wnd && new_wnd > 0 && c->snd_max != c->snd_una)
         dup_ack(c, now);
     if (sp_seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && sp_seq_le(c->snd_wl2, seg->ack))) {
+        if (c->snd_wnd == 0 && new_wnd > 0 && sp_seq_gt(c->snd_nxt, c->snd_una)) {
+            /* The window opens: a probe byte it did not take is resent as ordinary data. */
+            c->snd_nxt = c->snd_una;
+            c->rtx_at = SP_TIME_NEVER;
+            c->rtt_timing = false;
+        }
         c->snd_wnd = new_wnd;
         c->snd_wl1 = seg->seq;
         c->snd_wl2 = seg->ack;
@@ -397,6 +403,8 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
         if (new_wnd > 0 && c->snd_una == c->snd_max && c->rtx_at != SP_TIME_NEVER)
             c->rtx_at = SP_TIME_NEVER;   /* the window opened: no more probing */
     }
+    if (c->snd_wnd == 0)
+        c->retries = 0;   /* a peer answering our probes is alive, however long it keeps shut */
     switch (c->state) {
     case SP_TCP_FIN_WAIT_1:
         if (fin_acked(c)) {

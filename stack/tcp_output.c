@@ -227,20 +227,27 @@ static void on_rto(struct sp_tcp *c, sp_time_t now)
     if (!can_send_data(c))
         return;
     uint32_t flight = c->snd_max - c->snd_una;
-    if (flight == 0) {
-        if (c->snd_wnd == 0 && c->snd.len > 0) {
-            c->probe = true;
-            c->rto = min32(c->rto * 2, SP_TCP_RTO_MAX_MS);
-            sp_tcp_output(c, now);
-        }
+    bool persist = c->snd_wnd == 0 && c->snd.len > 0;
+    if (flight == 0 && !persist)
         return;
-    }
     if (c->retries >= SP_TCP_MAX_RETRIES) {
         sp_tcp_send_rst(c, now);
         sp_tcp_conn_finish(c, SP_ETIMEDOUT);
         return;
     }
     c->retries++;
+    if (persist) {
+        /* A shut window: probe it with one byte (RFC 9293 3.8.6.1), backing off; every answer
+         * resets the retry count, so a live peer that does not read is never given up on. */
+        c->rto = min32(c->rto * 2, SP_TCP_RTO_MAX_MS);
+        c->snd_nxt = c->snd_una;
+        c->probe = true;
+        c->rtt_timing = false;
+        sp_tcp_output(c, now);
+        if (c->rtx_at == SP_TIME_NEVER)
+            c->rtx_at = now + c->rto;
+        return;
+    }
     /* RFC 5681 3.1 eq. 4, then restart from one segment; go back to the first unacked byte. */
     c->ssthresh = max32(flight / 2, 2u * c->mss);
     c->cwnd = c->mss;
@@ -250,8 +257,6 @@ static void on_rto(struct sp_tcp *c, sp_time_t now)
     c->rto = min32(c->rto * 2, SP_TCP_RTO_MAX_MS);
     c->rtt_timing = false;
     c->snd_nxt = c->snd_una;
-    if (c->snd_wnd == 0)
-        c->probe = true;
     sp_tcp_output(c, now);
 }
 

@@ -377,6 +377,29 @@ static void test_send_ring_wraps(void **state)
     th_close(t);
 }
 
+/* A peer that keeps its window shut but answers every probe is never given up on. */
+static void test_zero_window_answered_forever(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_establish_win(t, 0);
+    sp_tcp_send(t->conn, "abc", 3);
+    sp_time_t now = T0;
+    for (int i = 0; i < 3 * SP_TCP_MAX_RETRIES; i++) {
+        sp_time_t at = sp_tcp_poll_at(t->iface->tcp);
+        assert_true(at != SP_TIME_NEVER);
+        th_advance(t, at);
+        th_expect(t, ACK, 1, 1, -1, 1);
+        now = at + 1;
+        th_send(t, now, ACK, 1, 1, 0, NULL, 0);
+    }
+    assert_int_equal(t->closed, 0);
+    assert_int_equal(sp_tcp_get_state(t->conn), SP_TCP_ESTABLISHED);
+    th_send(t, now + 1, ACK, 1, 1, 100, NULL, 0);
+    th_expect(t, ACK | PSH, 1, 1, -1, 3);
+    th_close(t);
+}
+
 int main(void)
 {
     th_fill(big, sizeof big, 5);
@@ -400,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_out_of_order_ranges_bounded),
         cmocka_unit_test(test_rto_three_seconds_after_syn_loss),
         cmocka_unit_test(test_send_ring_wraps),
+        cmocka_unit_test(test_zero_window_answered_forever),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
