@@ -229,7 +229,9 @@ static void finish(sp_llm_http_req *req, int err)
     char *buf = req->buf_;
     long status = 0;
     memset(&resp, 0, sizeof resp);
+    long conns = 0;
     if (err == 0) curl_easy_getinfo(req->easy_, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(req->easy_, CURLINFO_NUM_CONNECTS, &conns);
     curl_multi_remove_handle(http->multi_, req->easy_);
     curl_easy_cleanup(req->easy_);
     curl_slist_free_all(req->hdrs_);
@@ -247,6 +249,7 @@ static void finish(sp_llm_http_req *req, int err)
     memcpy(resp.content_type, req->content_type_, sizeof resp.content_type);
     resp.retry_after_ms = req->retry_after_ms_;
     resp.elapsed_ms = (double)(uv_hrtime() - req->start_ns_) / 1e6;
+    resp.new_connections = conns;
     req->buf_ = NULL;
     req->len_ = req->cap_ = 0;
     req->http_ = NULL;

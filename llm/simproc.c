@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +53,8 @@ int sp_llm_simproc_start(struct sp_llm_simproc *p, const char *path, const char 
         return -1;
     }
     if (p->pid == 0) {
+        /* a test that fails an assertion exits without stop(): take the server down with it */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);

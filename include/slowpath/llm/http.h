@@ -28,6 +28,7 @@ struct sp_llm_http_resp {
     char content_type[64];    /* lower-cased media type without parameters, "" if none */
     int64_t retry_after_ms;   /* from retry-after-ms or retry-after (seconds), -1 when absent */
     double elapsed_ms;        /* request start to completion */
+    long new_connections;     /* connections opened for it: 0 when a kept-alive one was reused */
 };
 
 typedef void (*sp_llm_http_cb)(sp_llm_http_req *req, const struct sp_llm_http_resp *resp);
