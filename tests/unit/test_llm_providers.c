@@ -296,6 +296,35 @@ static void test_build_openai(void **state)
     sp_llm_wire_free(&w);
 }
 
+/* Two decisions differ only after the static prefix (system prompt, schema), so provider
+ * prefix caches (OpenAI automatic caching, llama.cpp cache_prompt) can reuse it. */
+static void test_static_prefix_byte_identical(void **state)
+{
+    struct sp_llm_wire a, b;
+    struct sp_llm_prompt p1, p2;
+    size_t n = 0;
+    (void)state;
+    p1.system = p2.system = sp_llm_decision_system_prompt(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED);
+    p1.schema = p2.schema = sp_llm_decision_schema(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED);
+    p1.schema_name = p2.schema_name = sp_llm_decision_schema_name(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED);
+    p1.max_tokens = p2.max_tokens = 0;
+    p1.user = "{\"kind\":\"tcp\",\"packet\":{\"seq\":1}}";
+    p2.user = "{\"kind\":\"tcp\",\"packet\":{\"seq\":2}}";
+    assert_int_equal(sp_llm_provider_openai.build("http://127.0.0.1:8080/v1", "m", NULL, &p1, &a), 0);
+    assert_int_equal(sp_llm_provider_openai.build("http://127.0.0.1:8080/v1", "m", NULL, &p2, &b), 0);
+    while (a.body[n] == b.body[n]) n++;
+    /* everything up to the differing digit of the user message is shared, system prompt included */
+    assert_true(n > strlen(p1.system));
+    a.body[n] = '\0'; /* the shared prefix holds the whole system message */
+    assert_non_null(strstr(a.body, "\"role\":\"system\""));
+    assert_non_null(strstr(a.body, "\"role\":\"user\""));
+    a.body[n] = '1';
+    assert_int_equal(a.body[n], '1'); /* the first difference is the seq digit itself */
+    assert_int_equal(b.body[n], '2');
+    sp_llm_wire_free(&a);
+    sp_llm_wire_free(&b);
+}
+
 static void test_schemas_are_json_objects(void **state)
 {
     (void)state;
@@ -324,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_openai_errors_and_rejects),
         cmocka_unit_test(test_build_anthropic),
         cmocka_unit_test(test_build_openai),
+        cmocka_unit_test(test_static_prefix_byte_identical),
         cmocka_unit_test(test_schemas_are_json_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

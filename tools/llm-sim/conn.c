@@ -6,9 +6,10 @@
 #include <strings.h>
 
 #include "llm_sim.h"
+#include "slowpath/llm/opts.h"
 
-#define MAX_HEAD (16 * 1024)
-#define MAX_BODY (4u << 20)
+#define MAX_HEAD SP_LLM_SIM_MAX_HEAD
+#define MAX_BODY SP_LLM_SIM_MAX_BODY
 
 struct conn {
     uv_tcp_t tcp;

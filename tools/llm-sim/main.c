@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "llm_sim.h"
+#include "slowpath/llm/opts.h"
 
 static const char usage[] =
     "usage: llm-sim [options]\n"
@@ -53,9 +54,9 @@ int main(int argc, char **argv)
     double v;
     memset(&srv, 0, sizeof srv);
     sp_llm_sim_opts_default(&so);
-    srv.retry_after_ms = 1000;
-    srv.slow_ms = 3000;
-    srv.oversize_bytes = 8u << 20;
+    srv.retry_after_ms = SP_LLM_SIM_RETRY_AFTER_MS;
+    srv.slow_ms = SP_LLM_SIM_SLOW_MS;
+    srv.oversize_bytes = SP_LLM_SIM_OVERSIZE_BYTES;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

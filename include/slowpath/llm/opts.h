@@ -65,6 +65,23 @@
 #define SP_LLM_SIM_PREFIX_SLOTS 16          /* system prompts the sim "caches" (usage realism) */
 #endif
 
+/* --- llm-sim (tools/llm-sim) -------------------------------------------------------------- */
+#ifndef SP_LLM_SIM_RETRY_AFTER_MS
+#define SP_LLM_SIM_RETRY_AFTER_MS 1000      /* what its 429 fault tells clients to wait */
+#endif
+#ifndef SP_LLM_SIM_SLOW_MS
+#define SP_LLM_SIM_SLOW_MS 3000             /* extra delay of its slow fault */
+#endif
+#ifndef SP_LLM_SIM_OVERSIZE_BYTES
+#define SP_LLM_SIM_OVERSIZE_BYTES (8u << 20) /* body of its oversize fault: 8x the client bound */
+#endif
+#ifndef SP_LLM_SIM_MAX_HEAD
+#define SP_LLM_SIM_MAX_HEAD (16 * 1024)     /* request head it buffers before answering 413 */
+#endif
+#ifndef SP_LLM_SIM_MAX_BODY
+#define SP_LLM_SIM_MAX_BODY (4u << 20)      /* request body it accepts */
+#endif
+
 /* --- Context cache ------------------------------------------------------------------------ */
 #ifndef SP_LLM_CACHE_DEFAULT_BUDGET
 #define SP_LLM_CACHE_DEFAULT_BUDGET (64u << 20) /* bytes for all flows together (64 MiB) */
