@@ -259,6 +259,7 @@ static bool take_text(struct sp_tcp *c, uint32_t seq, const uint8_t *data, uint3
         return true;
     }
     c->ack_now = true;           /* out of order: a duplicate ACK drives fast retransmit */
+    c->ack_pure = true;
     if (!sp_tcp_ooo_add(&c->ooo, seq, seq + n)) {
         sp_drop(sp_tcp_iface(c), SP_STAT_drop_tcp_ooo_full, NULL);
         return false;

@@ -63,6 +63,8 @@ struct sp_tcp {
     bool rfin;                     /* the peer's FIN was received in order */
     bool rfin_ooo;                 /* the peer's FIN arrived ahead of missing data */
     bool ack_now;                  /* an ACK must go out on the next output */
+    bool ack_pure;                 /* ... as a segment of its own: a duplicate ACK must not be
+                                    * hidden in data, or the sender cannot count it */
     bool syn_lost;                 /* a SYN was retransmitted (RFC 6298 5.7) */
     bool in_recovery;              /* fast recovery (RFC 6582) */
     bool rtt_timing;

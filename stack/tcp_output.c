@@ -122,6 +122,10 @@ void sp_tcp_output(struct sp_tcp *c, sp_time_t now)
 {
     if (c->dead)
         return;
+    if (c->ack_pure) {
+        c->ack_pure = false;
+        sp_tcp_send_ack(c, now);
+    }
     bool sent = false;
     while (can_send_data(c)) {
         uint32_t off = c->snd_nxt - c->snd_buf_seq;

@@ -40,7 +40,8 @@ struct sp_tcp_callbacks {
     void (*on_connect)(struct sp_tcp *conn, int status);
     /* Data can be read with sp_tcp_recv, or the peer's FIN arrived (sp_tcp_recv returns 0). */
     void (*on_readable)(struct sp_tcp *conn);
-    /* Sent data was acknowledged: sp_tcp_send_space grew. */
+    /* Sent data was acknowledged (sp_tcp_send_space grew), or our FIN was: the state is then
+     * FIN-WAIT-2 or TIME-WAIT and everything sent has been delivered. */
     void (*on_writable)(struct sp_tcp *conn);
     /* The connection is gone: 0 after an orderly close in both directions, SP_ECONNRESET,
      * SP_ECONNREFUSED or SP_ETIMEDOUT otherwise. The handle is freed when this returns. */
