@@ -37,8 +37,10 @@ static int build(const char *base, const char *model, const char *key,
     cJSON_AddItemToArray(msgs, m);
     cJSON_AddStringToObject(m, "role", "user");
     cJSON_AddStringToObject(m, "content", p->user);
-    /* max_tokens rather than max_completion_tokens: every compatible server accepts it */
-    cJSON_AddNumberToObject(root, "max_tokens", p->max_tokens ? p->max_tokens : SP_LLM_DEFAULT_MAX_TOKENS);
+    /* OpenAI deprecated max_tokens (newer models reject it) for max_completion_tokens; the
+     * compatible servers (llama.cpp, Ollama, vLLM) all take max_tokens */
+    cJSON_AddNumberToObject(root, is_openai_cloud(base) ? "max_completion_tokens" : "max_tokens",
+                            p->max_tokens ? p->max_tokens : SP_LLM_DEFAULT_MAX_TOKENS);
     cJSON_AddNumberToObject(root, "temperature", 0);
     if (p->schema_name && p->schema) {
         schema = cJSON_Parse(p->schema);

@@ -284,6 +284,7 @@ static void test_build_openai(void **state)
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(rf, "json_schema"), "strict")));
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "messages"), 0), "role")->valuestring, "system");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "cache_prompt")));
+    assert_int_equal(cJSON_GetObjectItem(j, "max_tokens")->valueint, 100);
     cJSON_Delete(j);
     /* the same prompt twice: byte-identical bodies, so prefixes can hit provider caches */
     assert_int_equal(sp_llm_provider_openai.build("http://127.0.0.1:8080/v1", "llama", NULL, &p, &w2), 0);
@@ -293,6 +294,8 @@ static void test_build_openai(void **state)
     assert_int_equal(sp_llm_provider_openai.build("https://api.openai.com/v1", "gpt", "sk-1", &p, &w), 0);
     assert_string_equal(header(&w, "Authorization"), "Authorization: Bearer sk-1");
     assert_null(strstr(w.body, "cache_prompt")); /* OpenAI rejects unknown fields */
+    assert_non_null(strstr(w.body, "\"max_completion_tokens\":100"));
+    assert_null(strstr(w.body, "\"max_tokens\""));
     sp_llm_wire_free(&w);
 }
 
