@@ -148,15 +148,14 @@ static void open_breaker(sp_llm_client *c, int err, const char *msg)
 
 static void on_http_done(sp_llm_http_req *req, const struct sp_llm_http_resp *resp);
 
-static void start_attempt(ask_t *a)
+/* Returns 0, or a negative code when the request could not even start (then the caller
+ * decides whether to complete the ask or report the error synchronously). */
+static int start_attempt(ask_t *a)
 {
     sp_llm_client *c = a->c;
     uint64_t now = uv_hrtime();
     int rc;
-    if (now >= a->deadline_ns) {
-        complete(a, SP_LLM_ETIMEOUT, NULL);
-        return;
-    }
+    if (now >= a->deadline_ns) return SP_LLM_ETIMEOUT;
     memset(&a->req, 0, sizeof a->req);
     a->req.data = a;
     a->req.url = a->wire.url;
@@ -167,15 +166,16 @@ static void start_attempt(ask_t *a)
     a->req.max_response = c->cfg_.max_response;
     a->phase = PH_HTTP;
     a->attempts++;
-    if ((rc = sp_llm_http_request(&c->http_, &a->req, on_http_done)) < 0) complete(a, rc, NULL);
+    if ((rc = sp_llm_http_request(&c->http_, &a->req, on_http_done)) < 0) a->attempts--;
+    return rc;
 }
 
 static void on_timer(uv_timer_t *t)
 {
     ask_t *a = t->data;
     if (a->phase == PH_BACKOFF) {
-        if (a->c->breaker_open_) complete(a, SP_LLM_EBREAKER, NULL);
-        else start_attempt(a);
+        int rc = a->c->breaker_open_ ? SP_LLM_EBREAKER : start_attempt(a);
+        if (rc < 0) complete(a, rc, NULL);
         return;
     }
     /* PH_SIM: the model "answered", unless the deadline came first */
@@ -320,7 +320,13 @@ int sp_llm_ask(sp_llm_client *c, const struct sp_llm_prompt *prompt, sp_llm_ask_
     c->inflight_++;
     c->pending_++;
     if (c->prov_) {
-        start_attempt(a);
+        if ((rc = start_attempt(a)) < 0) { /* never call back from inside sp_llm_ask() */
+            c->asks_ = a->next;
+            if (a->next) a->next->prev = NULL;
+            c->inflight_--;
+            uv_close((uv_handle_t *)&a->timer, on_ask_closed);
+            return rc;
+        }
     } else {
         uint32_t wait = a->sim.latency_ms < c->cfg_.timeout_ms ? a->sim.latency_ms : c->cfg_.timeout_ms;
         a->phase = PH_SIM;

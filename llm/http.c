@@ -261,7 +261,8 @@ static void drain_done(sp_llm_http *http)
 {
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(http->multi_, &left)) != NULL) {
+    /* a callback may close http (and free the multi handle): check before every read */
+    while (http->multi_ && (msg = curl_multi_info_read(http->multi_, &left)) != NULL) {
         sp_llm_http_req *req = NULL;
         if (msg->msg != CURLMSG_DONE) continue;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&req);

@@ -183,6 +183,55 @@ static void test_fd_churn_under_resets(void **state)
     sp_llm_simproc_stop(&sim);
 }
 
+struct closer {
+    uv_loop_t loop;
+    sp_llm_client c;
+    int results[4], n, closed;
+};
+
+static void closer_closed(sp_llm_client *c)
+{
+    ((struct closer *)c->data)->closed = 1;
+}
+
+/* The first answer closes the client from inside its callback: the others are canceled, nothing
+ * touches freed curl state afterwards. */
+static void closer_done(sp_llm_client *c, const struct sp_llm_result *r, void *data)
+{
+    struct closer *cl = data;
+    cl->results[cl->n++] = r->err;
+    if (cl->n == 1) sp_llm_client_close(c, closer_closed);
+}
+
+static void test_close_inside_callback(void **state)
+{
+    static const char *const args[] = {"--latency-dist", "uniform", "--latency-ms", "1", "--latency-spread-ms", "60", NULL};
+    struct sp_llm_simproc sim;
+    struct closer *cl = calloc(1, sizeof *cl);
+    struct sp_llm_config cfg;
+    struct sp_llm_prompt p;
+    char err[128];
+    (void)state;
+    start_sim(&sim, args);
+    uv_loop_init(&cl->loop);
+    sp_llm_config_init(&cfg);
+    cfg.provider = SP_LLM_PROVIDER_OPENAI;
+    snprintf(cfg.url, sizeof cfg.url, "%s/v1", sim.url);
+    assert_int_equal(sp_llm_config_finish(&cfg, err, sizeof err), 0);
+    assert_int_equal(sp_llm_client_init(&cl->loop, &cl->c, &cfg), 0);
+    cl->c.data = cl;
+    sp_llm_prompt_for(&p, SP_LLM_KIND_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
+    for (int i = 0; i < 4; i++) assert_int_equal(sp_llm_ask(&cl->c, &p, closer_done, cl), 0);
+    while (!cl->closed) uv_run(&cl->loop, UV_RUN_ONCE);
+    assert_int_equal(cl->n, 4);
+    assert_int_equal(cl->results[0], 0);
+    for (int i = 1; i < 4; i++) assert_true(cl->results[i] == SP_LLM_ECANCELED || cl->results[i] == 0);
+    uv_run(&cl->loop, UV_RUN_NOWAIT);
+    assert_int_equal(uv_loop_close(&cl->loop), 0);
+    free(cl);
+    sp_llm_simproc_stop(&sim);
+}
+
 /* Sends raw bytes to llm-sim and returns what comes back (blocking; before any loop runs). */
 static size_t raw_exchange(int port, const char *data, size_t len, char *out, size_t cap)
 {
@@ -247,6 +296,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reuse_get_cancel),
         cmocka_unit_test(test_fd_churn_under_resets),
+        cmocka_unit_test(test_close_inside_callback),
         cmocka_unit_test(test_llm_sim_survives_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
