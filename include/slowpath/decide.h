@@ -83,7 +83,13 @@ enum sp_proposal_action { SP_PROPOSE_DROP, SP_PROPOSE_REPLY, SP_PROPOSE_SYN_ACK,
 
 /* What a decider proposes. Structured proposals give fields and the stack builds bytes and
  * checksums; raw proposals give the reply's bytes (same framing as the request's packet) and
- * are parsed by the wire layer, then compared field by field. */
+ * are parsed by the wire layer, then compared field by field. Either way the stack emits a reply
+ * it built itself from the request and the checked fields (payloads always come from the
+ * request), so the device only ever sees stack-made frames.
+ * action: icmp and arp REPLY; tcp SYN_ACK (LISTEN + SYN), ACK (SYN-SENT + SYN-ACK), or RST
+ * where RFC 9293 answers with one (an ACK to a listener, an unacceptable ACK in SYN-SENT). A raw
+ * proposal may say REPLY for any kind (its flags say the rest). DROP is never valid: a decider
+ * that wants silence gets the policy. */
 struct sp_decision_proposal {
     enum sp_proposal_action action;
     bool raw;
@@ -95,9 +101,10 @@ struct sp_decision_proposal {
     uint8_t icmp_ttl;
     /* arp structured */
     struct sp_arp_repr arp;
-    /* tcp (structured; for raw only next_state) */
+    /* tcp (structured; for raw only next_state). On an ACK, mss and wscale are ignored (options
+     * belong on a SYN); on a RST only tcp_seq counts. */
     uint32_t tcp_seq, tcp_ack;
-    uint16_t tcp_window, tcp_mss;  /* mss 0: no option */
+    uint16_t tcp_window, tcp_mss;  /* mss 0: no option; else 536..native_mss */
     int8_t tcp_wscale;             /* -1: no option */
     enum sp_hs_state next_state;
 };
@@ -137,7 +144,8 @@ struct sp_decision_outcome {
     uint64_t id;
     enum sp_decision_kind kind;
     enum sp_verdict verdict;       /* of the proposal; VALID for an error or timeout */
-    int error;                     /* 0, SP_ETIMEDOUT, or the decider's error */
+    int error;                     /* 0, SP_ETIMEDOUT, the decider's error, or SP_ECLOSED when the
+                                    * stack abandoned the request (its connection went away) */
     enum sp_decision_action action;
     bool matches_native;           /* shadow: the proposal equals the native answer */
     bool emitted;                  /* a frame went to the device */
@@ -153,19 +161,29 @@ struct sp_decider {
     void *ctx;
 };
 
-/* Installs the decider and mode for a kind (decider may be NULL for native). */
+/* Installs the decider and mode for a kind (decider may be NULL for native). A non-native mode
+ * without a decider, or for a kind whose protocol module cannot park requests (tcp until the TCP
+ * module registers), stays native. Requests already parked keep the mode they were asked in. */
 void sp_iface_set_decider(struct sp_iface *iface, enum sp_decision_kind kind, enum sp_decision_mode mode,
                           const struct sp_decider *decider);
 void sp_iface_set_invalid_policy(struct sp_iface *iface, enum sp_invalid_policy policy);
-/* How long a parked request waits for its proposal before the timeout verdict. */
+/* How long a parked request waits for its proposal before the timeout verdict (default
+ * SP_DECISION_TIMEOUT_MS; 0 is taken as 1 ms). Applies to requests parked afterwards. */
 void sp_iface_set_decision_timeout(struct sp_iface *iface, sp_time_t ms);
 
-/* Completes request `id` with a proposal (error 0) or an error (proposal NULL). Unknown or
- * already completed ids are ignored (returns SP_EINVAL). */
+/* Completes request `id` with a proposal (error 0) or an error (proposal NULL; SP_ETIMEDOUT is
+ * counted as a timeout, anything else as an error). Returns 0 once the stack acted, whatever the
+ * verdict; unknown, timed-out or already completed ids are ignored (SP_EINVAL). May be called from
+ * inside decide. */
 int sp_decision_complete(struct sp_iface *iface, sp_time_t now, uint64_t id, int error,
                          const struct sp_decision_proposal *proposal);
 
-/* Per-kind counters of decisions (also what SIGUSR1 prints). */
+/* Per-kind counters of decisions (also what SIGUSR1 prints). asked: decide calls; joined:
+ * repeats of a parked request (delegate: nothing sent; shadow: answered natively again);
+ * pending_full / too_big: answered natively without asking; valid / invalid and verdicts[]: graded
+ * proposals; timeouts / errors: requests ended without a proposal; then what delegate mode did:
+ * emitted_llm, fallback, dropped; shadow_match / shadow_mismatch: shadow grades (an invalid
+ * proposal is a mismatch). */
 struct sp_decision_stats {
     uint64_t asked, joined, pending_full, too_big, valid, invalid, timeouts, errors;
     uint64_t emitted_llm, fallback, dropped, shadow_match, shadow_mismatch;
