@@ -3,7 +3,7 @@
  * parse) at a chosen model latency (0 by default, so everything measured is overhead).
  *
  *   build/bin/llm-bench [--provider openai|anthropic|sim] [--n N] [--concurrency C]
- *                       [--latency-ms L]
+ *                       [--latency-ms L] [--stream 0|1]
  *
  * Without --provider/--concurrency it runs openai and anthropic at concurrency 1 and 32, and the
  * in-process sim for comparison. A benchmark, not a test: it asserts nothing. */
@@ -71,7 +71,7 @@ static void on_closed(sp_llm_client *c)
     (void)c;
 }
 
-static void bench(enum sp_llm_provider_kind kind, const char *url, unsigned n, unsigned conc)
+static void bench(enum sp_llm_provider_kind kind, const char *url, unsigned n, unsigned conc, int stream)
 {
     uv_loop_t loop;
     struct run r;
@@ -85,6 +85,7 @@ static void bench(enum sp_llm_provider_kind kind, const char *url, unsigned n, u
     cfg.provider = kind;
     if (url) snprintf(cfg.url, sizeof cfg.url, "%s%s", url, kind == SP_LLM_PROVIDER_OPENAI ? "/v1" : "");
     cfg.max_inflight = conc;
+    cfg.stream = stream;
     if (sp_llm_config_finish(&cfg, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         exit(1);
@@ -105,9 +106,9 @@ static void bench(enum sp_llm_provider_kind kind, const char *url, unsigned n, u
     for (unsigned i = 0; i < n; i++) sum += r.lat[i];
     qsort(r.lat, n, sizeof *r.lat, cmp);
     secs = (double)(t1 - t0) / 1e9;
-    printf("%-9s concurrency %-3u n %-6u %9.0f decisions/s   latency mean %.3f ms  p50 %.3f  p99 %.3f  "
+    printf("%-9s%s concurrency %-3u n %-6u %9.0f decisions/s   latency mean %.3f ms  p50 %.3f  p99 %.3f  "
            "max %.3f   failed %u  wrong %u\n",
-           sp_llm_provider_kind_name(kind), conc, n, n / secs, sum / n, r.lat[n / 2], r.lat[n * 99 / 100],
+           sp_llm_provider_kind_name(kind), stream && kind != SP_LLM_PROVIDER_SIM ? " (SSE)" : "", conc, n, n / secs, sum / n, r.lat[n / 2], r.lat[n * 99 / 100],
            r.lat[n - 1], r.failed, r.bad);
     free(r.lat);
 }
@@ -116,6 +117,7 @@ int main(int argc, char **argv)
 {
     const char *prov = NULL, *lat = "0";
     unsigned n = 20000, conc = 0;
+    int stream = 0;
     struct sp_llm_simproc sim;
     char path[4096];
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -123,8 +125,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--n") == 0) n = (unsigned)atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--concurrency") == 0) conc = (unsigned)atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--latency-ms") == 0) lat = argv[i + 1];
+        else if (strcmp(argv[i], "--stream") == 0) stream = atoi(argv[i + 1]) != 0;
         else {
-            fprintf(stderr, "usage: llm-bench [--provider openai|anthropic|sim] [--n N] [--concurrency C] [--latency-ms L]\n");
+            fprintf(stderr, "usage: llm-bench [--provider openai|anthropic|sim] [--n N] [--concurrency C] [--latency-ms L] [--stream 0|1]\n");
             return 2;
         }
     }
@@ -142,7 +145,7 @@ int main(int argc, char **argv)
         if (prov && strcmp(prov, sp_llm_provider_kind_name(all[p])) != 0) continue;
         for (size_t c = 0; c < 2; c++) {
             if (conc && c) break;
-            bench(all[p], all[p] == SP_LLM_PROVIDER_SIM ? NULL : sim.url, n, conc ? conc : concs[c]);
+            bench(all[p], all[p] == SP_LLM_PROVIDER_SIM ? NULL : sim.url, n, conc ? conc : concs[c], stream);
         }
     }
     sp_llm_simproc_stop(&sim);

@@ -298,6 +298,7 @@ int sp_llm_ask(sp_llm_client *c, const struct sp_llm_prompt *prompt, sp_llm_ask_
     if (c->prov_) {
         struct sp_llm_prompt p = *prompt;
         if (!p.max_tokens) p.max_tokens = c->cfg_.max_tokens;
+        if (c->cfg_.stream) p.stream = 1;
         rc = c->prov_->build(c->cfg_.url, c->cfg_.model, c->cfg_.api_key, &p, &a->wire);
     } else {
         a->system = strdup(prompt->system);

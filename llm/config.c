@@ -20,6 +20,7 @@ const char sp_llm_config_usage[] =
     "  --llm-timeout MS             deadline of one decision, retries included (default 10000)\n"
     "  --llm-max-inflight N         decisions outstanding at once (default 64)\n"
     "  --llm-retries N              retries on 429/529/5xx/reset (default 3)\n"
+    "  --llm-stream 0|1             ask the provider to stream (SSE) (default 0)\n"
     "  --llm-seed S                 sim: RNG seed\n"
     "  --llm-latency-ms N           sim: model latency\n"
     "  --llm-error-rate P           sim: chance 0..1 of a faulty answer\n"
@@ -41,7 +42,7 @@ void sp_llm_config_init(struct sp_llm_config *cfg)
 }
 
 static const char *const flags[] = {"llm", "llm-url", "model", "llm-timeout", "llm-max-inflight",
-                                    "llm-retries", "llm-seed", "llm-latency-ms", "llm-error-rate",
+                                    "llm-retries", "llm-stream", "llm-seed", "llm-latency-ms", "llm-error-rate",
                                     NULL};
 
 static const char *bare(const char *flag)
@@ -141,6 +142,10 @@ int sp_llm_config_set(struct sp_llm_config *cfg, const char *flag, const char *v
         if (parse_u64(value, 0, 20, &n) < 0)
             return fail(err, errlen, "slowpath: bad --llm-retries '%s' (0..20)%s", value, NULL);
         cfg->max_retries = (uint32_t)n;
+    } else if (strcmp(f, "llm-stream") == 0) {
+        if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+            return fail(err, errlen, "slowpath: bad --llm-stream '%s' (0 or 1)%s", value, NULL);
+        cfg->stream = value[0] == '1';
     } else if (strcmp(f, "llm-seed") == 0) {
         if (parse_u64(value, 0, UINT64_MAX, &n) < 0)
             return fail(err, errlen, "slowpath: bad --llm-seed '%s'%s", value, NULL);

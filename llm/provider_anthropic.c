@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "sse.h"
 #include "slowpath/llm/error.h"
 #include "slowpath/llm/opts.h"
 #include "slowpath/llm/provider.h"
@@ -32,6 +33,7 @@ static int build(const char *base, const char *model, const char *key,
     cJSON_AddStringToObject(root, "model", model);
     cJSON_AddNumberToObject(root, "max_tokens", p->max_tokens ? p->max_tokens : SP_LLM_DEFAULT_MAX_TOKENS);
     cJSON_AddNumberToObject(root, "temperature", 0);
+    if (p->stream) cJSON_AddBoolToObject(root, "stream", 1);
     sys = cJSON_AddArrayToObject(root, "system");
     blk = cJSON_CreateObject();
     cJSON_AddItemToArray(sys, blk);
@@ -104,6 +106,28 @@ static int usage_field(const cJSON *u, const char *name, int required, uint32_t 
     return 0;
 }
 
+/* Takes ownership of text and tool; a forced tool call is the answer, text beside it is
+ * commentary. Maps the stop reason to a typed error. */
+static int finish_answer(struct sp_llm_answer *out, char *text, size_t tl, char *tool)
+{
+    if (tool) {
+        free(text);
+        text = tool;
+        tl = strlen(tool);
+    }
+    out->text = text;
+    out->text_len = tl;
+    if (strcmp(out->stop_reason, "max_tokens") == 0) return SP_LLM_ETRUNCATED;
+    if (strcmp(out->stop_reason, "refusal") == 0) return SP_LLM_EREFUSAL;
+    if (!text) {
+        snprintf(out->message, sizeof out->message, "no text or tool_use block");
+        return SP_LLM_ENO_CONTENT;
+    }
+    return 0;
+}
+
+static int parse_stream(const char *body, size_t len, struct sp_llm_answer *out);
+
 static int parse(long status, const char *ctype, const char *body, size_t len,
                  struct sp_llm_answer *out)
 {
@@ -114,6 +138,7 @@ static int parse(long status, const char *ctype, const char *body, size_t len,
     int err = 0;
     memset(out, 0, sizeof *out);
     if (status < 200 || status > 299) return parse_error(status, body, len, out);
+    if (ctype && strcmp(ctype, "text/event-stream") == 0) return parse_stream(body, len, out);
     if (!ctype || strcmp(ctype, "application/json") != 0) {
         snprintf(out->message, sizeof out->message, "content-type '%s'", ctype ? ctype : "");
         return SP_LLM_ECONTENT_TYPE;
@@ -167,20 +192,113 @@ static int parse(long status, const char *ctype, const char *body, size_t len,
         snprintf(out->message, sizeof out->message, "bad content block");
         return err;
     }
-    if (tool) { /* a forced tool call is the answer; any text beside it is commentary */
-        free(text);
-        text = tool;
-        tl = strlen(tool);
-    }
-    out->text = text;
-    out->text_len = tl;
-    if (strcmp(out->stop_reason, "max_tokens") == 0) return SP_LLM_ETRUNCATED;
-    if (strcmp(out->stop_reason, "refusal") == 0) return SP_LLM_EREFUSAL;
-    if (!text) {
-        snprintf(out->message, sizeof out->message, "no text or tool_use block");
-        return SP_LLM_ENO_CONTENT;
+    return finish_answer(out, text, tl, tool);
+}
+
+/* Streaming: message_start (input usage), content_block_start/delta/stop (text_delta or the
+ * tool's input_json_delta), message_delta (stop_reason, output usage), message_stop; ping and
+ * unknown event types are skipped as the API asks; an error event ends the stream. */
+struct stream {
+    char *text, *json;
+    size_t tl, tc, jl, jc;
+    long tool_index;
+    int have_tool, started, stopped;
+};
+
+static int stream_event(struct stream *st, const cJSON *j, struct sp_llm_answer *out)
+{
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "type"));
+    const cJSON *idx = cJSON_GetObjectItemCaseSensitive(j, "index");
+    if (!type) return SP_LLM_EBAD_RESPONSE;
+    if (strcmp(type, "message_start") == 0) {
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "message"), "usage");
+        if (!cJSON_IsObject(u) || usage_field(u, "input_tokens", 1, &out->usage.input_tokens) < 0 ||
+            usage_field(u, "cache_creation_input_tokens", 0, &out->usage.cache_write_tokens) < 0 ||
+            usage_field(u, "cache_read_input_tokens", 0, &out->usage.cache_read_tokens) < 0)
+            return SP_LLM_EBAD_RESPONSE;
+        st->started = 1;
+    } else if (strcmp(type, "content_block_start") == 0) {
+        const cJSON *cb = cJSON_GetObjectItemCaseSensitive(j, "content_block");
+        const char *bt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cb, "type"));
+        if (!bt || !cJSON_IsNumber(idx)) return SP_LLM_EBAD_RESPONSE;
+        if (strcmp(bt, "tool_use") == 0 && !st->have_tool) {
+            st->have_tool = 1;
+            st->tool_index = (long)idx->valuedouble;
+        } else if (strcmp(bt, "text") == 0) {
+            const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cb, "text"));
+            if (t && sp_llm_buf_append(&st->text, &st->tl, &st->tc, t, strlen(t)) < 0) return SP_LLM_ENOMEM;
+        }
+    } else if (strcmp(type, "content_block_delta") == 0) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "delta");
+        const char *dt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "type"));
+        if (!dt || !cJSON_IsNumber(idx)) return SP_LLM_EBAD_RESPONSE;
+        if (strcmp(dt, "text_delta") == 0) {
+            const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "text"));
+            if (!t) return SP_LLM_EBAD_RESPONSE;
+            if (sp_llm_buf_append(&st->text, &st->tl, &st->tc, t, strlen(t)) < 0) return SP_LLM_ENOMEM;
+        } else if (strcmp(dt, "input_json_delta") == 0) {
+            const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "partial_json"));
+            if (!t) return SP_LLM_EBAD_RESPONSE;
+            if (st->have_tool && (long)idx->valuedouble == st->tool_index &&
+                sp_llm_buf_append(&st->json, &st->jl, &st->jc, t, strlen(t)) < 0)
+                return SP_LLM_ENOMEM;
+        }
+    } else if (strcmp(type, "message_delta") == 0) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "delta");
+        const char *sr = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "stop_reason"));
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "usage");
+        if (sr) snprintf(out->stop_reason, sizeof out->stop_reason, "%s", sr);
+        if (cJSON_IsObject(u) && usage_field(u, "output_tokens", 0, &out->usage.output_tokens) < 0)
+            return SP_LLM_EBAD_RESPONSE;
+    } else if (strcmp(type, "message_stop") == 0) {
+        st->stopped = 1;
+    } else if (strcmp(type, "error") == 0) {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+        const char *et = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type"));
+        const char *em = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
+        int err = sp_llm_classify_status(0, et, NULL, em);
+        snprintf(out->message, sizeof out->message, "stream error %s: %s", et ? et : "?", em ? em : "-");
+        return err == SP_LLM_EBAD_RESPONSE ? SP_LLM_ESERVER : err; /* api_error mid-stream */
     }
     return 0;
+}
+
+static int parse_stream(const char *body, size_t len, struct sp_llm_answer *out)
+{
+    struct stream st;
+    struct sp_llm_sse_event ev;
+    const char *p = body;
+    char *tool = NULL;
+    int rc, err = 0;
+    memset(&st, 0, sizeof st);
+    while (!err && (rc = sp_llm_sse_next(&p, body + len, &ev)) != 0) {
+        cJSON *j;
+        if (rc < 0) {
+            err = rc;
+            break;
+        }
+        if (!ev.data) continue;
+        j = sp_llm_json_parse(ev.data, ev.data_len);
+        free(ev.data);
+        err = cJSON_IsObject(j) ? stream_event(&st, j, out) : SP_LLM_EBAD_RESPONSE;
+        cJSON_Delete(j);
+    }
+    if (!err && (!st.started || !st.stopped)) err = SP_LLM_EBAD_RESPONSE; /* cut short */
+    if (!err && st.have_tool) {
+        /* the concatenated partial_json is the tool input; "" means {} */
+        cJSON *in = st.jl ? sp_llm_json_parse(st.json, st.jl) : cJSON_CreateObject();
+        if (!cJSON_IsObject(in)) err = SP_LLM_EBAD_RESPONSE;
+        else if (!(tool = cJSON_PrintUnformatted(in))) err = SP_LLM_ENOMEM;
+        cJSON_Delete(in);
+    }
+    free(st.json);
+    if (err) {
+        free(st.text);
+        if (!out->message[0]) snprintf(out->message, sizeof out->message, "malformed or incomplete event stream");
+        return err;
+    }
+    out->usage.input_tokens += out->usage.cache_write_tokens + out->usage.cache_read_tokens;
+    return finish_answer(out, st.text, st.tl, tool);
 }
 
 const struct sp_llm_provider sp_llm_provider_anthropic = {"anthropic", build, parse};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "sse.h"
 #include "slowpath/llm/error.h"
 #include "slowpath/llm/opts.h"
 #include "slowpath/llm/provider.h"
@@ -57,6 +58,10 @@ static int build(const char *base, const char *model, const char *key,
         cJSON_AddItemToObject(js, "schema", schema);
     }
     if (!is_openai_cloud(base)) cJSON_AddBoolToObject(root, "cache_prompt", 1);
+    if (p->stream) { /* include_usage: the last chunk carries usage (choices empty) */
+        cJSON_AddBoolToObject(root, "stream", 1);
+        cJSON_AddBoolToObject(cJSON_AddObjectToObject(root, "stream_options"), "include_usage", 1);
+    }
     out->body = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     bl = strlen(base);
@@ -150,6 +155,77 @@ static int parse_usage(const cJSON *j, struct sp_llm_answer *out)
     return 0;
 }
 
+/* Streaming: "data: {chat.completion.chunk}" events whose choices[0].delta carry content
+ * pieces, finish_reason on the last choice chunk, usage (and llama.cpp's timings) on a final
+ * chunk, then "data: [DONE]". A stream without [DONE] was cut short. */
+static int parse_stream(const char *body, size_t len, struct sp_llm_answer *out)
+{
+    struct sp_llm_sse_event ev;
+    const char *p = body;
+    char *text = NULL;
+    size_t tl = 0, tc = 0;
+    int rc, err = 0, done = 0, refused = 0;
+    while (!err && !done && (rc = sp_llm_sse_next(&p, body + len, &ev)) != 0) {
+        cJSON *j;
+        const cJSON *choices, *c0, *d, *fr, *e;
+        if (rc < 0) {
+            err = rc;
+            break;
+        }
+        if (!ev.data) continue;
+        if (strcmp(ev.data, "[DONE]") == 0) {
+            free(ev.data);
+            done = 1;
+            break;
+        }
+        j = sp_llm_json_parse(ev.data, ev.data_len);
+        free(ev.data);
+        e = cJSON_GetObjectItemCaseSensitive(j, "error");
+        choices = cJSON_GetObjectItemCaseSensitive(j, "choices");
+        c0 = cJSON_GetArrayItem(choices, 0);
+        d = cJSON_GetObjectItemCaseSensitive(c0, "delta");
+        fr = cJSON_GetObjectItemCaseSensitive(c0, "finish_reason");
+        if (cJSON_IsObject(e)) { /* an error in the middle of a stream */
+            const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
+            const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type"));
+            err = sp_llm_classify_status(0, t, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "code")), m);
+            if (err == SP_LLM_EBAD_RESPONSE) err = SP_LLM_ESERVER;
+            snprintf(out->message, sizeof out->message, "stream error %s: %s", t ? t : "?", m ? m : "-");
+        } else if (!cJSON_IsObject(j) || (choices && !cJSON_IsArray(choices)) || (c0 && !cJSON_IsObject(d)) ||
+                   (fr && !cJSON_IsString(fr) && !cJSON_IsNull(fr)) || parse_usage(j, out) < 0) {
+            err = SP_LLM_EBAD_RESPONSE;
+        } else if (c0) {
+            const cJSON *ct = cJSON_GetObjectItemCaseSensitive(d, "content");
+            const cJSON *rf = cJSON_GetObjectItemCaseSensitive(d, "refusal");
+            if (cJSON_IsString(ct) && sp_llm_buf_append(&text, &tl, &tc, ct->valuestring, strlen(ct->valuestring)) < 0)
+                err = SP_LLM_ENOMEM;
+            else if (ct && !cJSON_IsString(ct) && !cJSON_IsNull(ct))
+                err = SP_LLM_EBAD_RESPONSE;
+            if (cJSON_IsString(rf) && *rf->valuestring) {
+                refused = 1;
+                snprintf(out->message, sizeof out->message, "refusal: %s", rf->valuestring);
+            }
+            if (cJSON_IsString(fr)) snprintf(out->stop_reason, sizeof out->stop_reason, "%s", fr->valuestring);
+        }
+        cJSON_Delete(j);
+    }
+    if (!err && !done) err = SP_LLM_EBAD_RESPONSE;
+    if (err) {
+        free(text);
+        if (!out->message[0]) snprintf(out->message, sizeof out->message, "malformed or incomplete event stream");
+        return err;
+    }
+    out->text = text;
+    out->text_len = tl;
+    if (refused || strcmp(out->stop_reason, "content_filter") == 0) return SP_LLM_EREFUSAL;
+    if (strcmp(out->stop_reason, "length") == 0) return SP_LLM_ETRUNCATED;
+    if (!text) {
+        snprintf(out->message, sizeof out->message, "stream has no content");
+        return SP_LLM_ENO_CONTENT;
+    }
+    return 0;
+}
+
 static int parse(long status, const char *ctype, const char *body, size_t len,
                  struct sp_llm_answer *out)
 {
@@ -158,6 +234,7 @@ static int parse(long status, const char *ctype, const char *body, size_t len,
     int err;
     memset(out, 0, sizeof *out);
     if (status < 200 || status > 299) return parse_error(status, body, len, out);
+    if (ctype && strcmp(ctype, "text/event-stream") == 0) return parse_stream(body, len, out);
     if (!ctype || strcmp(ctype, "application/json") != 0) {
         snprintf(out->message, sizeof out->message, "content-type '%s'", ctype ? ctype : "");
         return SP_LLM_ECONTENT_TYPE;

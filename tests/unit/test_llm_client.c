@@ -158,6 +158,9 @@ static void test_config_flags(void **state)
     assert_int_equal(cfg.max_inflight, 8);
     assert_int_equal(sp_llm_config_set(&cfg, "--model", "qwen2.5-7b", err, sizeof err), 0);
     assert_int_equal(sp_llm_config_set(&cfg, "--llm-error-rate", "0.25", err, sizeof err), 0);
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-stream", "1", err, sizeof err), 0);
+    assert_true(cfg.stream);
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-stream", "yes", err, sizeof err), SP_LLM_ECONFIG);
     assert_int_equal(sp_llm_config_set(&cfg, "--llm", "gemini", err, sizeof err), SP_LLM_ECONFIG);
     assert_non_null(strstr(err, "unknown --llm provider 'gemini'"));
     assert_null(strchr(err, '\n'));

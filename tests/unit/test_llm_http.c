@@ -161,6 +161,42 @@ static void test_openai_ok_cached_tokens_and_timings(void **state)
     env_down(&e);
 }
 
+static void streaming(struct sp_llm_config *c)
+{
+    c->stream = 1;
+}
+
+static void test_streaming_both_providers(void **state)
+{
+    static const char *const trunc[] = {"--error", "truncated:1", NULL};
+    struct env e;
+    struct outcome a, b;
+    (void)state;
+    env_up(&e, SP_LLM_PROVIDER_ANTHROPIC, NULL, streaming);
+    a = ask(&e);
+    b = ask(&e);
+    expect(&a, 0);
+    expect(&b, 0);
+    assert_string_equal(a.text, expected_icmp); /* rebuilt from input_json_delta pieces */
+    assert_true(a.usage.cache_write_tokens > 0);
+    assert_int_equal(b.usage.cache_read_tokens, a.usage.cache_write_tokens);
+    assert_true(a.usage.output_tokens > 0);
+    env_down(&e);
+    env_up(&e, SP_LLM_PROVIDER_OPENAI, NULL, streaming);
+    a = ask(&e);
+    b = ask(&e);
+    expect(&a, 0);
+    assert_string_equal(a.text, expected_icmp);
+    assert_true(b.usage.cache_read_tokens > 0);
+    assert_true(b.timings.present);
+    env_down(&e);
+    env_up(&e, SP_LLM_PROVIDER_OPENAI, trunc, streaming);
+    a = ask(&e);
+    expect(&a, SP_LLM_ETRUNCATED);
+    assert_true(strlen(a.text) > 0);
+    env_down(&e);
+}
+
 static void test_429_retries_then_gives_up_honouring_retry_after(void **state)
 {
     static const char *const args[] = {"--fault", "429:1", "--retry-after-ms", "60", NULL};
@@ -432,6 +468,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_anthropic_ok_and_cache_usage),
         cmocka_unit_test(test_openai_ok_cached_tokens_and_timings),
+        cmocka_unit_test(test_streaming_both_providers),
         cmocka_unit_test(test_429_retries_then_gives_up_honouring_retry_after),
         cmocka_unit_test(test_429_sometimes_recovers),
         cmocka_unit_test(test_500_and_529_retried),

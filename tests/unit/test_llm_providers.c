@@ -233,6 +233,128 @@ static void test_openai_errors_and_rejects(void **state)
     assert_int_equal(parse(p, 302, "text/html", "", &a), SP_LLM_EBAD_RESPONSE);
 }
 
+#define SSE "text/event-stream"
+
+/* streaming docs: a text answer, with a ping */
+static const char anth_sse_text[] =
+    "event: message_start\n"
+    "data: {\"type\": \"message_start\", \"message\": {\"id\": \"msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY\", "
+    "\"type\": \"message\", \"role\": \"assistant\", \"content\": [], \"model\": \"claude-3-5-sonnet-20241022\", "
+    "\"stop_reason\": null, \"stop_sequence\": null, \"usage\": {\"input_tokens\": 25, \"output_tokens\": 1}}}\n\n"
+    "event: content_block_start\n"
+    "data: {\"type\": \"content_block_start\", \"index\": 0, \"content_block\": {\"type\": \"text\", \"text\": \"\"}}\n\n"
+    "event: ping\n"
+    "data: {\"type\": \"ping\"}\n\n"
+    "event: content_block_delta\n"
+    "data: {\"type\": \"content_block_delta\", \"index\": 0, \"delta\": {\"type\": \"text_delta\", \"text\": \"Hello\"}}\n\n"
+    "event: content_block_delta\n"
+    "data: {\"type\": \"content_block_delta\", \"index\": 0, \"delta\": {\"type\": \"text_delta\", \"text\": \"!\"}}\n\n"
+    "event: content_block_stop\n"
+    "data: {\"type\": \"content_block_stop\", \"index\": 0}\n\n"
+    "event: message_delta\n"
+    "data: {\"type\": \"message_delta\", \"delta\": {\"stop_reason\": \"end_turn\", \"stop_sequence\":null}, "
+    "\"usage\": {\"output_tokens\": 15}}\n\n"
+    "event: message_stop\n"
+    "data: {\"type\": \"message_stop\"}\n\n";
+
+/* streaming docs: a tool_use block built from input_json_delta pieces (CRLF line ends here) */
+static const char anth_sse_tool[] =
+    "event: message_start\r\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_014p7gG3wDgGV9EUtLvnow3U\","
+    "\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-3-haiku-20240307\",\"stop_sequence\":null,"
+    "\"usage\":{\"input_tokens\":472,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":400,"
+    "\"output_tokens\":2},\"content\":[],\"stop_reason\":null}}\r\n\r\n"
+    "event: content_block_start\r\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+    "{\"type\":\"tool_use\",\"id\":\"toolu_01T1x1fJ34qAmk2tNTrN7Up6\",\"name\":\"get_weather\",\"input\":{}}}\r\n\r\n"
+    "event: content_block_delta\r\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+    "{\"type\":\"input_json_delta\",\"partial_json\":\"\"}}\r\n\r\n"
+    "event: content_block_delta\r\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+    "{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"location\\\": \\\"San Fra\"}}\r\n\r\n"
+    "event: content_block_delta\r\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+    "{\"type\":\"input_json_delta\",\"partial_json\":\"ncisco, CA\\\"}\"}}\r\n\r\n"
+    "event: content_block_stop\r\ndata: {\"type\":\"content_block_stop\",\"index\":0}\r\n\r\n"
+    "event: message_delta\r\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\","
+    "\"stop_sequence\":null},\"usage\":{\"output_tokens\":89}}\r\n\r\n"
+    "event: message_stop\r\ndata: {\"type\":\"message_stop\"}\r\n\r\n";
+
+static void test_anthropic_stream(void **state)
+{
+    struct sp_llm_answer a;
+    const struct sp_llm_provider *p = &sp_llm_provider_anthropic;
+    char *cut;
+    (void)state;
+    assert_int_equal(parse(p, 200, SSE, anth_sse_text, &a), 0);
+    assert_string_equal(a.text, "Hello!");
+    assert_string_equal(a.stop_reason, "end_turn");
+    assert_int_equal(a.usage.input_tokens, 25);
+    assert_int_equal(a.usage.output_tokens, 15);
+    sp_llm_answer_free(&a);
+    assert_int_equal(parse(p, 200, SSE, anth_sse_tool, &a), 0);
+    assert_string_equal(a.text, "{\"location\":\"San Francisco, CA\"}");
+    assert_string_equal(a.stop_reason, "tool_use");
+    assert_int_equal(a.usage.cache_read_tokens, 400);
+    assert_int_equal(a.usage.input_tokens, 872);
+    sp_llm_answer_free(&a);
+    /* cut before message_stop: incomplete */
+    cut = strdup(anth_sse_text);
+    *strstr(cut, "event: message_stop") = '\0';
+    assert_int_equal(parse(p, 200, SSE, cut, &a), SP_LLM_EBAD_RESPONSE);
+    free(cut);
+    /* an error event mid-stream (the docs' overloaded example) */
+    assert_int_equal(parse(p, 200, SSE,
+                           "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":"
+                           "{\"input_tokens\":1}}}\n\nevent: error\ndata: {\"type\": \"error\", \"error\": "
+                           "{\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n", &a),
+                     SP_LLM_EOVERLOADED);
+    assert_int_equal(parse(p, 200, SSE, "data: not json\n\n", &a), SP_LLM_EBAD_RESPONSE);
+    assert_int_equal(parse(p, 200, SSE, "", &a), SP_LLM_EBAD_RESPONSE);
+    sp_llm_answer_free(&a);
+}
+
+/* streaming docs: chunks, then a usage chunk (stream_options.include_usage), then [DONE] */
+static const char oai_sse[] =
+    "data: {\"id\":\"chatcmpl-123\",\"object\":\"chat.completion.chunk\",\"created\":1694268190,\"model\":"
+    "\"gpt-4o-mini\",\"system_fingerprint\":\"fp_44709d6fcb\",\"choices\":[{\"index\":0,\"delta\":{\"role\":"
+    "\"assistant\",\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"chatcmpl-123\",\"object\":\"chat.completion.chunk\",\"created\":1694268190,\"model\":"
+    "\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"},\"logprobs\":null,"
+    "\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"chatcmpl-123\",\"object\":\"chat.completion.chunk\",\"created\":1694268190,\"model\":"
+    "\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}]}\n\n"
+    "data: {\"id\":\"chatcmpl-123\",\"object\":\"chat.completion.chunk\",\"created\":1694268190,\"model\":"
+    "\"gpt-4o-mini\",\"choices\":[],\"usage\":{\"prompt_tokens\":2006,\"completion_tokens\":2,\"total_tokens\":"
+    "2008,\"prompt_tokens_details\":{\"cached_tokens\":1920}}}\n\n"
+    "data: [DONE]\n\n";
+
+static void test_openai_stream(void **state)
+{
+    struct sp_llm_answer a;
+    const struct sp_llm_provider *p = &sp_llm_provider_openai;
+    char *cut;
+    (void)state;
+    assert_int_equal(parse(p, 200, SSE, oai_sse, &a), 0);
+    assert_string_equal(a.text, "Hello");
+    assert_string_equal(a.stop_reason, "stop");
+    assert_int_equal(a.usage.input_tokens, 2006);
+    assert_int_equal(a.usage.cache_read_tokens, 1920);
+    sp_llm_answer_free(&a);
+    cut = strdup(oai_sse);
+    *strstr(cut, "data: [DONE]") = '\0';
+    assert_int_equal(parse(p, 200, SSE, cut, &a), SP_LLM_EBAD_RESPONSE);
+    free(cut);
+    assert_int_equal(parse(p, 200, SSE,
+                           "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"{\\\"a\"},\"finish_reason\":"
+                           "\"length\"}]}\n\ndata: [DONE]\n\n", &a), SP_LLM_ETRUNCATED);
+    sp_llm_answer_free(&a);
+    assert_int_equal(parse(p, 200, SSE,
+                           "data: {\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}\n\n", &a),
+                     SP_LLM_ESERVER);
+    assert_int_equal(parse(p, 200, SSE,
+                           "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":7}}]}\n\ndata: [DONE]\n\n", &a),
+                     SP_LLM_EBAD_RESPONSE);
+    assert_int_equal(parse(p, 200, SSE, ": keep-alive comment\n\ndata: [DONE]\n\n", &a), SP_LLM_ENO_CONTENT);
+    sp_llm_answer_free(&a);
+}
+
 static const char *header(const struct sp_llm_wire *w, const char *prefix)
 {
     for (int i = 0; w->headers[i]; i++)
@@ -244,7 +366,7 @@ static void test_build_anthropic(void **state)
 {
     struct sp_llm_wire w;
     struct sp_llm_prompt p = {"static system", "{\"q\":1}", "icmp_structured",
-                              sp_llm_decision_schema(SP_LLM_KIND_ICMP, SP_LLM_FMT_STRUCTURED), 0};
+                              sp_llm_decision_schema(SP_LLM_KIND_ICMP, SP_LLM_FMT_STRUCTURED), 0, 0};
     cJSON *j, *sys;
     (void)state;
     assert_int_equal(sp_llm_provider_anthropic.build("http://127.0.0.1:8080/", "m", "", &p, &w), SP_LLM_ENOKEY);
@@ -271,7 +393,7 @@ static void test_build_openai(void **state)
 {
     struct sp_llm_wire w, w2;
     struct sp_llm_prompt p = {"static system", "{\"q\":1}", "tcp_raw",
-                              sp_llm_decision_schema(SP_LLM_KIND_TCP, SP_LLM_FMT_RAW), 100};
+                              sp_llm_decision_schema(SP_LLM_KIND_TCP, SP_LLM_FMT_RAW), 100, 0};
     cJSON *j, *rf;
     (void)state;
     assert_int_equal(sp_llm_provider_openai.build("http://127.0.0.1:8080/v1", "llama", NULL, &p, &w), 0);
@@ -307,6 +429,8 @@ static void test_static_prefix_byte_identical(void **state)
     struct sp_llm_prompt p1, p2;
     size_t n = 0;
     (void)state;
+    memset(&p1, 0, sizeof p1);
+    memset(&p2, 0, sizeof p2);
     p1.system = p2.system = sp_llm_decision_system_prompt(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED);
     p1.schema = p2.schema = sp_llm_decision_schema(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED);
     p1.schema_name = p2.schema_name = sp_llm_decision_schema_name(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED);
@@ -354,6 +478,8 @@ int main(void)
         cmocka_unit_test(test_anthropic_rejects_malformed),
         cmocka_unit_test(test_openai_documented_bodies),
         cmocka_unit_test(test_openai_errors_and_rejects),
+        cmocka_unit_test(test_anthropic_stream),
+        cmocka_unit_test(test_openai_stream),
         cmocka_unit_test(test_build_anthropic),
         cmocka_unit_test(test_build_openai),
         cmocka_unit_test(test_static_prefix_byte_identical),

@@ -146,14 +146,6 @@ static char *content_text(const cJSON *content)
     return out;
 }
 
-struct parsed {
-    char *system, *user;
-    const char *model;
-    const char *tool;    /* anthropic forced tool name */
-    int cache_control;   /* anthropic: system block marked */
-    int cache_prompt;    /* openai-compatible: llama.cpp's flag */
-};
-
 /* Validates the request like the real API would; returns NULL or the error message. */
 static const char *parse_anthropic(const cJSON *j, struct parsed *p)
 {
@@ -173,6 +165,7 @@ static const char *parse_anthropic(const cJSON *j, struct parsed *p)
         strcmp(cJSON_GetObjectItemCaseSensitive(m, "role")->valuestring, "user") != 0)
         return "messages: the last message must have role user";
     if (!(p->user = content_text(cJSON_GetObjectItemCaseSensitive(m, "content")))) return "messages.content: Input should be a valid list";
+    p->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "stream"));
     tc = cJSON_GetObjectItemCaseSensitive(j, "tool_choice");
     if (tc && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(tc, "type")) &&
         strcmp(cJSON_GetObjectItemCaseSensitive(tc, "type")->valuestring, "tool") == 0) {
@@ -210,6 +203,9 @@ static const char *parse_openai(const cJSON *j, struct parsed *p)
     if (!p->user) return "messages: a user message is required";
     if (rf && !cJSON_IsObject(rf)) return "response_format: must be an object";
     p->cache_prompt = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "cache_prompt"));
+    p->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "stream"));
+    p->include_usage = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(j, "stream_options"), "include_usage"));
     return NULL;
 }
 
@@ -348,8 +344,8 @@ void api_handle(struct server *s, const struct request *rq, struct response *rs)
         rs->delay_ms = r.latency_ms + (rs->fault == FAULT_SLOW ? s->slow_ms : 0);
         rs->in_tokens = r.usage.input_tokens;
         rs->out_tokens = r.usage.output_tokens;
-        if (anthropic) anthropic_ok(s, &p, &r, rs);
-        else openai_ok(s, &p, &r, rs);
+        if (anthropic) (p.stream ? sse_anthropic : anthropic_ok)(s, &p, &r, rs);
+        else (p.stream ? sse_openai : openai_ok)(s, &p, &r, rs);
         sp_llm_sim_reply_free(&r);
     }
     cJSON_Delete(j);

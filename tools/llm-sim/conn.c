@@ -106,10 +106,17 @@ static void send_response(struct conn *c)
         conn_close(c, 1);
         return;
     }
-    hl = snprintf(head, sizeof head,
-                  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: %s\r\n\r\n",
-                  rs->status, reason(rs->status), rs->content_type, rs->body_len, rs->extra_headers,
-                  c->close_after ? "close" : "keep-alive");
+    if (rs->chunked)
+        hl = snprintf(head, sizeof head,
+                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n"
+                      "Cache-Control: no-cache\r\n%sConnection: %s\r\n\r\n",
+                      rs->status, reason(rs->status), rs->content_type, rs->extra_headers,
+                      c->close_after ? "close" : "keep-alive");
+    else
+        hl = snprintf(head, sizeof head,
+                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: %s\r\n\r\n",
+                      rs->status, reason(rs->status), rs->content_type, rs->body_len, rs->extra_headers,
+                      c->close_after ? "close" : "keep-alive");
     wr = calloc(1, sizeof *wr);
     if (!wr || !(wr->data = malloc((size_t)hl + rs->body_len))) {
         free(wr);

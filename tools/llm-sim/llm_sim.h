@@ -48,6 +48,17 @@ struct request {
     int close;               /* Connection: close */
 };
 
+/* What api.c read from a valid request. */
+struct parsed {
+    char *system, *user;
+    const char *model;
+    const char *tool;    /* anthropic forced tool name */
+    int cache_control;   /* anthropic: system block marked */
+    int cache_prompt;    /* openai-compatible: llama.cpp's flag */
+    int stream;          /* "stream": true */
+    int include_usage;   /* openai stream_options.include_usage */
+};
+
 /* A response to send. */
 struct response {
     int status;
@@ -57,6 +68,7 @@ struct response {
     size_t body_len;
     uint32_t delay_ms;       /* model latency (+ slow fault) before sending */
     int stall, reset;
+    int chunked;             /* body is already chunk-framed (SSE) */
     /* for the log line */
     const char *api;
     enum fault fault;
@@ -69,6 +81,12 @@ int fault_parse(const char *s, enum fault *out);
 
 /* Builds the response to one request (api.c). */
 void api_handle(struct server *s, const struct request *rq, struct response *rs);
+
+/* Successful answers as server-sent events, one HTTP chunk per event (sse.c). */
+void sse_anthropic(struct server *s, const struct parsed *p, const struct sp_llm_sim_reply *r,
+                   struct response *rs);
+void sse_openai(struct server *s, const struct parsed *p, const struct sp_llm_sim_reply *r,
+                struct response *rs);
 
 /* Accepts connections on s->listener (conn.c). */
 void conn_on_connection(uv_stream_t *listener, int status);

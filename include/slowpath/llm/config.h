@@ -21,6 +21,7 @@ struct sp_llm_config {
     uint32_t backoff_base_ms, backoff_max_ms, retry_after_max_ms;
     uint32_t max_tokens;
     size_t max_response;
+    int stream;             /* --llm-stream 0|1: ask providers for SSE (default 0) */
     struct sp_llm_sim_opts sim; /* --llm-seed S, --llm-latency-ms N, --llm-error-rate P */
     /* filled by finish() from ANTHROPIC_API_KEY / OPENAI_API_KEY; never logged or traced */
     char api_key[512];

@@ -18,6 +18,8 @@ struct sp_llm_prompt {
     const char *schema_name; /* [a-zA-Z0-9_-]{1,64}; NULL for free text */
     const char *schema;      /* JSON Schema text of an object */
     uint32_t max_tokens;     /* 0: SP_LLM_DEFAULT_MAX_TOKENS */
+    int stream;              /* ask for server-sent events ("stream": true); the parsers take
+                              * either form, told apart by the content-type */
 };
 
 struct sp_llm_usage {
