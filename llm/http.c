@@ -338,6 +338,8 @@ int sp_llm_http_request(sp_llm_http *http, sp_llm_http_req *req, sp_llm_http_cb 
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)http->opts_.connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    /* an http_proxy in the environment must not capture loopback servers (llm-sim, llama.cpp) */
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
     if (req->body) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
