@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "slowpath/llm/client.h"
+#include "slowpath/llm/decision.h"
 #include "slowpath/llm/error.h"
 #include "slowpath/llm/simproc.h"
 
@@ -195,6 +196,34 @@ static void test_streaming_both_providers(void **state)
     expect(&a, SP_LLM_ETRUNCATED);
     assert_true(strlen(a.text) > 0);
     env_down(&e);
+}
+
+/* --error-rate 1: every answer is faulty in one of the sim's ways, and each arrives intact
+ * through either wire format as something the strict parser or a field check rejects. */
+static void test_error_rate_travels_over_http(void **state)
+{
+    static const char *const args[] = {"--error-rate", "1", "--seed", "5", NULL};
+    enum sp_llm_provider_kind kinds[2] = {SP_LLM_PROVIDER_ANTHROPIC, SP_LLM_PROVIDER_OPENAI};
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        struct env e;
+        int bad = 0;
+        env_up(&e, kinds[k], args, NULL);
+        for (int i = 0; i < 20; i++) {
+            struct outcome o = ask(&e);
+            struct sp_llm_proposal p;
+            if (o.err == SP_LLM_ETRUNCATED) {
+                bad++;
+                continue;
+            }
+            expect(&o, 0);
+            if (sp_llm_proposal_parse(SP_LLM_KIND_ICMP, SP_LLM_FMT_STRUCTURED, o.text, strlen(o.text), &p) < 0 ||
+                p.ident != 77)
+                bad++;
+        }
+        assert_int_equal(bad, 20);
+        env_down(&e);
+    }
 }
 
 static void test_429_retries_then_gives_up_honouring_retry_after(void **state)
@@ -469,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_anthropic_ok_and_cache_usage),
         cmocka_unit_test(test_openai_ok_cached_tokens_and_timings),
         cmocka_unit_test(test_streaming_both_providers),
+        cmocka_unit_test(test_error_rate_travels_over_http),
         cmocka_unit_test(test_429_retries_then_gives_up_honouring_retry_after),
         cmocka_unit_test(test_429_sometimes_recovers),
         cmocka_unit_test(test_500_and_529_retried),
