@@ -10,7 +10,7 @@ static bool seq_in(uint32_t s, uint32_t lo, uint32_t hi_excl)
     return sp_seq_le(lo, s) && sp_seq_lt(s, hi_excl);
 }
 
-static void take_syn_options(struct sp_tcp *c, const struct sp_tcp_repr *seg)
+void sp_tcp_take_syn_options(struct sp_tcp *c, const struct sp_tcp_repr *seg)
 {
     uint16_t ours = (uint16_t)(sp_tcp_iface(c)->mtu - SP_IPV4_MIN_HDR_LEN - SP_TCP_MIN_HDR_LEN);
     uint16_t theirs = seg->mss ? seg->mss : SP_TCP_DEFAULT_MSS;
@@ -33,6 +33,22 @@ static void take_syn_options(struct sp_tcp *c, const struct sp_tcp_repr *seg)
     c->snd_wl1 = seg->seq;
 }
 
+struct sp_tcp *sp_tcp_embryo_new(struct sp_tcp *l, const struct sp_ipv4_repr *ip, const struct sp_tcp_repr *seg)
+{
+    struct sp_tcp *c = sp_tcp_conn_new(l->stack, ip->src, seg->src_port, l->local_port);
+    if (!c) {
+        sp_drop(l->stack->iface, SP_STAT_drop_tcp_no_memory, "no connection slot");
+        return NULL;
+    }
+    c->passive = true;
+    c->listener = l;
+    l->pending++;
+    c->state = SP_TCP_SYN_RECEIVED;
+    sp_tcp_take_syn_options(c, seg);
+    c->snd_wl2 = c->iss;
+    return c;
+}
+
 void sp_tcp_listen_input(struct sp_tcp *l, sp_time_t now, const struct sp_ipv4_repr *ip, const struct sp_tcp_repr *seg)
 {
     struct sp_iface *iface = l->stack->iface;
@@ -40,18 +56,13 @@ void sp_tcp_listen_input(struct sp_tcp *l, sp_time_t now, const struct sp_ipv4_r
         sp_drop(iface, SP_STAT_drop_tcp_backlog_full, NULL);
         return;
     }
-    struct sp_tcp *c = sp_tcp_conn_new(l->stack, ip->src, seg->src_port, l->local_port);
-    if (!c) {
-        sp_drop(iface, SP_STAT_drop_tcp_no_memory, "no connection slot");
+    if (!sp_decision_is_native(iface, SP_DECISION_TCP)) {
+        sp_tcp_decide_syn(l, now, ip, seg);
         return;
     }
-    c->passive = true;
-    c->listener = l;
-    l->pending++;
-    c->state = SP_TCP_SYN_RECEIVED;
-    take_syn_options(c, seg);
-    c->snd_wl2 = c->iss;
-    sp_tcp_send_syn(c, now);
+    struct sp_tcp *c = sp_tcp_embryo_new(l, ip, seg);
+    if (c)
+        sp_tcp_send_syn(c, now);
 }
 
 static void start_window(struct sp_tcp *c)
@@ -112,16 +123,27 @@ static void syn_sent_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_
         sp_drop(sp_tcp_iface(c), SP_STAT_drop_tcp_bad_flags, "SYN-SENT: no SYN");
         return;
     }
-    take_syn_options(c, seg);
+    if (c->deciding || (has_ack && !sp_decision_is_native(sp_tcp_iface(c), SP_DECISION_TCP))) {
+        sp_tcp_decide_syn_ack(c, now, seg);
+        return;
+    }
     if (!has_ack) {
         /* Simultaneous open (RFC 9293 figure 7). */
+        sp_tcp_take_syn_options(c, seg);
         c->state = SP_TCP_SYN_RECEIVED;
         c->rtx_at = SP_TIME_NEVER;
         sp_tcp_send_syn(c, now);
         return;
     }
+    sp_tcp_syn_sent_accept(c, now, now, seg, -1);
+}
+
+void sp_tcp_syn_sent_accept(struct sp_tcp *c, sp_time_t now, sp_time_t arrived, const struct sp_tcp_repr *seg,
+                            long ack_window)
+{
+    sp_tcp_take_syn_options(c, seg);
     if (!c->syn_lost)
-        sp_tcp_rtt_sample(c, (uint32_t)(now - c->rtt_start));
+        sp_tcp_rtt_sample(c, (uint32_t)(arrived - c->rtt_start));
     c->rtt_timing = false;
     c->snd_una = seg->ack;
     c->snd_wl2 = seg->ack;
@@ -130,6 +152,8 @@ static void syn_sent_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_
     c->ack_now = true;
     if (!established(c))
         return;
+    if (ack_window >= 0 && c->ack_now)
+        sp_tcp_send_ack_window(c, now, (uint16_t)ack_window);
     sp_tcp_output(c, now);
 }
 
@@ -273,6 +297,10 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
     struct sp_iface *iface = sp_tcp_iface(c);
     if (c->state == SP_TCP_SYN_SENT) {
         syn_sent_input(c, now, seg);
+        return;
+    }
+    if (c->deciding) {
+        sp_tcp_decide_parked_input(c, now, seg);
         return;
     }
     uint8_t flags = seg->flags;

@@ -70,6 +70,9 @@ struct sp_tcp {
     bool rtt_timing;
     bool wscale_ok;
     bool probe;                    /* the next output may send one byte into a zero window */
+    bool deciding;                 /* a handshake decision is parked with this connection as owner
+                                    * (tcp_decide.c): nothing is sent for it until it completes */
+    bool syn_custom;               /* our SYN-ACK carries syn_window / syn_mss (a proposal's) */
     uint8_t snd_wscale, rcv_wscale;
     uint8_t dupacks;
     uint8_t retries;
@@ -98,6 +101,11 @@ struct sp_tcp {
     uint32_t rtt_seq;
     sp_time_t rtt_start;
 
+    /* a parked SYN-ACK (SYN-SENT): its ISN (repeats join) and when it arrived (the RTT sample) */
+    uint32_t deciding_isn;
+    sp_time_t deciding_at;
+    uint16_t syn_window, syn_mss;  /* syn_custom: SYN-ACK window and MSS option (0: none) */
+
     /* listeners */
     uint16_t backlog, pending;
     sp_tcp_accept_cb accept_cb;
@@ -122,6 +130,10 @@ struct sp_tcp_stack {
     sp_time_t challenge_second;    /* the second challenge_count refers to */
     unsigned challenge_count;
     uint8_t seg_buf[SP_MAX_FRAME];  /* the payload of the segment being sent */
+    /* The segment being processed by sp_tcp_input (its bytes, for a parked decision's copy). */
+    const struct sp_ipv4_repr *rx_ip;
+    const uint8_t *rx_seg;
+    size_t rx_seg_len;
 };
 
 /* Replaces how segments leave (tests capture them); NULL restores sp_ip_output. */
@@ -143,15 +155,30 @@ int sp_tcp_emit(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t 
 
 /* tcp_input.c */
 void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr *seg);
-/* A SYN to a listener: a SYN-RECEIVED connection and its SYN-ACK. */
+/* A SYN to a listener: a SYN-RECEIVED connection and its SYN-ACK (or a decision about it). */
 void sp_tcp_listen_input(struct sp_tcp *l, sp_time_t now, const struct sp_ipv4_repr *ip, const struct sp_tcp_repr *seg);
+/* The SYN-RECEIVED connection a SYN to listener l makes, before anything is sent; NULL (counted
+ * drop) when the connection table is full. */
+struct sp_tcp *sp_tcp_embryo_new(struct sp_tcp *l, const struct sp_ipv4_repr *ip, const struct sp_tcp_repr *seg);
+/* Learns the peer's ISN, MSS, window and window scale from its SYN or SYN-ACK. */
+void sp_tcp_take_syn_options(struct sp_tcp *c, const struct sp_tcp_repr *seg);
+/* SYN-SENT: the acceptable SYN-ACK seg (arrived at `arrived`) makes the connection ESTABLISHED
+ * and is acknowledged; ack_window >= 0 caps the window of that ACK (a proposal's). */
+void sp_tcp_syn_sent_accept(struct sp_tcp *c, sp_time_t now, sp_time_t arrived, const struct sp_tcp_repr *seg,
+                            long ack_window);
 
 /* tcp_output.c */
 uint32_t sp_tcp_rcv_wnd(const struct sp_tcp *c);
 /* Sends what the windows, Nagle and pending ACKs allow. */
 void sp_tcp_output(struct sp_tcp *c, sp_time_t now);
 void sp_tcp_send_syn(struct sp_tcp *c, sp_time_t now);   /* SYN or SYN-ACK by state */
+/* The SYN or SYN-ACK sp_tcp_send_syn sends now (no side effects). */
+void sp_tcp_syn_repr(const struct sp_tcp *c, struct sp_tcp_repr *r);
+/* A segment from c: ports, seq, flags, ack (with ACK) and the window we advertise now. */
+void sp_tcp_init_repr(const struct sp_tcp *c, struct sp_tcp_repr *r, uint32_t seq, uint8_t flags);
 void sp_tcp_send_ack(struct sp_tcp *c, sp_time_t now);
+/* An ACK advertising at most `window` (the raw field; never more than sp_tcp_send_ack would). */
+void sp_tcp_send_ack_window(struct sp_tcp *c, sp_time_t now, uint16_t window);
 void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now);   /* <SEQ=SND.NXT><CTL=RST> */
 /* Retransmits one segment at snd_una (fast retransmit, partial ACK). */
 void sp_tcp_retransmit_first(struct sp_tcp *c, sp_time_t now);
@@ -159,6 +186,15 @@ void sp_tcp_timers(struct sp_tcp *c, sp_time_t now);
 sp_time_t sp_tcp_conn_poll_at(const struct sp_tcp *c);
 void sp_tcp_rtt_sample(struct sp_tcp *c, uint32_t rtt_ms);
 void sp_tcp_enter_time_wait(struct sp_tcp *c, sp_time_t now);
+
+/* tcp_decide.c: the handshake decision points (include/slowpath/decide.h, kind tcp). */
+void sp_tcp_decide_init(struct sp_iface *iface);   /* registers the ops */
+/* LISTEN, a valid SYN with backlog room, the kind not native: parks, joins, or answers natively. */
+void sp_tcp_decide_syn(struct sp_tcp *l, sp_time_t now, const struct sp_ipv4_repr *ip, const struct sp_tcp_repr *seg);
+/* SYN-SENT, an acceptable SYN-ACK while the kind is not native or a decision is parked. */
+void sp_tcp_decide_syn_ack(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr *seg);
+/* A segment for a SYN-RECEIVED connection whose SYN is parked (nothing sent to the peer yet). */
+void sp_tcp_decide_parked_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr *seg);
 
 static inline struct sp_iface *sp_tcp_iface(const struct sp_tcp *c) { return c->stack->iface; }
 

@@ -18,7 +18,7 @@ uint32_t sp_tcp_rcv_wnd(const struct sp_tcp *c)
     return c->rcv.cap ? sp_tcp_ring_free_space(&c->rcv) : 0;
 }
 
-static void init_repr(const struct sp_tcp *c, struct sp_tcp_repr *r, uint32_t seq, uint8_t flags)
+void sp_tcp_init_repr(const struct sp_tcp *c, struct sp_tcp_repr *r, uint32_t seq, uint8_t flags)
 {
     memset(r, 0, sizeof *r);
     r->src_port = c->local_port;
@@ -53,26 +53,45 @@ static void xmit(struct sp_tcp *c, sp_time_t now, struct sp_tcp_repr *r)
 void sp_tcp_send_ack(struct sp_tcp *c, sp_time_t now)
 {
     struct sp_tcp_repr r;
-    init_repr(c, &r, c->snd_nxt, SP_TCP_ACK);
+    sp_tcp_init_repr(c, &r, c->snd_nxt, SP_TCP_ACK);
     xmit(c, now, &r);
 }
 
 void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now)
 {
     struct sp_tcp_repr r;
-    init_repr(c, &r, c->snd_nxt, SP_TCP_RST);
+    sp_tcp_init_repr(c, &r, c->snd_nxt, SP_TCP_RST);
     r.window = 0;
     xmit(c, now, &r);
+}
+
+void sp_tcp_send_ack_window(struct sp_tcp *c, sp_time_t now, uint16_t window)
+{
+    struct sp_tcp_repr r;
+    sp_tcp_init_repr(c, &r, c->snd_nxt, SP_TCP_ACK);
+    if (window < r.window)
+        r.window = window;
+    xmit(c, now, &r);
+}
+
+void sp_tcp_syn_repr(const struct sp_tcp *c, struct sp_tcp_repr *r)
+{
+    bool synack = c->state == SP_TCP_SYN_RECEIVED;
+    sp_tcp_init_repr(c, r, c->iss, synack ? SP_TCP_SYN | SP_TCP_ACK : SP_TCP_SYN);
+    r->mss = our_mss(c);
+    if (!synack || c->wscale_ok)
+        r->wscale = (int8_t)c->rcv_wscale;
+    if (synack && c->syn_custom) {
+        /* A decider's SYN-ACK (validated): the same answer on every retransmission. */
+        r->window = c->syn_window;
+        r->mss = c->syn_mss;
+    }
 }
 
 void sp_tcp_send_syn(struct sp_tcp *c, sp_time_t now)
 {
     struct sp_tcp_repr r;
-    bool synack = c->state == SP_TCP_SYN_RECEIVED;
-    init_repr(c, &r, c->iss, synack ? SP_TCP_SYN | SP_TCP_ACK : SP_TCP_SYN);
-    r.mss = our_mss(c);
-    if (!synack || c->wscale_ok)
-        r.wscale = (int8_t)c->rcv_wscale;
+    sp_tcp_syn_repr(c, &r);
     if (!c->syn_lost)
         c->rtt_start = now;
     c->snd_nxt = c->iss + 1;
@@ -93,7 +112,7 @@ static void send_data(struct sp_tcp *c, sp_time_t now, uint32_t seq, uint32_t le
         flags |= SP_TCP_FIN;
     if (len && off + len == c->snd.len)
         flags |= SP_TCP_PSH;
-    init_repr(c, &r, seq, flags);
+    sp_tcp_init_repr(c, &r, seq, flags);
     if (len) {
         sp_tcp_ring_peek(&c->snd, off, c->stack->seg_buf, len);
         r.payload = c->stack->seg_buf;

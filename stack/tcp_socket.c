@@ -217,10 +217,16 @@ static void close_listener(struct sp_tcp *l)
             *p = l->hnext;
             break;
         }
-    /* Handshakes in progress lose their listener: they are reset when they complete. */
-    for (struct sp_tcp *c = tcp->all; c; c = c->all_next)
-        if (c->listener == l)
-            c->listener = NULL;
+    /* Handshakes in progress lose their listener: they are reset when they complete. One whose
+     * SYN is still with a decider has told the peer nothing: it goes at once, with its decision. */
+    for (struct sp_tcp *c = tcp->all, *next; c; c = next) {
+        next = c->all_next;
+        if (c->listener != l)
+            continue;
+        c->listener = NULL;
+        if (c->deciding)
+            sp_tcp_conn_finish(c, SP_ECONNRESET);
+    }
     l->dead = true;
     l->reap_next = tcp->reap;
     tcp->reap = l;

@@ -19,6 +19,7 @@ struct sp_tcp_stack *sp_tcp_stack_new(struct sp_iface *iface)
     tcp->output = default_output;
     tcp->output_ctx = iface;
     tcp->next_port = SP_TCP_EPHEMERAL_FIRST;
+    sp_tcp_decide_init(iface);
     return tcp;
 }
 
@@ -163,6 +164,11 @@ void sp_tcp_conn_finish(struct sp_tcp *c, int status)
     sp_count(c->stack->iface, status == 0 ? SP_STAT_tcp_conn_closed : SP_STAT_tcp_conn_reset);
     struct sp_tcp_stack *tcp = c->stack;
     tcp->depth++;
+    if (c->deciding) {
+        /* Its parked handshake decision ends with it (dropped, SP_ECLOSED). */
+        c->deciding = false;
+        sp_decision_cancel_owner(tcp->iface, tcp->iface->now, c);
+    }
     if (!c->app_closed && c->cb.on_close)
         c->cb.on_close(c, status);
     c->reap_next = tcp->reap;
@@ -248,6 +254,9 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
     sp_count(iface, SP_STAT_tcp_rx);
     iface->now = now;
     sp_tcp_enter(tcp);
+    tcp->rx_ip = ip;
+    tcp->rx_seg = buf;
+    tcp->rx_seg_len = len;
     struct sp_tcp *c = sp_tcp_lookup(tcp, ip->src, seg.src_port, seg.dst_port);
     /* A new SYN above everything the old incarnation used ends its TIME-WAIT (RFC 9293 3.6.1,
      * as BSD and Linux do): the peer may reuse its port without waiting 2 MSL. */
@@ -278,6 +287,9 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
             sp_drop(iface, SP_STAT_drop_tcp_bad_flags, "no SYN/ACK/RST in LISTEN");
         }
     }
+    tcp->rx_ip = NULL;
+    tcp->rx_seg = NULL;
+    tcp->rx_seg_len = 0;
     sp_tcp_leave(tcp);
 }
 
