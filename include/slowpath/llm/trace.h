@@ -1,0 +1,48 @@
+/* The decision trace: one JSON object per line per decision outcome, flushed per line so a
+ * crash or a `tail -f` sees every finished decision. Keys, in this order:
+ *
+ *   time           wall-clock UTC, ISO-8601 with milliseconds ("2025-01-31T12:00:00.123Z")
+ *   id             the stack's request id
+ *   kind           "icmp" | "arp" | "tcp"
+ *   flow           "icmp 192.0.2.1>192.0.2.2 id=48879", "arp A>B", "tcp A:p>B:q"
+ *   mode           "llm" | "shadow"
+ *   format         "structured" | "raw"
+ *   provider       "sim" | "openai" | "anthropic"
+ *   model          the model name ("sim" for the in-process sim)
+ *   latency_ms     ask to answer (to the stack's timeout when it came first), 3 decimals
+ *   tokens_in, tokens_out, tokens_cached   as the provider reported (0 when no answer)
+ *   verdict        "valid" | "invalid:<reason>" | "timeout" | "error:<reason>"
+ *   action         "llm" | "fallback" | "drop" | "shadow"
+ *   frame          the pcap frame number of the reply when one was emitted and --pcap is on,
+ *                  else null
+ *   shadow_match   (shadow mode only) true when the proposal equals the native answer
+ *   bad_field      (only for a schema error naming one) the field the parser refused
+ *
+ * No key, header or prompt text is ever written. */
+#ifndef SLOWPATH_LLM_TRACE_H
+#define SLOWPATH_LLM_TRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+struct sp_llm_trace_rec {
+    struct timespec time;   /* CLOCK_REALTIME */
+    uint64_t id;
+    const char *kind, *flow, *mode, *format, *provider, *model;
+    double latency_ms;
+    uint32_t tokens_in, tokens_out, tokens_cached;
+    const char *verdict;
+    const char *action;
+    int64_t frame;          /* < 0: null */
+    int shadow_match;       /* < 0: absent; else false/true */
+    const char *bad_field;  /* NULL or "": absent */
+};
+
+/* Writes one line and flushes. Returns 0 or -1 (the stream's error). */
+int sp_llm_trace_write(FILE *f, const struct sp_llm_trace_rec *r);
+
+/* Formats ts as ISO-8601 UTC with milliseconds into out (at least 25 bytes). */
+void sp_llm_trace_time(const struct timespec *ts, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,360 @@
+/* The LLM decider (see decider.h): request -> context cache -> user message -> sp_llm_ask ->
+ * strict parse -> sp_decision_complete; outcome -> trace line, statistics, context cache. */
+#include "decider_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "slowpath/error.h"
+#include "slowpath/llm/trace.h"
+
+/* --- Records ---------------------------------------------------------------------------------- */
+
+static void link_ask(struct sp_llm_decider *d, struct ask *a)
+{
+    a->prev = NULL;
+    a->next = d->asks;
+    if (d->asks)
+        d->asks->prev = a;
+    d->asks = a;
+}
+
+static void unlink_free(struct sp_llm_decider *d, struct ask *a)
+{
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        d->asks = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+    free(a);
+}
+
+static struct ask *find_ask(struct sp_llm_decider *d, uint64_t id)
+{
+    for (struct ask *a = d->asks; a; a = a->next)
+        if (a->id == id)
+            return a;
+    return NULL;
+}
+
+void sp_llm_decider_reason(int err, char *out, size_t cap)
+{
+    const char *name = sp_llm_errname(err);
+    size_t n = 0;
+    if (strncmp(name, "SP_LLM_E", 8) == 0)
+        name += 8;
+    else if (strncmp(name, "SP_E", 4) == 0)
+        name += 4;
+    for (; *name && n + 1 < cap; name++)
+        out[n++] = (*name >= 'A' && *name <= 'Z') ? (char)(*name - 'A' + 'a') : *name;
+    if (cap)
+        out[n] = '\0';
+}
+
+/* --- Converting a parsed answer --------------------------------------------------------------- */
+
+static uint32_t host32(const uint8_t b[4])
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static enum sp_hs_state hs_of(enum sp_llm_tcp_state s)
+{
+    switch (s) {
+    case SP_LLM_TCP_LISTEN:
+        return SP_HS_LISTEN;
+    case SP_LLM_TCP_SYN_SENT:
+        return SP_HS_SYN_SENT;
+    case SP_LLM_TCP_SYN_RECEIVED:
+        return SP_HS_SYN_RECEIVED;
+    case SP_LLM_TCP_ESTABLISHED:
+        return SP_HS_ESTABLISHED;
+    default:
+        return SP_HS_CLOSED;
+    }
+}
+
+static enum sp_proposal_action action_of(enum sp_llm_action a)
+{
+    switch (a) {
+    case SP_LLM_ACT_REPLY:
+        return SP_PROPOSE_REPLY;
+    case SP_LLM_ACT_SYN_ACK:
+        return SP_PROPOSE_SYN_ACK;
+    case SP_LLM_ACT_ACK:
+        return SP_PROPOSE_ACK;
+    case SP_LLM_ACT_RST:
+        return SP_PROPOSE_RST;
+    default:
+        return SP_PROPOSE_DROP;
+    }
+}
+
+/* The engine speaks network-order address bytes, the stack host-order integers. The raw bytes
+ * stay in p (the stack reads them during sp_decision_complete only). */
+static void to_proposal(const struct sp_llm_proposal *p, struct sp_decision_proposal *out)
+{
+    memset(out, 0, sizeof *out);
+    out->action = action_of(p->action);
+    out->next_state = hs_of(p->next_state);
+    if (p->format == SP_LLM_FMT_RAW) {
+        out->raw = true;
+        out->raw_bytes = p->frame;
+        out->raw_len = p->frame_len;
+        return;
+    }
+    switch (p->kind) {
+    case SP_LLM_KIND_ICMP:
+        out->icmp_dst = host32(p->dst);
+        out->icmp_ident = p->ident;
+        out->icmp_seq = p->seq16;
+        out->icmp_ttl = p->ttl;
+        break;
+    case SP_LLM_KIND_ARP:
+        out->arp.op = SP_ARP_OP_REPLY;
+        memcpy(out->arp.sha.b, p->sender_mac, 6);
+        memcpy(out->arp.tha.b, p->target_mac, 6);
+        out->arp.spa = host32(p->sender_ip);
+        out->arp.tpa = host32(p->target_ip);
+        break;
+    default:
+        out->tcp_seq = p->seq;
+        out->tcp_ack = p->ack;
+        out->tcp_window = p->window;
+        out->tcp_mss = p->mss;
+        out->tcp_wscale = p->wscale;
+        break;
+    }
+}
+
+/* --- Asking ----------------------------------------------------------------------------------- */
+
+/* What the flow's summary says after this request: the facts a later prompt may need. */
+static void summarize(const struct sp_decision_request *req, char *out, size_t cap)
+{
+    switch (req->kind) {
+    case SP_DECISION_ICMP:
+        snprintf(out, cap, "last_seq=%u", req->icmp.seq);
+        break;
+    case SP_DECISION_ARP: {
+        char mac[18];
+        sp_mac_format(req->arp.sha, mac);
+        snprintf(out, cap, "asker_mac=%s", mac);
+        break;
+    }
+    default:
+        snprintf(out, cap, "hs_state=%s iss=%lu peer_seq=%lu", sp_hs_state_name(req->hs_state),
+                 (unsigned long)req->iss, (unsigned long)req->tcp.seq);
+        break;
+    }
+}
+
+static void on_answer(sp_llm_client *client, const struct sp_llm_result *res, void *data);
+
+static int decide(void *ctx, const struct sp_decision_request *req)
+{
+    struct sp_llm_decider *d = ctx;
+    uint64_t now = uv_now(d->o.loop);
+    struct ask *a = calloc(1, sizeof *a);
+    if (!a)
+        return SP_LLM_ENOMEM;
+    a->d = d;
+    a->id = req->id;
+    a->kind = req->kind;
+    a->mode = req->mode;
+    a->key = sp_llm_flow_key_of_request(req);
+    a->started = now;
+    sp_llm_flow_label(req, a->flow, sizeof a->flow);
+    sp_llm_prompt_question(req, a->question, sizeof a->question);
+    link_ask(d, a);
+    d->stats[req->kind].asked++;
+
+    const struct sp_llm_flow *flow = sp_llm_cache_get(&d->cache, &a->key, now);
+    int rc = sp_llm_prompt_state(req, flow, d->state, sizeof d->state);
+    if (rc >= 0)
+        rc = sp_llm_prompt_user(req, d->o.format, d->state, d->user, sizeof d->user);
+    if (rc >= 0) {
+        char summary[128];
+        summarize(req, summary, sizeof summary);
+        sp_llm_cache_set_summary(&d->cache, &a->key, summary, now); /* best effort: a full cache forgets */
+        struct sp_llm_prompt p;
+        sp_llm_prompt_for(&p, sp_llm_kind_of(req->kind), d->o.format, d->user);
+        rc = sp_llm_ask(d->o.client, &p, on_answer, a);
+    }
+    if (rc < 0) {
+        /* Refused at once (busy, breaker, closing, too big): the stack applies the policy now and
+         * tells the outcome, which frees the record. The engine's codes are disjoint from SP_E*. */
+        char reason[24];
+        sp_llm_decider_reason(rc, reason, sizeof reason);
+        snprintf(a->verdict, sizeof a->verdict, "error:%s", reason);
+        a->err = rc;
+        return rc;
+    }
+    a->in_flight = true;
+    return 0;
+}
+
+static bool model_fault(int err) { return err == SP_LLM_ETRUNCATED || err == SP_LLM_EREFUSAL; }
+
+static void on_answer(sp_llm_client *client, const struct sp_llm_result *res, void *data)
+{
+    struct ask *a = data;
+    struct sp_llm_decider *d = a->d;
+    (void)client;
+    /* in_flight stays set through sp_decision_complete, so the outcome it runs keeps the record
+     * for us to free. */
+    if (a->outcome_seen) {
+        /* The stack gave up first (its timeout, or the connection went away): nothing to do. */
+        d->stats[a->kind].late++;
+        unlink_free(d, a);
+        return;
+    }
+    a->latency_ms = res->latency_ms;
+    a->usage = res->usage;
+    int code = 0;
+    char reason[24];
+    struct sp_decision_proposal prop;
+    if (res->err == SP_LLM_ETIMEOUT) {
+        code = SP_ETIMEDOUT;
+        a->err = res->err;
+        snprintf(a->verdict, sizeof a->verdict, "timeout");
+    } else if (res->err < 0) {
+        /* A truncated or refused answer is the model's failure, not the transport's. */
+        code = res->err;
+        a->err = res->err;
+        a->answered = model_fault(res->err);
+        sp_llm_decider_reason(res->err, reason, sizeof reason);
+        snprintf(a->verdict, sizeof a->verdict, "%s:%s", a->answered ? "invalid" : "error", reason);
+    } else {
+        a->answered = true;
+        int rc = sp_llm_proposal_parse(sp_llm_kind_of(a->kind), d->o.format, res->text ? res->text : "",
+                                       res->text ? res->text_len : 0, &d->parsed);
+        if (rc < 0) {
+            code = rc; /* an SP_LLM_E* parse code: the stack counts an error and applies the policy */
+            a->err = rc;
+            sp_llm_decider_reason(rc, reason, sizeof reason);
+            snprintf(a->verdict, sizeof a->verdict, "invalid:%s", reason);
+            snprintf(a->bad_field, sizeof a->bad_field, "%s", d->parsed.bad_field);
+        } else {
+            to_proposal(&d->parsed, &prop);
+            sp_llm_prompt_answer(&d->parsed, a->answer, sizeof a->answer);
+        }
+    }
+    sp_decision_complete(d->o.iface, uv_now(d->o.loop), a->id, code, code ? NULL : &prop);
+    /* The outcome ran inside the call (the record is done), or the stack no longer knew the id. */
+    unlink_free(d, a);
+}
+
+/* --- Outcomes --------------------------------------------------------------------------------- */
+
+static void outcome(void *ctx, const struct sp_decision_outcome *out)
+{
+    struct sp_llm_decider *d = ctx;
+    struct ask *a = find_ask(d, out->id);
+    struct ask none;
+    if (!a) {
+        memset(&none, 0, sizeof none);
+        none.id = out->id;
+        none.kind = out->kind;
+        none.mode = SP_DECIDE_DELEGATE;
+        a = &none;
+    }
+    uint64_t now = uv_now(d->o.loop);
+    char verdict[48];
+    if (out->error == 0) {
+        snprintf(verdict, sizeof verdict, "%s", sp_verdict_name(out->verdict));
+    } else if (a->verdict[0]) {
+        snprintf(verdict, sizeof verdict, "%s", a->verdict);
+    } else if (out->error == SP_ETIMEDOUT) {
+        snprintf(verdict, sizeof verdict, "timeout"); /* the stack's deadline came first */
+        a->latency_ms = (double)(now - a->started);
+    } else {
+        snprintf(verdict, sizeof verdict, "error:%s", out->error == SP_ECLOSED ? "closed" : "stack");
+    }
+    sp_llm_decider_count(d, a, out, verdict);
+
+    if (d->o.trace) {
+        struct sp_llm_trace_rec r = {
+            .id = out->id,
+            .kind = sp_decision_kind_name(out->kind),
+            .flow = a->flow,
+            .mode = sp_decision_mode_name(a->mode),
+            .format = sp_llm_format_name(d->o.format),
+            .provider = d->provider,
+            .model = d->model,
+            .latency_ms = a->latency_ms,
+            .tokens_in = a->usage.input_tokens,
+            .tokens_out = a->usage.output_tokens,
+            .tokens_cached = a->usage.cache_read_tokens,
+            .verdict = verdict,
+            .action = sp_decision_action_name(out->action),
+            .frame = out->emitted && d->o.pcap ? (int64_t)sp_pcap_writer_count(d->o.pcap) : -1,
+            .shadow_match = a->mode == SP_DECIDE_SHADOW ? out->matches_native : -1,
+            .bad_field = a->bad_field,
+        };
+        clock_gettime(CLOCK_REALTIME, &r.time);
+        sp_llm_trace_write(d->o.trace, &r);
+    }
+
+    if (a != &none) {
+        /* What the next prompt of this flow will show: the question and how the answer fared. */
+        char ans[sizeof a->answer + sizeof verdict + 8];
+        snprintf(ans, sizeof ans, "%s%s(%s)", a->answer, a->answer[0] ? " " : "", verdict);
+        sp_llm_cache_add_exchange(&d->cache, &a->key, a->question, ans, now);
+        a->outcome_seen = true;
+        if (!a->in_flight)
+            unlink_free(d, a);
+    }
+}
+
+/* --- Life cycle ------------------------------------------------------------------------------- */
+
+sp_llm_decider *sp_llm_decider_new(const struct sp_llm_decider_opts *o, char *err, size_t errlen)
+{
+    if (!o || !o->loop || !o->iface || !o->client || o->format >= SP_LLM_FMT_COUNT) {
+        snprintf(err, errlen, "llm decider: loop, interface and client are required");
+        return NULL;
+    }
+    struct sp_llm_decider *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(err, errlen, "llm decider: out of memory");
+        return NULL;
+    }
+    d->o = *o;
+    snprintf(d->provider, sizeof d->provider, "%s", o->provider && *o->provider ? o->provider : "sim");
+    snprintf(d->model, sizeof d->model, "%s", o->model && *o->model ? o->model : "sim");
+    d->o.provider = d->provider;
+    d->o.model = d->model;
+    d->rng = 0x9e3779b97f4a7c15ull;
+    if (sp_llm_cache_init(&d->cache, &o->cache) < 0) {
+        snprintf(err, errlen, "llm decider: cannot set up the context cache");
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+struct sp_decider sp_llm_decider_get(sp_llm_decider *d)
+{
+    return (struct sp_decider){.decide = decide, .outcome = outcome, .ctx = d};
+}
+
+void sp_llm_decider_install(sp_llm_decider *d, enum sp_decision_kind kind, enum sp_decision_mode mode)
+{
+    struct sp_decider dec = sp_llm_decider_get(d);
+    sp_iface_set_decider(d->o.iface, kind, mode, mode == SP_DECIDE_NATIVE ? NULL : &dec);
+}
+
+sp_llm_cache *sp_llm_decider_cache(sp_llm_decider *d) { return &d->cache; }
+
+void sp_llm_decider_free(sp_llm_decider *d)
+{
+    if (!d)
+        return;
+    while (d->asks)
+        unlink_free(d, d->asks);
+    sp_llm_cache_free(&d->cache);
+    free(d);
+}
