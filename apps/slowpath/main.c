@@ -9,6 +9,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "decisions.h"
 #include "options.h"
 #include "slowpath/device.h"
 #include "slowpath/error.h"
@@ -28,9 +29,11 @@ struct app {
     struct sp_iface *iface;
     struct sp_udp_socket udp_echo;
     struct sp_tcp_services *tcp;
+    struct app_decisions decisions;
     uv_poll_t poll;
     uv_timer_t timer;
     uv_idle_t replay_idle;
+    uv_timer_t replay_drain;    /* after the captures: waits for the model's last answers */
     uv_signal_t sig_int, sig_term, sig_usr1;
     int exit_code;
     bool stopping;
@@ -50,6 +53,7 @@ static void print_stats(const struct app *a, FILE *out)
     for (int i = 0; i < SP_STAT_COUNT; i++)
         if (s->v[i])
             fprintf(out, "  %-28s %llu\n", sp_stat_name((enum sp_stat)i), (unsigned long long)s->v[i]);
+    app_decisions_print(&a->decisions, out);
     fflush(out);
 }
 
@@ -63,12 +67,14 @@ static void app_stop(struct app *a, int code)
     a->exit_code = code;
     uv_handle_t *handles[] = {
         (uv_handle_t *)&a->poll, (uv_handle_t *)&a->timer, (uv_handle_t *)&a->replay_idle,
+        (uv_handle_t *)&a->replay_drain,
         (uv_handle_t *)&a->sig_int, (uv_handle_t *)&a->sig_term, (uv_handle_t *)&a->sig_usr1,
     };
     /* Handles never initialised still have a NULL loop (the app struct starts zeroed). */
     for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
         if (handles[i]->loop && !uv_is_closing(handles[i]))
             uv_close(handles[i], close_cb);
+    app_decisions_stop(&a->decisions, a->loop);
 }
 
 static void on_timer(uv_timer_t *t);
@@ -112,13 +118,30 @@ static void on_readable(uv_poll_t *p, int status, int events)
     arm_timer(a);
 }
 
-/* Replay: one batch of frames per loop turn until the captures are done, then exit 0. */
+#define REPLAY_DRAIN_MS 5
+
+static void on_replay_drain(uv_timer_t *t)
+{
+    struct app *a = t->data;
+    if (app_decisions_inflight(&a->decisions) == 0)
+        app_stop(a, 0);
+}
+
+/* Replay: one batch of frames per loop turn until the captures are done, then exit 0 once the
+ * model answered every decision asked (checked on a timer rather than by spinning). */
 static void on_replay_idle(uv_idle_t *h)
 {
     struct app *a = h->data;
     int n = sp_iface_poll_device(a->iface, uv_now(a->loop), RX_BATCH);
     if (n == SP_EOF) {
-        app_stop(a, 0);
+        if (app_decisions_inflight(&a->decisions) == 0) {
+            app_stop(a, 0);
+            return;
+        }
+        uv_idle_stop(h);
+        uv_timer_init(a->loop, &a->replay_drain);
+        a->replay_drain.data = a;
+        uv_timer_start(&a->replay_drain, on_replay_drain, REPLAY_DRAIN_MS, REPLAY_DRAIN_MS);
         return;
     }
     if (n < 0) {
@@ -223,6 +246,11 @@ static int app_run(struct app *a)
         fprintf(stderr, "slowpath: %s\n", err);
         return 1;
     }
+    /* After the services: the TCP module must be registered before a tcp decider is installed. */
+    if (app_decisions_start(&a->decisions, a->loop, a->iface, a->pcap, &a->opt, err, sizeof err) < 0) {
+        fprintf(stderr, "slowpath: %s\n", err);
+        return 1;
+    }
 
     uv_timer_init(a->loop, &a->timer);
     a->timer.data = a;
@@ -260,6 +288,7 @@ static void app_cleanup(struct app *a)
     if (a->iface && a->opt.stats_on_exit)
         print_stats(a, stderr);
     sp_udp_close(&a->udp_echo);
+    app_decisions_free(&a->decisions);
     sp_iface_free(a->iface);
     sp_device_close(a->dev);   /* closes the wrapped devices too; flushes the pcap */
     if (a->loop) {

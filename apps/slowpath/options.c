@@ -12,6 +12,7 @@
 enum {
     OPT_TAP = 256, OPT_REPLAY, OPT_IP, OPT_GW, OPT_MAC, OPT_MTU, OPT_PCAP, OPT_DROP, OPT_CORRUPT,
     OPT_SEED, OPT_STATS, OPT_NO_ECHO, OPT_NO_DISCARD, OPT_NO_HTTP, OPT_CONNECT, OPT_SEND,
+    OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM,
 };
 
 static const struct option long_opts[] = {
@@ -31,6 +32,21 @@ static const struct option long_opts[] = {
     {"no-http", no_argument, NULL, OPT_NO_HTTP},
     {"connect", required_argument, NULL, OPT_CONNECT},
     {"send", required_argument, NULL, OPT_SEND},
+    {"delegate", required_argument, NULL, OPT_DELEGATE},
+    {"on-invalid", required_argument, NULL, OPT_ON_INVALID},
+    {"prompt-format", required_argument, NULL, OPT_PROMPT_FORMAT},
+    {"trace", required_argument, NULL, OPT_TRACE},
+    /* handed to sp_llm_config_set by name */
+    {"llm", required_argument, NULL, OPT_LLM},
+    {"llm-url", required_argument, NULL, OPT_LLM},
+    {"model", required_argument, NULL, OPT_LLM},
+    {"llm-timeout", required_argument, NULL, OPT_LLM},
+    {"llm-max-inflight", required_argument, NULL, OPT_LLM},
+    {"llm-retries", required_argument, NULL, OPT_LLM},
+    {"llm-stream", required_argument, NULL, OPT_LLM},
+    {"llm-seed", required_argument, NULL, OPT_LLM},
+    {"llm-latency-ms", required_argument, NULL, OPT_LLM},
+    {"llm-error-rate", required_argument, NULL, OPT_LLM},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -64,8 +80,23 @@ void sp_options_usage(const char *prog)
            "  -v, --verbose         log to stderr (twice: every drop)\n"
            "  -h, --help            this text\n"
            "\n"
-           "Signals: SIGINT/SIGTERM exit cleanly (pcap flushed); SIGUSR1 prints the counters.\n",
-           prog);
+           "Decisions handed to a model:\n"
+           "  --delegate KIND=MODE[,KIND=MODE]  KIND icmp|arp|tcp, MODE native (default), llm\n"
+           "                        (the model answers, every proposal validated) or shadow (native\n"
+           "                        answers, the model is asked and graded); repeatable\n"
+           "  --on-invalid fallback|drop  an invalid proposal, a timeout or an error: send the\n"
+           "                        native answer (default) or nothing\n"
+           "  --prompt-format structured|raw  parsed fields in, a JSON decision out (default); or\n"
+           "                        the packet's bytes in hex in, the reply's bytes out\n"
+           "  --trace FILE          one JSON line per decision (time, kind, flow, verdict, action,\n"
+           "                        latency, tokens, pcap frame, ...)\n"
+           "%s"
+           "\n"
+           "  --llm-timeout also sets how long the stack waits for a proposal, plus %d ms)\n"
+           "\n"
+           "Signals: SIGINT/SIGTERM exit cleanly (pcap flushed); SIGUSR1 prints the counters\n"
+           "(and per-kind decision accuracy and latency).\n",
+           prog, sp_llm_config_usage, SP_DECISION_TIMEOUT_MARGIN_MS);
 }
 
 static int parse_chance(const char *s, double *out)
@@ -92,16 +123,61 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
+/* "icmp=llm,arp=shadow" */
+static int parse_delegate(const char *arg, enum sp_decision_mode *modes)
+{
+    char buf[128];
+    if (strlen(arg) >= sizeof buf)
+        return -1;
+    strcpy(buf, arg);
+    char *save = NULL;
+    int n = 0;
+    for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save), n++) {
+        char *eq = strchr(item, '=');
+        if (!eq)
+            return -1;
+        *eq = '\0';
+        int kind = -1;
+        for (int k = 0; k < SP_DECISION_KINDS; k++)
+            if (strcmp(item, sp_decision_kind_name((enum sp_decision_kind)k)) == 0)
+                kind = k;
+        const char *m = eq + 1;
+        enum sp_decision_mode mode;
+        if (strcmp(m, "native") == 0)
+            mode = SP_DECIDE_NATIVE;
+        else if (strcmp(m, "llm") == 0)
+            mode = SP_DECIDE_DELEGATE;
+        else if (strcmp(m, "shadow") == 0)
+            mode = SP_DECIDE_SHADOW;
+        else
+            return -1;
+        if (kind < 0)
+            return -1;
+        modes[kind] = mode;
+    }
+    return n > 0 ? 0 : -1;
+}
+
+/* sp_llm_config's messages start with "slowpath: "; main adds that itself. */
+static void copy_llm_err(char *err, size_t errlen, const char *msg)
+{
+    if (strncmp(msg, "slowpath: ", 10) == 0)
+        msg += 10;
+    snprintf(err, errlen, "%s", msg);
+}
+
 int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
     o->udp_echo = o->tcp_echo = o->discard = o->http = true;
     bool have_ip = false;
     uint64_t u;
+    char lerr[512];
+    sp_llm_config_init(&o->llm);
     optind = 1;
     opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":vh", long_opts, NULL)) != -1) {
+    int c, li = -1;
+    while ((c = getopt_long(argc, argv, ":vh", long_opts, &li)) != -1) {
         switch (c) {
         case OPT_TAP:
             o->tap = optarg;
@@ -176,6 +252,40 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
         case OPT_SEND:
             o->send_file = optarg;
             break;
+        case OPT_DELEGATE:
+            if (parse_delegate(optarg, o->delegate) < 0) {
+                snprintf(err, errlen,
+                         "bad --delegate '%s': expected KIND=MODE[,KIND=MODE] with KIND icmp, arp or tcp and MODE "
+                         "native, llm or shadow",
+                         optarg);
+                return -1;
+            }
+            break;
+        case OPT_ON_INVALID:
+            if (strcmp(optarg, "fallback") == 0)
+                o->on_invalid = SP_INVALID_FALLBACK;
+            else if (strcmp(optarg, "drop") == 0)
+                o->on_invalid = SP_INVALID_DROP;
+            else {
+                snprintf(err, errlen, "bad --on-invalid '%s': expected fallback or drop", optarg);
+                return -1;
+            }
+            break;
+        case OPT_PROMPT_FORMAT:
+            if (sp_llm_format_parse(optarg, &o->prompt_format) < 0) {
+                snprintf(err, errlen, "bad --prompt-format '%s': expected structured or raw", optarg);
+                return -1;
+            }
+            break;
+        case OPT_TRACE:
+            o->trace = optarg;
+            break;
+        case OPT_LLM:
+            if (sp_llm_config_set(&o->llm, long_opts[li].name, optarg, lerr, sizeof lerr) < 0) {
+                copy_llm_err(err, errlen, lerr);
+                return -1;
+            }
+            break;
         case 'v':
             o->verbose++;
             break;
@@ -204,6 +314,14 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
     }
     if (o->send_file && !o->connect) {
         snprintf(err, errlen, "--send needs --connect HOST:PORT");
+        return -1;
+    }
+    for (int k = 0; k < SP_DECISION_KINDS; k++)
+        if (o->delegate[k] != SP_DECIDE_NATIVE)
+            o->any_delegated = true;
+    /* The model is only set up (and a key only needed) when something is handed to it. */
+    if (o->any_delegated && sp_llm_config_finish(&o->llm, lerr, sizeof lerr) < 0) {
+        copy_llm_err(err, errlen, lerr);
         return -1;
     }
     if (!o->mac_set) {

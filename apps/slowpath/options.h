@@ -6,9 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "slowpath/decide.h"
+#include "slowpath/llm/config.h"
+#include "slowpath/llm/decision.h"
 #include "slowpath/wire/ethernet.h"
 
 #define SP_MAX_REPLAY 16
+/* The stack waits this much longer than --llm-timeout, so the client's own deadline (a "timeout"
+ * verdict with the model's usage) normally comes first. */
+#define SP_DECISION_TIMEOUT_MARGIN_MS 100
 
 struct sp_options {
     const char *tap;
@@ -33,6 +39,13 @@ struct sp_options {
     bool http;
     const char *connect;
     const char *send_file;
+    /* Decisions handed to a model (issue 5). */
+    enum sp_decision_mode delegate[SP_DECISION_KINDS]; /* --delegate KIND=MODE (native by default) */
+    bool any_delegated;                                /* some kind is llm or shadow */
+    enum sp_invalid_policy on_invalid;                 /* --on-invalid fallback|drop */
+    enum sp_llm_format prompt_format;                  /* --prompt-format structured|raw */
+    const char *trace;                                 /* --trace FILE */
+    struct sp_llm_config llm;                          /* --llm*, --model; finished when delegating */
 };
 
 /* Parses argv. Returns 0 to run, 1 when --help was printed, or -1 after writing one clear line
