@@ -299,17 +299,20 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
         syn_sent_input(c, now, seg);
         return;
     }
-    if (c->deciding) {
-        sp_tcp_decide_parked_input(c, now, seg);
-        return;
-    }
     uint8_t flags = seg->flags;
     bool syn = flags & SP_TCP_SYN, fin = flags & SP_TCP_FIN;
-    /* A retransmitted SYN: our SYN-ACK was lost. */
-    if (c->state == SP_TCP_SYN_RECEIVED && syn && !(flags & SP_TCP_ACK) && seg->seq == c->irs) {
-        sp_count(iface, SP_STAT_tcp_retransmit);
-        sp_tcp_send_syn(c, now);
-        return;
+    if (c->state == SP_TCP_SYN_RECEIVED) {
+        /* Our SYN-ACK is still with a decider: the peer has heard nothing from us yet. */
+        if (c->deciding) {
+            sp_tcp_decide_parked_input(c, now, seg);
+            return;
+        }
+        /* A retransmitted SYN: our SYN-ACK was lost. */
+        if (syn && !(flags & SP_TCP_ACK) && seg->seq == c->irs) {
+            sp_count(iface, SP_STAT_tcp_retransmit);
+            sp_tcp_send_syn(c, now);
+            return;
+        }
     }
 
     /* First: is the segment acceptable (RFC 9293 3.10.7.4, the four cases)? */

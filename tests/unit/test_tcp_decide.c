@@ -25,6 +25,7 @@ struct fk {
     struct sp_decision_outcome outs[FK_MAX];
     bool sync;
     struct sp_decision_proposal sync_prop;
+    int rc;                          /* what decide returns */
 };
 
 static int fk_decide(void *ctx, const struct sp_decision_request *req)
@@ -40,7 +41,7 @@ static int fk_decide(void *ctx, const struct sp_decision_request *req)
         p.tcp_seq = req->iss;
         assert_int_equal(sp_decision_complete(f->iface, sp_iface_now(f->iface), req->id, 0, &p), 0);
     }
-    return 0;
+    return f->rc;
 }
 
 static void fk_outcome(void *ctx, const struct sp_decision_outcome *out)
@@ -208,6 +209,22 @@ static void test_listen_delegate_sync(void **state)
     assert_int_equal(sp_tcp_get_state(t->conn), SP_TCP_ESTABLISHED);
     assert_false(t->conn->wscale_ok);
     fk_outcome_is(f, 0, SP_VERDICT_VALID, 0, SP_ACTION_LLM, true);
+    th_close(t);
+    test_free(f);
+}
+
+/* A decider that fails at once: the policy answers at once (fallback: the native SYN-ACK). */
+static void test_listen_decider_error(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    struct fk *f = fk_install(t, SP_DECIDE_DELEGATE);
+    f->rc = SP_EIO;
+    th_syn(t, T0, WS7);
+    fk_outcome_is(f, 0, SP_VERDICT_VALID, SP_EIO, SP_ACTION_FALLBACK, true);
+    assert_int_equal(sp_iface_decision_stats(t->iface, SP_DECISION_TCP)->errors, 1);
+    th_send(t, T0 + 5, ACK, 1, 1, 1000, NULL, 0);
+    assert_int_equal(sp_tcp_get_state(t->conn), SP_TCP_ESTABLISHED);
     th_close(t);
     test_free(f);
 }
@@ -562,6 +579,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_listen_delegate_valid),
         cmocka_unit_test(test_listen_delegate_sync),
+        cmocka_unit_test(test_listen_decider_error),
         cmocka_unit_test(test_listen_invalid_falls_back),
         cmocka_unit_test(test_listen_drop_frees_backlog),
         cmocka_unit_test(test_listen_timeout),
