@@ -14,6 +14,8 @@
 #include "slowpath/llm/decider.h"
 #include "slowpath/llm/prompt.h"
 #include "slowpath/llm/trace.h"
+#include "slowpath/tcp.h"
+#include "slowpath/wire/tcp.h"
 
 #define PING_IDENT 0xbeef
 #define PING_DATA "slowpath-ping-data"
@@ -437,6 +439,59 @@ static void test_shadow_grades_without_sending(void **state)
     fx_close(f);
 }
 
+static void on_accept(struct sp_tcp *listener, struct sp_tcp *conn)
+{
+    (void)listener;
+    (void)conn;
+}
+
+/* A SYN to a listener, delegated: the SYN-ACK comes from the model's proposal once the loop ran. */
+static void test_tcp_syn_answered_by_model(void **state)
+{
+    (void)state;
+    struct fx_opts o = {.format = SP_LLM_FMT_STRUCTURED};
+    struct fx *f = fx_open(&o);
+    struct sp_tcp *l;
+    assert_int_equal(sp_tcp_listen(f->iface, 80, 0, on_accept, NULL, &l), 0);
+    sp_llm_decider_install(f->dec, SP_DECISION_TCP, SP_DECIDE_DELEGATE);
+    uint8_t fr[H_FRAME_CAP], seg[64];
+    size_t n = h_arp_request(fr, H_MAC_PEER, H_IP_PEER, H_IP_US); /* the peer's MAC, natively */
+    fx_rx(f, fr, n);
+    assert_true(sp_mem_take(f->mem, fr, sizeof fr) > 0);
+    struct sp_tcp_repr syn = {.src_port = 40000, .dst_port = 80, .seq = 1000, .flags = SP_TCP_SYN,
+                              .window = 64240, .mss = 1460, .wscale = -1};
+    size_t sl = sp_tcp_repr_buffer_len(&syn);
+    sp_tcp_repr_emit(&syn, H_IP_PEER, H_IP_US, seg);
+    struct sp_ipv4_repr ip = h_ip(H_IP_PEER, H_IP_US, SP_IP_PROTO_TCP, sl);
+    n = h_ip_frame(fr, &ip, seg, sl);
+    fx_rx(f, fr, n);
+    assert_int_equal(fx_pending(f), 0);
+    fx_settle(f);
+    int len = sp_mem_take(f->mem, fr, sizeof fr);
+    assert_true(len > 0);
+    struct h_ip_out out;
+    h_parse_ip(fr, (size_t)len, &out);
+    struct sp_tcp_view v;
+    struct sp_tcp_repr r;
+    assert_int_equal(sp_tcp_view_init(&v, out.payload, out.payload_len), 0);
+    assert_int_equal(sp_tcp_repr_parse(&v, out.ip.src, out.ip.dst, &r), 0);
+    assert_int_equal(r.flags, SP_TCP_SYN | SP_TCP_ACK);
+    assert_int_equal(r.ack, 1001);
+    assert_int_equal(r.src_port, 80);
+    assert_int_equal(r.dst_port, 40000);
+    struct lines lines;
+    read_trace(f, &lines);
+    assert_int_equal(lines.n, 1);
+    check_shape(lines.v[0], "tcp", "llm", "structured");
+    assert_string_equal(str_of(lines.v[0], "flow"), "tcp 192.0.2.1:40000>192.0.2.2:80");
+    assert_string_equal(str_of(lines.v[0], "verdict"), "valid");
+    assert_string_equal(str_of(lines.v[0], "action"), "llm");
+    assert_int_equal((int)num_of(lines.v[0], "frame"), 3);
+    free_lines(&lines);
+    sp_tcp_close(l);
+    fx_close(f);
+}
+
 /* The second request of a flow carries the first exchange (question and how its answer fared). */
 static void test_flow_state_carried_to_next_prompt(void **state)
 {
@@ -643,6 +698,7 @@ int main(void)
         cmocka_unit_test(test_structured_ping_answered_by_model),
         cmocka_unit_test(test_raw_ping_answered_by_model),
         cmocka_unit_test(test_arp_answered_by_model),
+        cmocka_unit_test(test_tcp_syn_answered_by_model),
         cmocka_unit_test(test_always_wrong_model_falls_back),
         cmocka_unit_test(test_always_wrong_model_with_drop_policy_sends_nothing),
         cmocka_unit_test(test_busy_client_is_an_error_with_fallback),
