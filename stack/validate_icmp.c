@@ -1,12 +1,12 @@
 /* The validator for echo replies: the same identifier, sequence and data as the request, back to
- * the requester from our address, checksums right. The reply the stack emits is built from the
- * request and the checked fields: the payload never comes from the proposal. */
+ * the requester from our address, with our TTL, checksums right. The reply the stack emits is
+ * built from the request and the host's own settings, so a valid proposal yields exactly the
+ * native packet: nothing the model writes (a TTL, a DF bit, a payload) reaches the wire. */
 #include <string.h>
 
 #include "validate_internal.h"
 
-static void build_reply(const struct sp_decision_request *req, uint8_t ttl, uint8_t tos, bool df,
-                        struct sp_decision_built *built)
+static void build_reply(const struct sp_decision_request *req, struct sp_decision_built *built)
 {
     if (!built)
         return;
@@ -14,9 +14,8 @@ static void build_reply(const struct sp_decision_request *req, uint8_t ttl, uint
     built->ip.ip.src = req->our_ip;
     built->ip.ip.dst = req->ip.src;
     built->ip.ip.protocol = SP_IP_PROTO_ICMP;
-    built->ip.ip.ttl = ttl;
-    built->ip.ip.tos = tos;
-    built->ip.ip.dont_frag = df;
+    built->ip.ip.ttl = req->ttl;
+    built->ip.ip.tos = req->ip.tos;
     built->ip.kind = SP_L4_ICMP;
     built->ip.l4.icmp = (struct sp_icmp_repr){
         .type = SP_ICMP_ECHO_REPLY, .code = 0, .ident = req->icmp.ident, .seq = req->icmp.seq,
@@ -40,7 +39,8 @@ static enum sp_verdict validate_raw(const struct sp_decision_request *req, const
     struct sp_icmp_repr icmp;
     if (sp_icmp_repr_parse(&iv, &icmp) < 0)
         return SP_VERDICT_CHECKSUM;
-    if (icmp.type != SP_ICMP_ECHO_REPLY || icmp.code != 0)
+    /* DF and the IP identification are the sender's to choose and are not carried over. */
+    if (icmp.type != SP_ICMP_ECHO_REPLY || icmp.code != 0 || ip.ttl != req->ttl || ip.tos != req->ip.tos)
         return SP_VERDICT_HEADER;
     if (icmp.ident != req->icmp.ident)
         return SP_VERDICT_IDENT;
@@ -49,7 +49,7 @@ static enum sp_verdict validate_raw(const struct sp_decision_request *req, const
     if (icmp.data_len != req->icmp.data_len ||
         (icmp.data_len && memcmp(icmp.data, req->icmp.data, icmp.data_len) != 0))
         return SP_VERDICT_PAYLOAD;
-    build_reply(req, ip.ttl, ip.tos, ip.dont_frag, built);
+    build_reply(req, built);
     return SP_VERDICT_VALID;
 }
 
@@ -66,8 +66,8 @@ enum sp_verdict sp_validate_icmp(const struct sp_decision_request *req, const st
         return SP_VERDICT_IDENT;
     if (p->icmp_seq != req->icmp.seq)
         return SP_VERDICT_SEQUENCE;
-    if (p->icmp_ttl == 0)
+    if (p->icmp_ttl != req->ttl)
         return SP_VERDICT_HEADER;
-    build_reply(req, p->icmp_ttl, req->ip.tos, false, built);
+    build_reply(req, built);
     return SP_VERDICT_VALID;
 }

@@ -104,7 +104,7 @@ static enum sp_verdict validate_raw(const struct sp_decision_request *req, const
         return SP_VERDICT_MALFORMED;
     if (t.src_port != req->tcp.dst_port || t.dst_port != req->tcp.src_port)
         return SP_VERDICT_ADDRESS;
-    if (t.flags != x->flags)
+    if (t.flags != x->flags || ip.ttl != req->ttl) /* the TTL is the host's, as for echo replies */
         return SP_VERDICT_HEADER;
     /* Options belong on a SYN only (MSS: RFC 9293 3.7.1; window scale: RFC 7323 2.2). */
     if (!(x->flags & SP_TCP_SYN) && (t.mss || t.wscale >= 0))
@@ -113,7 +113,7 @@ static enum sp_verdict validate_raw(const struct sp_decision_request *req, const
         return SP_VERDICT_DATA;
     v = check_fields(req, x, &t);
     if (v == SP_VERDICT_VALID)
-        build(req, &t, ip.ttl, built);
+        build(req, &t, req->ttl, built);
     return v;
 }
 

@@ -116,7 +116,9 @@ static void test_delegate_structured_reply_after_completion(void **state)
     test_free(f);
 }
 
-static void test_delegate_structured_ttl_is_the_proposals(void **state)
+/* The TTL is the host's (the prompt tells the model): another one, e.g. obeying an instruction in
+ * the payload, is refused and the native reply (TTL 64) goes out instead. */
+static void test_delegate_structured_other_ttl_is_refused(void **state)
 {
     struct harness *h = *state;
     struct fake *f = fake_install(h, SP_DECISION_ICMP, SP_DECIDE_DELEGATE);
@@ -127,7 +129,8 @@ static void test_delegate_structured_ttl_is_the_proposals(void **state)
     uint8_t fr[H_FRAME_CAP];
     struct h_ip_out o;
     h_take_ip(h, fr, &o);
-    assert_int_equal(o.ip.ttl, 255);
+    outcome_is(f, f->reqs[0].req.id, SP_VERDICT_HEADER, 0, SP_ACTION_FALLBACK, true);
+    assert_int_equal(o.ip.ttl, SP_DEFAULT_TTL);
     assert_int_equal(o.ip.dst, H_IP_PEER);
     assert_int_equal(sp_csum(o.payload, o.payload_len), 0);
     assert_memory_equal(o.payload + 8, "slowpath-ping-data", PING_DATA_LEN);
@@ -141,17 +144,16 @@ static void test_delegate_raw_valid(void **state)
     rx_ping(h, 2000);
     uint8_t raw[SP_DECISION_MAX_PACKET];
     struct sp_decision_proposal p = raw_from_native(&f->reqs[0], raw);
-    raw[8] = 99;                     /* its own TTL */
-    sp_put16(raw + 4, 0x7777);       /* and identifier: the stack picks its own */
-    raw[6] = 0x40;                   /* DF, as Linux sets it */
+    sp_put16(raw + 4, 0x7777);       /* its own identifier: the stack picks its own */
+    raw[6] = 0x40;                   /* DF, as Linux sets it: accepted, not carried over */
     fix_sums(raw, p.raw_len);
     assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[0].req.id, 0, &p), 0);
     uint8_t fr[H_FRAME_CAP];
     struct h_ip_out o;
     h_take_ip(h, fr, &o);
     h_assert_silent(h);
-    assert_int_equal(o.ip.ttl, 99);
-    assert_true(o.ip.dont_frag);
+    assert_int_equal(o.ip.ttl, SP_DEFAULT_TTL);
+    assert_false(o.ip.dont_frag);
     assert_int_equal(o.ip.ident, 0); /* the stack's first identifier, not the proposal's */
     assert_int_equal(o.ip.src, H_IP_US);
     assert_int_equal(o.ip.dst, H_IP_PEER);
@@ -592,7 +594,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_delegate_structured_reply_after_completion, h_setup, h_teardown),
-        cmocka_unit_test_setup_teardown(test_delegate_structured_ttl_is_the_proposals, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_delegate_structured_other_ttl_is_refused, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_delegate_raw_valid, h_setup, h_teardown),
         cmocka_unit_test(test_invalid_falls_back_to_native),
         cmocka_unit_test(test_invalid_dropped_sends_nothing),
