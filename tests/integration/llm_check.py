@@ -287,10 +287,10 @@ def cmd_echo_payload(a):
 
 def cmd_replies(a):
     """Every echo reply ME sent answers a request PEER sent, field for field, with our own TTL;
-    and ME sent nothing to anyone but PEER."""
+    and ME sent nothing to anyone but PEER (gratuitous ARP about itself aside)."""
     reqs = {}
     for src, dst, ident, seq, data in tshark(a.pcap, ["ip.src", "ip.dst", "icmp.ident", "icmp.seq",
-                                                      "data.data"], "icmp.type==8 && !ip.flags.mf"):
+                                                      "data.data"], "icmp.type==8 && ip.flags.mf==0"):
         reqs.setdefault((src, ident, seq), []).append(data)
     n = 0
     for src, dst, ident, seq, data, ttl, csum_ok in tshark(
@@ -307,7 +307,7 @@ def cmd_replies(a):
         n += 1
     others = tshark(a.pcap, ["frame.number", "ip.dst", "arp.dst.proto_ipv4"],
                     f"(ip.src=={a.me} && ip.dst!={a.peer}) || (arp.src.proto_ipv4=={a.me} && "
-                    f"arp.dst.proto_ipv4!={a.peer})")
+                    f"arp.dst.proto_ipv4!={a.peer} && arp.dst.proto_ipv4!={a.me})")
     if others:
         fail(f"{a.me} sent frames to someone else: {others[:5]}")
     print(n)
