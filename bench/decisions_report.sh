@@ -69,7 +69,9 @@ for fmt in structured raw; do
         start "$fmt" icmp=llm,arp=llm || { cat "$TMP/$fmt.log" >&2; exit 1; }
     fi
     in_ns ping -n -q -c "$N" -i 0.01 -W 2 "$ME" >/dev/null 2>&1 || true
-    in_ns arping -q -c $((N / 10)) -i 0.02 -w 10 -I tap0 "$ME" >/dev/null 2>&1 || true
+    for _ in $(seq $((N / 10))); do   # one request per run: arping's interval is whole seconds
+        in_ns arping -q -f -w 2 -I tap0 "$ME" >/dev/null 2>&1 || true
+    done
     for _ in $(seq $((N / 10))); do
         in_ns curl -s -o /dev/null --max-time 5 "http://$ME/" || true
     done

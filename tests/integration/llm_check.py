@@ -227,9 +227,10 @@ def cmd_report(a):
     reasons = {}
     for r in recs:
         if verdict_class(r["verdict"]) in ("invalid", "error"):
-            reasons[(r["kind"], r["verdict"])] = reasons.get((r["kind"], r["verdict"]), 0) + 1
+            key = (r["kind"], r["format"], r["verdict"])
+            reasons[key] = reasons.get(key, 0) + 1
     if reasons:
-        print("refused: " + ", ".join(f"{k} {v} x{n}" for (k, v), n in sorted(reasons.items())))
+        print("refused: " + ", ".join(f"{k} {f} {v} x{n}" for (k, f, v), n in sorted(reasons.items())))
 
 
 def cmd_summary(a):
