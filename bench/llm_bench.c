@@ -120,13 +120,14 @@ int main(int argc, char **argv)
     int stream = 0;
     struct sp_llm_simproc sim;
     char path[4096];
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--provider") == 0) prov = argv[i + 1];
-        else if (strcmp(argv[i], "--n") == 0) n = (unsigned)atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--concurrency") == 0) conc = (unsigned)atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--latency-ms") == 0) lat = argv[i + 1];
-        else if (strcmp(argv[i], "--stream") == 0) stream = atoi(argv[i + 1]) != 0;
-        else {
+    for (int i = 1; i < argc; i += 2) {
+        const char *flag = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (val && strcmp(flag, "--provider") == 0) prov = val;
+        else if (val && strcmp(flag, "--n") == 0) n = (unsigned)atoi(val);
+        else if (val && strcmp(flag, "--concurrency") == 0) conc = (unsigned)atoi(val);
+        else if (val && strcmp(flag, "--latency-ms") == 0) lat = val;
+        else if (val && strcmp(flag, "--stream") == 0) stream = atoi(val) != 0;
+        else { /* an unknown flag, or one without its value (--help among them) */
             fprintf(stderr, "usage: llm-bench [--provider openai|anthropic|sim] [--n N] [--concurrency C] [--latency-ms L] [--stream 0|1]\n");
             return 2;
         }
