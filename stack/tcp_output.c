@@ -29,6 +29,8 @@ void sp_tcp_init_repr(const struct sp_tcp *c, struct sp_tcp_repr *r, uint32_t se
     if (flags & SP_TCP_ACK)
         r->ack = c->rcv_nxt;
     uint32_t w = sp_tcp_rcv_wnd(c);
+    if (!c->rcv.cap && sp_seq_gt(c->rcv_adv, c->rcv_nxt))
+        w = c->rcv_adv - c->rcv_nxt; /* buffers given back (TIME-WAIT): don't shrink to zero */
     if (flags & SP_TCP_SYN) {
         r->window = (uint16_t)min32(w, 0xffff);   /* never scaled in a SYN (RFC 7323 2.2) */
     } else {
