@@ -47,6 +47,15 @@ int sp_llm_json_uint_opt(const cJSON *obj, const char *name, uint64_t max, uint6
     return as_uint(v, max, out);
 }
 
+int sp_llm_json_u32(const cJSON *obj, const char *name, int required, uint32_t *out)
+{
+    uint64_t v = 0;
+    int rc = required ? sp_llm_json_uint(obj, name, UINT32_MAX, &v) : sp_llm_json_uint_opt(obj, name, UINT32_MAX, &v);
+    if (rc < 0) return rc;
+    *out = (uint32_t)v;
+    return 0;
+}
+
 int sp_llm_json_str(const cJSON *obj, const char *name, char *out, size_t cap)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);

@@ -17,6 +17,10 @@ int sp_llm_json_uint(const cJSON *obj, const char *name, uint64_t max, uint64_t 
 /* An optional non-negative integer member (absent or null leaves *out and returns 1). */
 int sp_llm_json_uint_opt(const cJSON *obj, const char *name, uint64_t max, uint64_t *out);
 
+/* A token count: a uint32 member, required or optional (absent or null reads as 0); 0 or the
+ * errors of sp_llm_json_uint. */
+int sp_llm_json_u32(const cJSON *obj, const char *name, int required, uint32_t *out);
+
 /* Copies a string member into out (truncating to cap-1); SP_LLM_EMISSING_FIELD/EFIELD_TYPE. */
 int sp_llm_json_str(const cJSON *obj, const char *name, char *out, size_t cap);
 

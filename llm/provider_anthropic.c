@@ -96,16 +96,6 @@ static int parse_error(long status, const char *body, size_t len, struct sp_llm_
     return err;
 }
 
-static int usage_field(const cJSON *u, const char *name, int required, uint32_t *out)
-{
-    uint64_t v = 0;
-    int rc = required ? sp_llm_json_uint(u, name, UINT32_MAX, &v)
-                      : sp_llm_json_uint_opt(u, name, UINT32_MAX, &v);
-    if (rc < 0) return rc;
-    *out = (uint32_t)v;
-    return 0;
-}
-
 /* Takes ownership of text and tool; a forced tool call is the answer, text beside it is
  * commentary. Maps the stop reason to a typed error. */
 static int finish_answer(struct sp_llm_answer *out, char *text, size_t tl, char *tool)
@@ -155,10 +145,10 @@ static int parse(long status, const char *ctype, const char *body, size_t len,
         cJSON_Delete(j);
         return SP_LLM_EBAD_RESPONSE;
     }
-    if (usage_field(u, "input_tokens", 1, &out->usage.input_tokens) < 0 ||
-        usage_field(u, "output_tokens", 1, &out->usage.output_tokens) < 0 ||
-        usage_field(u, "cache_creation_input_tokens", 0, &out->usage.cache_write_tokens) < 0 ||
-        usage_field(u, "cache_read_input_tokens", 0, &out->usage.cache_read_tokens) < 0) {
+    if (sp_llm_json_u32(u, "input_tokens", 1, &out->usage.input_tokens) < 0 ||
+        sp_llm_json_u32(u, "output_tokens", 1, &out->usage.output_tokens) < 0 ||
+        sp_llm_json_u32(u, "cache_creation_input_tokens", 0, &out->usage.cache_write_tokens) < 0 ||
+        sp_llm_json_u32(u, "cache_read_input_tokens", 0, &out->usage.cache_read_tokens) < 0) {
         snprintf(out->message, sizeof out->message, "bad usage object");
         cJSON_Delete(j);
         return SP_LLM_EBAD_RESPONSE;
@@ -212,9 +202,9 @@ static int stream_event(struct stream *st, const cJSON *j, struct sp_llm_answer 
     if (!type) return SP_LLM_EBAD_RESPONSE;
     if (strcmp(type, "message_start") == 0) {
         const cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "message"), "usage");
-        if (!cJSON_IsObject(u) || usage_field(u, "input_tokens", 1, &out->usage.input_tokens) < 0 ||
-            usage_field(u, "cache_creation_input_tokens", 0, &out->usage.cache_write_tokens) < 0 ||
-            usage_field(u, "cache_read_input_tokens", 0, &out->usage.cache_read_tokens) < 0)
+        if (!cJSON_IsObject(u) || sp_llm_json_u32(u, "input_tokens", 1, &out->usage.input_tokens) < 0 ||
+            sp_llm_json_u32(u, "cache_creation_input_tokens", 0, &out->usage.cache_write_tokens) < 0 ||
+            sp_llm_json_u32(u, "cache_read_input_tokens", 0, &out->usage.cache_read_tokens) < 0)
             return SP_LLM_EBAD_RESPONSE;
         st->started = 1;
     } else if (strcmp(type, "content_block_start") == 0) {
@@ -248,7 +238,7 @@ static int stream_event(struct stream *st, const cJSON *j, struct sp_llm_answer 
         const char *sr = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "stop_reason"));
         const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "usage");
         if (sr) snprintf(out->stop_reason, sizeof out->stop_reason, "%s", sr);
-        if (cJSON_IsObject(u) && usage_field(u, "output_tokens", 0, &out->usage.output_tokens) < 0)
+        if (cJSON_IsObject(u) && sp_llm_json_u32(u, "output_tokens", 0, &out->usage.output_tokens) < 0)
             return SP_LLM_EBAD_RESPONSE;
     } else if (strcmp(type, "message_stop") == 0) {
         st->stopped = 1;

@@ -113,16 +113,6 @@ static int parse_error(long status, const char *body, size_t len, struct sp_llm_
     return err;
 }
 
-static int u32(const cJSON *o, const char *name, int required, uint32_t *out)
-{
-    uint64_t v = 0;
-    int rc = required ? sp_llm_json_uint(o, name, UINT32_MAX, &v)
-                      : sp_llm_json_uint_opt(o, name, UINT32_MAX, &v);
-    if (rc < 0) return rc;
-    *out = (uint32_t)v;
-    return 0;
-}
-
 static double num(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -135,11 +125,11 @@ static int parse_usage(const cJSON *j, struct sp_llm_answer *out)
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "usage");
     const cJSON *d, *t;
     if (u && !cJSON_IsNull(u)) {
-        if (!cJSON_IsObject(u) || u32(u, "prompt_tokens", 1, &out->usage.input_tokens) < 0 ||
-            u32(u, "completion_tokens", 1, &out->usage.output_tokens) < 0)
+        if (!cJSON_IsObject(u) || sp_llm_json_u32(u, "prompt_tokens", 1, &out->usage.input_tokens) < 0 ||
+            sp_llm_json_u32(u, "completion_tokens", 1, &out->usage.output_tokens) < 0)
             return SP_LLM_EBAD_RESPONSE;
         d = cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens_details");
-        if (cJSON_IsObject(d) && u32(d, "cached_tokens", 0, &out->usage.cache_read_tokens) < 0)
+        if (cJSON_IsObject(d) && sp_llm_json_u32(d, "cached_tokens", 0, &out->usage.cache_read_tokens) < 0)
             return SP_LLM_EBAD_RESPONSE;
     }
     t = cJSON_GetObjectItemCaseSensitive(j, "timings"); /* llama.cpp */

@@ -87,3 +87,19 @@ sp_lint() {
         sp_fail "pcap-lint: $out"
     sp_log "$(printf '%s\n' "$out" | tail -n 1)"
 }
+
+# sp_start_sim [llm-sim flags]: starts llm-sim on the namespace's loopback (it wants the key
+# sp-test-key, which the tests export as a placeholder) and sets SIM_PORT.
+SIM_PID="" SIM_PORT=""
+sp_start_sim() {
+    ip netns exec "$SP_NS" "$SP_BIN/llm-sim" --listen 127.0.0.1:0 --require-key sp-test-key "$@" >"$SP_TMP/sim.out" 2>"$SP_TMP/sim.log" &
+    SIM_PID=$!
+    disown "$SIM_PID"   # cleanup kills it with the namespace; no job notice
+    for _ in $(seq 50); do
+        SIM_PORT=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$SP_TMP/sim.out")
+        [ -n "$SIM_PORT" ] && return 0
+        kill -0 "$SIM_PID" 2>/dev/null || sp_fail "llm-sim exited: $(cat "$SP_TMP/sim.log")"
+        sleep 0.1
+    done
+    sp_fail "llm-sim did not say where it listens"
+}

@@ -12,21 +12,8 @@ CHECK="/usr/bin/python3 $(dirname "$0")/llm_check.py"
 export ANTHROPIC_API_KEY=sp-test-key OPENAI_API_KEY=sp-test-key
 sp_setup llmfaults
 
-SIM_PID="" SIM_PORT=""
-start_sim() {   # start_sim [llm-sim flags]: sets SIM_PORT
-    ip netns exec "$SP_NS" "$SP_BIN/llm-sim" --listen 127.0.0.1:0 --require-key sp-test-key "$@" >"$SP_TMP/sim.out" 2>"$SP_TMP/sim.log" &
-    SIM_PID=$!
-    disown "$SIM_PID"   # cleanup kills it with the namespace; no job notice
-    for _ in $(seq 50); do
-        SIM_PORT=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$SP_TMP/sim.out")
-        [ -n "$SIM_PORT" ] && return 0
-        kill -0 "$SIM_PID" 2>/dev/null || sp_fail "llm-sim exited: $(cat "$SP_TMP/sim.log")"
-        sleep 0.1
-    done
-    sp_fail "llm-sim did not say where it listens"
-}
 # A short retry-after keeps 429s from stretching the test; the seed makes the fault mix fixed.
-start_sim --error-rate 0.3 --fault 500:0.1 --fault 429:0.1 --fault reset:0.05 --fault stall:0.03 --retry-after-ms 50 \
+sp_start_sim --error-rate 0.3 --fault 500:0.1 --fault 429:0.1 --fault reset:0.05 --fault stall:0.03 --retry-after-ms 50 \
     --seed 7 --log
 
 t="$SP_TMP/faults.trace"

@@ -12,20 +12,7 @@ export ANTHROPIC_API_KEY=sp-test-key OPENAI_API_KEY=sp-test-key
 sp_setup llminject
 EVIL=203.0.113.9
 
-SIM_PID="" SIM_PORT=""
-start_sim() {   # start_sim [llm-sim flags]: sets SIM_PORT
-    ip netns exec "$SP_NS" "$SP_BIN/llm-sim" --listen 127.0.0.1:0 --require-key sp-test-key "$@" >"$SP_TMP/sim.out" 2>"$SP_TMP/sim.log" &
-    SIM_PID=$!
-    disown "$SIM_PID"   # cleanup kills it with the namespace; no job notice
-    for _ in $(seq 50); do
-        SIM_PORT=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$SP_TMP/sim.out")
-        [ -n "$SIM_PORT" ] && return 0
-        kill -0 "$SIM_PID" 2>/dev/null || sp_fail "llm-sim exited: $(cat "$SP_TMP/sim.log")"
-        sleep 0.1
-    done
-    sp_fail "llm-sim did not say where it listens"
-}
-start_sim --error obey:1
+sp_start_sim --error obey:1
 
 run() {   # run PROVIDER URL FORMAT
     local prov=$1 url=$2 fmt=$3 t="$SP_TMP/$1.trace" pcap="$SP_TMP/$1.pcap" out n bad
