@@ -144,6 +144,13 @@ void sp_llm_decider_print_stats(const sp_llm_decider *d, FILE *f)
         if (s->late)
             fprintf(f, ", late answers %llu", (unsigned long long)s->late);
         fprintf(f, "\n");
+        /* What the stack kept from the model: repeats that joined a parked request, and requests
+         * answered natively because the pending table was full or the packet too big. */
+        const struct sp_decision_stats *ds = sp_iface_decision_stats(d->o.iface, (enum sp_decision_kind)k);
+        if (ds && (ds->joined || ds->pending_full || ds->too_big))
+            fprintf(f, "       repeats joined %llu; answered natively: pending table full %llu, too big %llu\n",
+                    (unsigned long long)ds->joined, (unsigned long long)ds->pending_full,
+                    (unsigned long long)ds->too_big);
         if (acc >= 0)
             fprintf(f, "       accuracy %.1f%% (%llu/%llu answered)", acc * 100.0, (unsigned long long)s->valid,
                     (unsigned long long)(s->valid + s->invalid));
