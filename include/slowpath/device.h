@@ -71,7 +71,9 @@ void sp_pcap_writer_flush(struct sp_device *dev);
 uint64_t sp_pcap_writer_count(const struct sp_device *dev);
 
 /* Drops or corrupts frames in both directions with the given chances (0..1), deterministic for a
- * seed. Corruption flips one bit past the Ethernet header, so that checksums must catch it. */
+ * seed. Corruption flips one bit inside an IPv4 datagram, so that the IP, ICMP, UDP and TCP
+ * checksums must catch it; what no checksum covers (the Ethernet header, trailer padding, ARP)
+ * is never corrupted, as a real link's FCS would have dropped such a frame. */
 struct sp_fault_opts {
     double drop_chance;
     double corrupt_chance;

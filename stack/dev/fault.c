@@ -46,12 +46,24 @@ static int rng_hit(struct fault_dev *f, double chance)
     return u < chance;
 }
 
-/* Flips one random bit past the Ethernet header, so that the IP/transport checksums have to catch
- * it. The caller has checked that the frame is longer than the header. */
-static void flip_bit(struct fault_dev *f, uint8_t *frame, size_t len)
+/* How many bytes past the Ethernet header a checksum covers: the IPv4 datagram (its header
+ * checksum, then ICMP/UDP/TCP). A real link's FCS drops a corrupted frame; corruption that gets
+ * past it is what the stack's own checksums must catch, so only those bytes are flipped. ARP has
+ * no checksum and trailer padding none either: such bytes are never corrupted (a flipped ARP
+ * sender address would poison a neighbour cache, which no checksum could have prevented). */
+static size_t checked_len(const uint8_t *frame, size_t len)
+{
+    if (len <= ETH_HDR_LEN + 20 || frame[12] != 0x08 || frame[13] != 0x00)
+        return 0;
+    size_t total = (size_t)frame[ETH_HDR_LEN + 2] << 8 | frame[ETH_HDR_LEN + 3];
+    return total < len - ETH_HDR_LEN ? total : len - ETH_HDR_LEN;
+}
+
+/* Flips one random bit of the checksummed part (checked_len > 0 is the caller's to ensure). */
+static void flip_bit(struct fault_dev *f, uint8_t *frame, size_t checked)
 {
     uint64_t r = rng_next(f);
-    size_t off = ETH_HDR_LEN + (size_t)((r >> 3) % (len - ETH_HDR_LEN));
+    size_t off = ETH_HDR_LEN + (size_t)((r >> 3) % checked);
     frame[off] ^= (uint8_t)(1u << (r & 7));
 }
 
@@ -66,9 +78,9 @@ static int fault_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
             f->stats.rx_dropped++;
             continue; /* lost on the wire: the caller sees the next frame instead */
         }
-        /* Frames with nothing past the Ethernet header are left alone. */
-        if (rng_hit(f, f->corrupt_chance) && (size_t)n > ETH_HDR_LEN) {
-            flip_bit(f, buf, (size_t)n);
+        size_t checked = checked_len(buf, (size_t)n);
+        if (rng_hit(f, f->corrupt_chance) && checked) {
+            flip_bit(f, buf, checked);
             f->stats.rx_corrupted++;
         }
         return n;
@@ -83,9 +95,10 @@ static int fault_send(struct sp_device *dev, const uint8_t *frame, size_t len)
         return 0; /* lost on the wire: the sender cannot tell */
     }
     /* Oversized frames pass untouched (the inner device will refuse them anyway). */
-    if (rng_hit(f, f->corrupt_chance) && len > ETH_HDR_LEN && len <= f->txcap) {
+    size_t checked = checked_len(frame, len);
+    if (rng_hit(f, f->corrupt_chance) && checked && len <= f->txcap) {
         memcpy(f->txbuf, frame, len);
-        flip_bit(f, f->txbuf, len);
+        flip_bit(f, f->txbuf, checked);
         f->stats.tx_corrupted++;
         return sp_device_send(f->inner, f->txbuf, len);
     }

@@ -17,7 +17,13 @@ SP_TMP=""
 SP_LOG=""
 
 sp_log() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*" >&2; }
-sp_fail() { sp_log "FAIL: $*"; [ -n "$SP_LOG" ] && [ -s "$SP_LOG" ] && tail -n 30 "$SP_LOG" >&2; exit 1; }
+sp_fail() {
+    sp_log "FAIL: $*"
+    # The counters say where things went (SIGUSR1 prints them into the log).
+    if [ -n "$SP_PID" ] && kill -USR1 "$SP_PID" 2>/dev/null; then sleep 0.5; fi
+    [ -n "$SP_LOG" ] && [ -s "$SP_LOG" ] && tail -n 80 "$SP_LOG" >&2
+    exit 1
+}
 
 sp_cleanup() {
     local rc=$?

@@ -1,5 +1,6 @@
-/* The fault injector over a memory device: drop all / none, one-bit corruption past the Ethernet
- * header, the same decisions for the same seed, and the counters. */
+/* The fault injector over a memory device: drop all / none, one-bit corruption inside the IPv4
+ * datagram only (never the Ethernet header, trailer padding or an ARP frame: no checksum covers
+ * them), the same decisions for the same seed, and the counters. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,11 +14,19 @@
 
 #define N_FRAMES 32
 #define FRAME_LEN 100
+#define PADDING 10                              /* trailer bytes after the datagram */
+#define DGRAM_END (FRAME_LEN - PADDING)         /* frame offset where the datagram ends */
 
+/* A frame of patterned bytes that says IPv4 (ethertype 0x0800) with a datagram of
+ * FRAME_LEN - 14 - PADDING bytes (its total-length field), followed by trailer padding. */
 static void frame_of(uint8_t *f, size_t len, uint8_t tag)
 {
     for (size_t i = 0; i < len; i++)
         f[i] = (uint8_t)(tag ^ (i * 7));
+    if (len >= 18) {
+        f[12] = 0x08, f[13] = 0x00;
+        f[16] = 0, f[17] = (uint8_t)(len - 14 - PADDING);
+    }
 }
 
 /* Opens fault(mem) and returns both; mem stays owned by the fault device. */
@@ -117,10 +126,10 @@ static void test_corrupt_flips_one_bit_past_ethernet(void **state)
         frame_of(frame, FRAME_LEN, (uint8_t)i);
         assert_int_equal(sp_device_recv(f, buf, sizeof(buf)), FRAME_LEN);
         assert_int_equal(bit_diff(buf, frame, FRAME_LEN, &first), 1);
-        assert_true(first >= 14);
+        assert_true(first >= 14 && first < DGRAM_END);
         assert_int_equal(sp_mem_take(mem, buf, sizeof(buf)), FRAME_LEN);
         assert_int_equal(bit_diff(buf, frame, FRAME_LEN, &first), 1);
-        assert_true(first >= 14);
+        assert_true(first >= 14 && first < DGRAM_END);
     }
     /* The caller's transmit buffer is never modified: the fault works on a copy. */
     frame_of(buf, FRAME_LEN, 0x99);
@@ -128,6 +137,16 @@ static void test_corrupt_flips_one_bit_past_ethernet(void **state)
     assert_int_equal(sp_device_send(f, buf, FRAME_LEN), 0);
     assert_memory_equal(buf, frame, FRAME_LEN);
     assert_int_equal(sp_mem_take(mem, buf, sizeof(buf)), FRAME_LEN);
+
+    /* An ARP frame has no checksum to catch a flip: it passes untouched and is not counted. */
+    frame_of(frame, 60, 0x33);
+    frame[12] = 0x08, frame[13] = 0x06;
+    assert_int_equal(sp_mem_inject(mem, frame, 60), 0);
+    assert_int_equal(sp_device_recv(f, buf, sizeof(buf)), 60);
+    assert_memory_equal(buf, frame, 60);
+    assert_int_equal(sp_device_send(f, frame, 60), 0);
+    assert_int_equal(sp_mem_take(mem, buf, sizeof(buf)), 60);
+    assert_memory_equal(buf, frame, 60);
 
     /* A frame with nothing past the Ethernet header passes untouched and is not counted. */
     frame_of(frame, 14, 0x55);
