@@ -315,18 +315,25 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
         }
     }
 
-    /* First: is the segment acceptable (RFC 9293 3.10.7.4, the four cases)? */
+    /* First: is the segment acceptable (RFC 9293 3.10.7.4, the four cases)? RCV.WND is the
+     * window we advertised: while the application has not read, the buffer may have less room
+     * than that, yet the peer may rightly send up to the edge we gave it (text is trimmed to the
+     * room below). A segment without text exactly at that edge is acceptable too, as in Linux:
+     * a sender that filled our window sends its ACKs from there, and refusing them deadlocks
+     * both sides once a segment before the edge is lost. */
     uint32_t wnd = sp_tcp_rcv_wnd(c);
+    uint32_t adv = sp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    uint32_t acc = wnd > adv ? wnd : adv;
     uint32_t seq = seg->seq;
     uint32_t seg_len = (uint32_t)seg->payload_len + syn + fin;
     bool ok;
     if (seg_len == 0)
-        ok = wnd == 0 ? seq == c->rcv_nxt : seq_in(seq, c->rcv_nxt, c->rcv_nxt + wnd);
+        ok = acc == 0 ? seq == c->rcv_nxt : seq_in(seq, c->rcv_nxt, c->rcv_nxt + acc + 1);
     else
-        ok = wnd > 0 && (seq_in(seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
-                         seq_in(seq + seg_len - 1, c->rcv_nxt, c->rcv_nxt + wnd));
+        ok = acc > 0 && (seq_in(seq, c->rcv_nxt, c->rcv_nxt + acc) ||
+                         seq_in(seq + seg_len - 1, c->rcv_nxt, c->rcv_nxt + acc));
     /* A zero window still takes ACKs and RSTs at RCV.NXT (the text is trimmed below). */
-    if (!ok && wnd == 0 && seq == c->rcv_nxt)
+    if (!ok && acc == 0 && seq == c->rcv_nxt)
         ok = true;
     if (!ok) {
         if (!(flags & SP_TCP_RST)) {

@@ -52,10 +52,20 @@ static void xmit(struct sp_tcp *c, sp_time_t now, struct sp_tcp_repr *r)
     sp_tcp_emit(c->stack, now, c->local_ip, c->remote_ip, r);
 }
 
+/* The sequence number of a segment without text: SND.MAX rather than SND.NXT, since after a
+ * go-back-N rewind SND.NXT may lie below what the peer already holds and a peer such as Linux
+ * ignores a segment that old, ACK field included; but never past the right edge of the peer's
+ * window (a zero-window probe byte), which it would ignore just the same. */
+static uint32_t ack_seq(const struct sp_tcp *c)
+{
+    uint32_t wnd_end = c->snd_una + c->snd_wnd;
+    return sp_seq_gt(c->snd_max, wnd_end) ? wnd_end : c->snd_max;
+}
+
 void sp_tcp_send_ack(struct sp_tcp *c, sp_time_t now)
 {
     struct sp_tcp_repr r;
-    sp_tcp_init_repr(c, &r, c->snd_nxt, SP_TCP_ACK);
+    sp_tcp_init_repr(c, &r, ack_seq(c), SP_TCP_ACK);
     xmit(c, now, &r);
 }
 
@@ -70,7 +80,7 @@ void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now)
 void sp_tcp_send_ack_window(struct sp_tcp *c, sp_time_t now, uint16_t window)
 {
     struct sp_tcp_repr r;
-    sp_tcp_init_repr(c, &r, c->snd_nxt, SP_TCP_ACK);
+    sp_tcp_init_repr(c, &r, ack_seq(c), SP_TCP_ACK);
     if (window < r.window)
         r.window = window;
     xmit(c, now, &r);

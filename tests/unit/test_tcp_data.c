@@ -230,6 +230,48 @@ static void test_rto_go_back_n(void **state)
     th_close(t);
 }
 
+/* Unread data has shrunk the room in our buffer below the window we advertised; the peer, which
+ * filled that window, sends its ACK from the right edge. That segment is acceptable and its ACK
+ * counts (as in Linux): refusing it left both sides waiting on each other forever once a segment
+ * before the edge was lost (seen under --corrupt-chance). */
+static void test_ack_from_window_edge_accepted(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_establish(t);
+    sp_tcp_send(t->conn, big, 1000);
+    th_expect(t, ACK | PSH, 1, 1, -1, 1000);
+    for (uint32_t off = 0; off < 60000; off += 1000)
+        th_send(t, T0 + 1, ACK, 1 + off, 1, 65535, big, 1000);   /* not read by the application */
+    th_advance(t, T0 + 100);                                       /* every ACK owed is out */
+    t->taken = t->nout;
+    uint64_t refused = th_stat(t, SP_STAT_drop_tcp_out_of_window);
+    th_send(t, T0 + 110, ACK, 1 + SP_TCP_RCV_BUF, 1001, 65535, NULL, 0);
+    assert_int_equal(th_stat(t, SP_STAT_drop_tcp_out_of_window), refused);
+    assert_int_equal(sp_tcp_send_pending(t->conn), 0);             /* our 1000 bytes are acked */
+    th_advance(t, T0 + 5000);
+    th_expect_nothing(t);                                          /* so nothing is resent */
+    th_close(t);
+}
+
+/* After a timeout rewinds SND.NXT (go-back-N), a segment without text still carries SND.MAX: one
+ * below what the peer already holds would be ignored by it, ACK field and all. */
+static void test_pure_ack_after_go_back_n_carries_snd_max(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_establish(t);
+    sp_tcp_send(t->conn, big, 4380);
+    th_expect(t, ACK, 1, 1, -1, 1460);
+    th_expect(t, ACK, 1461, 1, -1, 1460);
+    th_expect(t, ACK | PSH, 2921, 1, -1, 1460);
+    th_advance(t, T0 + 200);
+    th_expect(t, ACK, 1, 1, -1, 1460);                              /* the resend; SND.NXT = 1461 */
+    th_send(t, T0 + 201, ACK, 100, 1, 65535, big, 10);             /* out of order: ACK at once */
+    th_expect(t, ACK, 4381, 1, -1, 0);
+    th_close(t);
+}
+
 /* Three duplicate ACKs: the first unacknowledged segment goes again at once. */
 static void test_fast_retransmit(void **state)
 {
@@ -410,6 +452,8 @@ int main(void)
         cmocka_unit_test(test_overlapping_segments),
         cmocka_unit_test(test_old_duplicate_acked),
         cmocka_unit_test(test_zero_window_and_update),
+        cmocka_unit_test(test_ack_from_window_edge_accepted),
+        cmocka_unit_test(test_pure_ack_after_go_back_n_carries_snd_max),
         cmocka_unit_test(test_nagle),
         cmocka_unit_test(test_nodelay),
         cmocka_unit_test(test_peer_window_limits),
