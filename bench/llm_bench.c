@@ -20,8 +20,8 @@
 
 static const char user_tcp[] =
     "{\"kind\":\"tcp\",\"format\":\"structured\",\"host\":{\"mac\":\"02:00:00:00:00:01\",\"ip\":"
-    "\"10.0.0.1\",\"ttl\":64,\"mss\":1460,\"window\":65535,\"wscale\":7},\"state\":{\"tcp_state\":"
-    "\"LISTEN\",\"iss\":1000},\"packet\":{\"src\":\"10.0.0.2\",\"dst\":\"10.0.0.1\",\"sport\":40000,"
+    "\"192.0.2.1\",\"ttl\":64,\"mss\":1460,\"window\":65535,\"wscale\":7},\"state\":{\"tcp_state\":"
+    "\"LISTEN\",\"iss\":1000},\"packet\":{\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\",\"sport\":40000,"
     "\"dport\":80,\"seq\":555,\"ack\":0,\"flags\":\"S\",\"window\":64240,\"mss\":1460,\"wscale\":7,"
     "\"payload_hex\":\"\"}}";
 

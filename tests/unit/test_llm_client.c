@@ -17,8 +17,8 @@
 
 static const char user_arp[] =
     "{\"kind\":\"arp\",\"format\":\"structured\",\"host\":{\"mac\":\"02:00:00:00:00:01\",\"ip\":"
-    "\"10.0.0.1\"},\"state\":{},\"packet\":{\"op\":1,\"sender_mac\":\"02:00:00:00:00:02\","
-    "\"sender_ip\":\"10.0.0.2\",\"target_mac\":\"00:00:00:00:00:00\",\"target_ip\":\"10.0.0.1\"}}";
+    "\"192.0.2.1\"},\"state\":{},\"packet\":{\"op\":1,\"sender_mac\":\"02:00:00:00:00:02\","
+    "\"sender_ip\":\"192.0.2.2\",\"target_mac\":\"00:00:00:00:00:00\",\"target_ip\":\"192.0.2.1\"}}";
 
 struct out {
     int done, err;
@@ -82,7 +82,7 @@ static void test_sim_async_and_correct(void **state)
     assert_int_equal(o[0].err, 0);
     assert_true(o[0].latency_ms >= 25);
     assert_string_equal(o[0].text, "{\"action\":\"reply\",\"sender_mac\":\"02:00:00:00:00:01\",\"sender_ip\":"
-                                   "\"10.0.0.1\",\"target_mac\":\"02:00:00:00:00:02\",\"target_ip\":\"10.0.0.2\"}");
+                                   "\"192.0.2.1\",\"target_mac\":\"02:00:00:00:00:02\",\"target_ip\":\"192.0.2.2\"}");
     assert_true(o[0].usage.cache_write_tokens > 0);
     assert_int_equal(o[1].usage.cache_read_tokens, o[0].usage.cache_write_tokens);
     assert_int_equal(sp_llm_client_stats(&c)->ok, 2);

@@ -19,7 +19,7 @@
 static const char *const seeds[] = {
     "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\",\"content\":[{\"type\":"
     "\"tool_use\",\"id\":\"t\",\"name\":\"icmp_structured\",\"input\":{\"action\":\"reply\",\"dst\":"
-    "\"10.0.0.2\",\"ident\":1,\"seq\":2,\"ttl\":64}}],\"stop_reason\":\"tool_use\",\"usage\":{"
+    "\"192.0.2.2\",\"ident\":1,\"seq\":2,\"ttl\":64}}],\"stop_reason\":\"tool_use\",\"usage\":{"
     "\"input_tokens\":10,\"cache_creation_input_tokens\":5,\"cache_read_input_tokens\":0,\"output_tokens\":3}}",
     "{\"id\":\"c\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
     "\"assistant\",\"content\":\"{\\\"action\\\":\\\"drop\\\"}\",\"refusal\":null},\"finish_reason\":\"stop\"}],"
@@ -36,9 +36,9 @@ static const char *const seeds[] = {
     "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"slow down\"}}",
     "{\"action\":\"syn_ack\",\"seq\":1000,\"ack\":556,\"window\":65535,\"mss\":1460,\"wscale\":7,"
     "\"next_state\":\"SYN-RECEIVED\"}",
-    "{\"action\":\"reply\",\"frame_hex\":\"4500001c00004000400100000a0000010a0000020000ffff00010001\"}",
-    "{\"kind\":\"tcp\",\"format\":\"raw\",\"host\":{\"mac\":\"02:00:00:00:00:01\",\"ip\":\"10.0.0.1\"},"
-    "\"state\":{\"tcp_state\":\"LISTEN\",\"iss\":7},\"packet_hex\":\"4500002800004000400600000a0000020a000001"
+    "{\"action\":\"reply\",\"frame_hex\":\"4500001c0000400040010000c0000201c00002020000ffff00010001\"}",
+    "{\"kind\":\"tcp\",\"format\":\"raw\",\"host\":{\"mac\":\"02:00:00:00:00:01\",\"ip\":\"192.0.2.1\"},"
+    "\"state\":{\"tcp_state\":\"LISTEN\",\"iss\":7},\"packet_hex\":\"450000280000400040060000c0000202c0000201"
     "9c400050000000010000000050020000000000000\"}",
 };
 

@@ -19,8 +19,8 @@
 
 static const char user_icmp[] =
     "{\"kind\":\"icmp\",\"format\":\"structured\",\"host\":{\"mac\":\"02:00:00:00:00:01\","
-    "\"ip\":\"10.0.0.1\",\"ttl\":64},\"state\":{},\"packet\":{\"src\":\"10.0.0.2\",\"dst\":"
-    "\"10.0.0.1\",\"ttl\":64,\"type\":8,\"code\":0,\"ident\":77,\"seq\":3,\"payload_hex\":\"6869\"}}";
+    "\"ip\":\"192.0.2.1\",\"ttl\":64},\"state\":{},\"packet\":{\"src\":\"192.0.2.2\",\"dst\":"
+    "\"192.0.2.1\",\"ttl\":64,\"type\":8,\"code\":0,\"ident\":77,\"seq\":3,\"payload_hex\":\"6869\"}}";
 
 struct outcome {
     int done, err;
@@ -120,7 +120,7 @@ static void expect(const struct outcome *o, int err)
         fail_msg("got %s (%s), want %s", sp_llm_errname(o->err), o->msg, sp_llm_errname(err));
 }
 
-static const char expected_icmp[] = "{\"action\":\"reply\",\"dst\":\"10.0.0.2\",\"ident\":77,\"seq\":3,\"ttl\":64}";
+static const char expected_icmp[] = "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":77,\"seq\":3,\"ttl\":64}";
 
 static void test_anthropic_ok_and_cache_usage(void **state)
 {

@@ -118,7 +118,7 @@ struct churn {
 
 static const char user_icmp[] =
     "{\"kind\":\"icmp\",\"format\":\"structured\",\"host\":{\"mac\":\"02:00:00:00:00:01\","
-    "\"ip\":\"10.0.0.1\"},\"state\":{},\"packet\":{\"src\":\"10.0.0.2\",\"dst\":\"10.0.0.1\","
+    "\"ip\":\"192.0.2.1\"},\"state\":{},\"packet\":{\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\","
     "\"ttl\":64,\"type\":8,\"code\":0,\"ident\":1,\"seq\":1}}";
 
 static void churn_issue(struct churn *ch);

@@ -5,7 +5,7 @@
  * is in the user message, one JSON object with keys in this order:
  *
  *   {"kind":"icmp"|"arp"|"tcp", "format":"structured"|"raw",
- *    "host":{"mac":"02:00:00:00:00:01","ip":"10.0.0.1","ttl":64,
+ *    "host":{"mac":"02:00:00:00:00:01","ip":"192.0.2.1","ttl":64,
  *            "mss":1460,"window":65535,"wscale":7},          -- who "we" are
  *    "state":{...},                                           -- flow state (context cache)
  *    "packet":{...}            (structured)  or  "packet_hex":"4500..."  (raw)}
