@@ -186,7 +186,8 @@ static void test_replay_shared_icmp_ping(void **state)
     char err[256] = "";
     struct sp_device *r = sp_pcap_replay_open(path, 1500, err, sizeof(err));
     assert_non_null(r);
-    /* The first request: 00:10:db:00:00:00 <- c8:bc:c8:00:00:00, 10.0.0.1 -> 74.125.225.99. */
+    /* The first request, as the capture has it: 00:10:db:00:00:00 <- c8:bc:c8:00:00:00, and the
+     * capture's own addresses (not ours: this file is only read). */
     const uint8_t head[] = {0x00, 0x10, 0xdb, 0x00, 0x00, 0x00, 0xc8, 0xbc, 0xc8, 0x00, 0x00, 0x00};
     const uint8_t addrs[] = {10, 0, 0, 1, 74, 125, 225, 99};
     uint8_t buf[1514];

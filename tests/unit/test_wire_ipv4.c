@@ -228,7 +228,7 @@ static void test_cidr_parse(void **state)
     assert_int_equal(p, 24);
     assert_int_equal(sp_ipv4_cidr_parse("198.51.100.7/32", &a, &p), 0);
     assert_int_equal(p, 32);
-    assert_int_equal(sp_ipv4_cidr_parse("10.0.0.0/1", &a, &p), 0);
+    assert_int_equal(sp_ipv4_cidr_parse("203.0.113.0/1", &a, &p), 0);
     assert_int_equal(p, 1);
     assert_int_equal(sp_ipv4_netmask(24), 0xffffff00);
     assert_int_equal(sp_ipv4_netmask(32), 0xffffffff);
