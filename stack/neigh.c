@@ -79,13 +79,17 @@ void sp_neigh_update(struct sp_iface *iface, sp_time_t now, uint32_t ip, struct 
         e->ip = ip;
         e->last_used = now;
     }
-    if (!e->resolved || !sp_mac_eq(e->mac, mac))
+    bool was_resolved = e->resolved;
+    if (!was_resolved || !sp_mac_eq(e->mac, mac))
         sp_count(iface, SP_STAT_arp_learned);
     e->mac = mac;
     e->resolved = true;
     e->tries = 0;
     e->expires = now + SP_ARP_ENTRY_TTL_MS;
-    neigh_flush(iface, ip, &mac);
+    /* Frames wait only for unresolved entries (an expired one is marked so before queueing):
+     * a refresh, which every on-link frame received brings, has nothing to send. */
+    if (!was_resolved)
+        neigh_flush(iface, ip, &mac);
 }
 
 bool sp_iface_neighbour(const struct sp_iface *iface, uint32_t addr, struct sp_mac *mac)
