@@ -41,11 +41,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 ME=192.0.2.2 PEER=192.0.2.1 MAC=02:00:00:00:00:02
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add dev tap0 mode tap
-ip -n "$NS" addr add "$PEER/24" dev tap0
-ip -n "$NS" link set tap0 up
+source tools/lab.sh
+sp_lab_tap "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }
 
 start() {   # start FORMAT DELEGATE: returns non-zero when slowpath does not come up

@@ -20,12 +20,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ip netns add "$NS"
+source tools/lab.sh
+sp_lab_tap "$NS"
 ip netns add "$NS2"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add dev tap0 mode tap
-ip -n "$NS" addr add 192.0.2.1/24 dev tap0
-ip -n "$NS" link set tap0 up
 # The kernel-to-kernel reference: a veth pair between the two namespaces.
 ip -n "$NS" link add veth0 type veth peer name veth1 netns "$NS2"
 ip -n "$NS" addr add 198.51.100.1/24 dev veth0

@@ -30,11 +30,8 @@ now() { date +%s.%N; }
 rate() { echo "scale=1; $MB / ($2 - $1)" | bc; }
 
 # --- slowpath on a TAP ---
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add dev tap0 mode tap
-ip -n "$NS" addr add 192.0.2.1/24 dev tap0
-ip -n "$NS" link set tap0 up
+source "$SP_SRC/tools/lab.sh"
+sp_lab_tap "$NS"
 ip netns exec "$NS" "$SP_BIN/slowpath" --tap tap0 --ip 192.0.2.2/24 2>"$TMP/sp.log" &
 SPPID=$!
 for _ in $(seq 50); do ip netns exec "$NS" ping -c 1 -W 1 192.0.2.2 >/dev/null 2>&1 && break; done

@@ -31,11 +31,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 ME=192.0.2.2 PEER=192.0.2.1 MAC=02:00:00:00:00:02
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add dev tap0 mode tap
-ip -n "$NS" addr add "$PEER/24" dev tap0
-ip -n "$NS" link set tap0 up
+source tools/lab.sh
+sp_lab_tap "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }
 
 ip netns exec "$NS" "$BUILD"/bin/slowpath --tap tap0 --ip "$ME/24" --mac "$MAC" --pcap "$TMP/demo.pcap" \

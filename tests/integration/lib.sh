@@ -8,6 +8,7 @@ set -euo pipefail
 SP_BIN=${SP_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/bin}
 SP_SRC=${SP_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SP_SHARED=${SP_SHARED:-$SP_SRC/../shared}
+source "$SP_SRC/tools/lab.sh"
 SP_IP=192.0.2.2
 SP_PEER=192.0.2.1
 SP_MAC=02:00:00:00:00:02
@@ -49,11 +50,7 @@ sp_setup() {
     SP_LOG="$SP_TMP/slowpath.log"
     trap sp_cleanup EXIT
     trap 'exit 130' INT TERM
-    ip netns add "$SP_NS"
-    ip -n "$SP_NS" link set lo up
-    ip -n "$SP_NS" tuntap add dev tap0 mode tap
-    ip -n "$SP_NS" addr add "$SP_PEER/24" dev tap0
-    ip -n "$SP_NS" link set tap0 up
+    sp_lab_tap "$SP_NS"
 }
 
 # sp_in CMD...: runs CMD inside the namespace.
