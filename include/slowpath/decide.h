@@ -16,6 +16,8 @@
 #ifndef SLOWPATH_DECIDE_H
 #define SLOWPATH_DECIDE_H
 
+#include "slowpath/layer_stack.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -3,6 +3,8 @@
 #ifndef SLOWPATH_DEVICE_H
 #define SLOWPATH_DEVICE_H
 
+#include "slowpath/layer_dev.h"
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -5,6 +5,8 @@
 #ifndef SLOWPATH_IFACE_H
 #define SLOWPATH_IFACE_H
 
+#include "slowpath/layer_stack.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -3,6 +3,8 @@
 #ifndef SLOWPATH_OPTS_H
 #define SLOWPATH_OPTS_H
 
+#include "slowpath/layer_stack.h"
+
 /* --- Interface ---------------------------------------------------------------------------- */
 #ifndef SP_DEFAULT_MTU
 #define SP_DEFAULT_MTU 1500            /* IP MTU of the link; frames are MTU + 14 bytes */

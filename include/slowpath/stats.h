@@ -3,6 +3,8 @@
 #ifndef SLOWPATH_STATS_H
 #define SLOWPATH_STATS_H
 
+#include "slowpath/layer_stack.h"
+
 #include <stdint.h>
 
 #define SP_STATS_MAP(X)                                                                   \

@@ -10,6 +10,8 @@
 #ifndef SLOWPATH_TCP_H
 #define SLOWPATH_TCP_H
 
+#include "slowpath/layer_stack.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

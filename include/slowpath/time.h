@@ -2,6 +2,8 @@
 #ifndef SLOWPATH_TIME_H
 #define SLOWPATH_TIME_H
 
+#include "slowpath/layer_stack.h"
+
 #include <stdint.h>
 
 typedef uint64_t sp_time_t;           /* milliseconds */

@@ -2,6 +2,8 @@
 #ifndef SLOWPATH_UDP_H
 #define SLOWPATH_UDP_H
 
+#include "slowpath/layer_stack.h"
+
 #include <stddef.h>
 #include <stdint.h>
 

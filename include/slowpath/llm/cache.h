@@ -6,6 +6,8 @@
 #ifndef SLOWPATH_LLM_CACHE_H
 #define SLOWPATH_LLM_CACHE_H
 
+#include "slowpath/layer_llm.h"
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -4,6 +4,8 @@
 #ifndef SLOWPATH_LLM_CONFIG_H
 #define SLOWPATH_LLM_CONFIG_H
 
+#include "slowpath/layer_llm.h"
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -20,6 +20,8 @@
 #ifndef SLOWPATH_LLM_DECIDER_H
 #define SLOWPATH_LLM_DECIDER_H
 
+#include "slowpath/layer_llm.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <uv.h>

@@ -39,6 +39,8 @@
 #ifndef SLOWPATH_LLM_DECISION_H
 #define SLOWPATH_LLM_DECISION_H
 
+#include "slowpath/layer_llm.h"
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -3,6 +3,8 @@
 #ifndef SLOWPATH_LLM_ERROR_H
 #define SLOWPATH_LLM_ERROR_H
 
+#include "slowpath/layer_llm.h"
+
 #define SP_LLM_ERRNO_MAP(X)                                                         \
     X(INVAL, -200, "invalid argument")                                              \
     X(NOMEM, -201, "out of memory")                                                 \

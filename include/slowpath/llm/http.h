@@ -7,6 +7,8 @@
 #ifndef SLOWPATH_LLM_HTTP_H
 #define SLOWPATH_LLM_HTTP_H
 
+#include "slowpath/layer_llm.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>

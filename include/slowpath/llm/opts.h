@@ -3,6 +3,8 @@
 #ifndef SLOWPATH_LLM_OPTS_H
 #define SLOWPATH_LLM_OPTS_H
 
+#include "slowpath/layer_llm.h"
+
 /* --- Requests ----------------------------------------------------------------------------- */
 #ifndef SP_LLM_DEFAULT_TIMEOUT_MS
 #define SP_LLM_DEFAULT_TIMEOUT_MS 10000     /* whole deadline of one ask, retries included */

@@ -9,6 +9,8 @@
 #ifndef SLOWPATH_LLM_PROMPT_H
 #define SLOWPATH_LLM_PROMPT_H
 
+#include "slowpath/layer_llm.h"
+
 #include <stddef.h>
 #include <stdint.h>
 

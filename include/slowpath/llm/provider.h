@@ -3,6 +3,8 @@
 #ifndef SLOWPATH_LLM_PROVIDER_H
 #define SLOWPATH_LLM_PROVIDER_H
 
+#include "slowpath/layer_llm.h"
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -5,6 +5,8 @@
 #ifndef SLOWPATH_LLM_SIM_H
 #define SLOWPATH_LLM_SIM_H
 
+#include "slowpath/layer_llm.h"
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -2,6 +2,8 @@
 #ifndef SLOWPATH_LLM_SIMPROC_H
 #define SLOWPATH_LLM_SIMPROC_H
 
+#include "slowpath/layer_llm.h"
+
 #include <stddef.h>
 #include <sys/types.h>
 

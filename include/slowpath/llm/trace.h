@@ -22,6 +22,8 @@
 #ifndef SLOWPATH_LLM_TRACE_H
 #define SLOWPATH_LLM_TRACE_H
 
+#include "slowpath/layer_llm.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
