@@ -42,12 +42,15 @@ sp_counters() {
     sp_wait_until -p "$SP_PID" "$SP_WAIT_S" "slowpath's counters after SIGUSR1" sp_log_has "$re" "$before"
 }
 
+# sp_gone: true when slowpath (SP_PID) is no longer running.
+sp_gone() { ! kill -0 "$SP_PID" 2>/dev/null; }
+
 sp_cleanup() {
     local rc=$?
     if [ -n "$SP_PID" ] && kill -0 "$SP_PID" 2>/dev/null; then
         kill -TERM "$SP_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$SP_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SP_PID" 2>/dev/null || true
+        # A grace period to exit cleanly; the test's status is already decided.
+        sp_wait_until 10 "slowpath to exit on SIGTERM" sp_gone || kill -KILL "$SP_PID" 2>/dev/null || true
     fi
     if [ -n "$SP_NS" ]; then
         ip netns pids "$SP_NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true

@@ -13,11 +13,10 @@ start_client() {
         >"$SP_TMP/slowpath.out" 2>"$SP_LOG" &
     SP_PID=$!
 }
-client_gone() { ! kill -0 "$SP_PID" 2>/dev/null; }
 finish_client() {   # finish_client WANT-STATUS WHAT
     local rc=0
     # Bounded: a client that never exits fails here rather than at ctest's timeout.
-    sp_wait_until 120 "slowpath ($2) to exit" client_gone || sp_fail "$2: slowpath still running after 120 s"
+    sp_wait_until 120 "slowpath ($2) to exit" sp_gone || sp_fail "$2: slowpath still running after 120 s"
     wait "$SP_PID" || rc=$?
     SP_PID=""
     [ "$rc" -eq "$1" ] || sp_fail "$2: slowpath exited with $rc, want $1"
