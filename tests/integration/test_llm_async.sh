@@ -49,10 +49,11 @@ run_case() {   # run_case KIND
     flood_end=$(date +%s.%N)
     usr1
     echo "$out" | grep -q "2000 packets transmitted, 2000 received" || sp_fail "$kind: flood: $(echo "$out" | tail -n 2)"
-    # Still pending when the flood was over: no verdict counted, nothing traced yet.
+    # Still pending when the flood was over: no verdict counted. (Whether it was traced by then is
+    # checked below from the record's time: counting records now would also see a decision that
+    # completed after the flood, while a busy machine ran the checks.)
     v=$($CHECK counter "$SP_LOG" "$kind" valid)
     [ "$v" = 0 ] || sp_fail "$kind: the decision completed before the flood ended (valid=$v): the flood was slow, or waited"
-    [ "$($CHECK count "$t" --kind "$kind")" = 0 ] || sp_fail "$kind: the decision is in the trace before the flood ended"
     sp_log "$kind: ping -f 2000/2000 while the $kind decision was pending: $(echo "$out" | tail -n 1)"
 
     wait "$client_pid" || sp_fail "$kind: client failed: $(cat "$SP_TMP/client.out")"
