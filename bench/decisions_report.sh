@@ -50,10 +50,9 @@ start() {   # start FORMAT DELEGATE: returns non-zero when slowpath does not com
         --prompt-format "$1" --trace "$TMP/$1.trace" --stats ${EXTRA[@]+"${EXTRA[@]}"} \
         >"$TMP/out" 2>"$TMP/$1.log" &
     PID=$!
-    for _ in $(seq 30); do
-        kill -0 "$PID" 2>/dev/null || { PID=""; return 1; }
-        in_ns arping -q -c 1 -w 1 -I tap0 "$ME" >/dev/null 2>&1 && return 0
-    done
+    # Quiet: a daemon that does not take the delegation exits, and the caller tries without it.
+    sp_wait_until -p "$PID" "$SP_WAIT_S" "slowpath to answer ARP" sp_answers_arp "$NS" "$ME" 2>/dev/null && return 0
+    kill -0 "$PID" 2>/dev/null || PID=""
     return 1
 }
 stop() { kill -TERM "$PID"; wait "$PID" || true; PID=""; }

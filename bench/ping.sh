@@ -47,8 +47,8 @@ flood() {
 start_host() {
     ip netns exec "$NS" "$@" >/dev/null 2>&1 &
     PID=$!
-    for _ in $(seq 50); do ip netns exec "$NS" arping -q -c 1 -w 1 -I tap0 192.0.2.2 && return 0; done
-    echo "host did not come up: $*"; exit 1
+    sp_wait_until -p "$PID" "$SP_WAIT_S" "$(basename "$1") to answer ARP" sp_answers_arp "$NS" 192.0.2.2 ||
+        { echo "host did not come up: $*"; exit 1; }
 }
 stop_host() { kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
 

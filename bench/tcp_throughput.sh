@@ -34,7 +34,8 @@ source "$SP_SRC/tools/lab.sh"
 sp_lab_tap "$NS"
 ip netns exec "$NS" "$SP_BIN/slowpath" --tap tap0 --ip 192.0.2.2/24 2>"$TMP/sp.log" &
 SPPID=$!
-for _ in $(seq 50); do ip netns exec "$NS" ping -c 1 -W 1 192.0.2.2 >/dev/null 2>&1 && break; done
+sp_wait_until -p "$SPPID" "$SP_WAIT_S" "slowpath to answer ARP" sp_answers_arp "$NS" 192.0.2.2 ||
+    { cat "$TMP/sp.log" >&2; exit 1; }
 
 t0=$(now)
 ip netns exec "$NS" nc -N 192.0.2.2 9 <"$TMP/data"
@@ -44,7 +45,8 @@ kill -TERM "$SPPID"; wait "$SPPID" || true; SPPID=""
 
 ip netns exec "$NS" nc -l 192.0.2.1 40000 >/dev/null </dev/null &
 ncpid=$!
-sleep 0.3
+# slowpath's SYN must find the listener there: a SYN before it would be refused.
+sp_wait_port "$NS" 40000 "$ncpid" || exit 1
 t0=$(now)
 ip netns exec "$NS" "$SP_BIN/slowpath" --tap tap0 --ip 192.0.2.2/24 --connect 192.0.2.1:40000 \
     --send "$TMP/data" >/dev/null 2>"$TMP/sp2.log"
@@ -62,7 +64,7 @@ ip -n "$NSA" link set spb-va-$$ up
 ip -n "$NSB" link set spb-vb-$$ up
 ip netns exec "$NSB" nc -l 198.51.100.2 40000 >/dev/null </dev/null &
 ncpid=$!
-sleep 0.3
+sp_wait_port "$NSB" 40000 "$ncpid" || exit 1
 t0=$(now)
 ip netns exec "$NSA" nc -N 198.51.100.2 40000 <"$TMP/data"
 t1=$(now)

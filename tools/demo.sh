@@ -38,8 +38,9 @@ in_ns() { ip netns exec "$NS" "$@"; }
 ip netns exec "$NS" "$BUILD"/bin/slowpath --tap tap0 --ip "$ME/24" --mac "$MAC" --pcap "$TMP/demo.pcap" \
     >"$TMP/out" 2>"$TMP/log" &
 PID=$!
-sleep 0.3
-kill -0 "$PID" 2>/dev/null || { cat "$TMP/log"; echo "slowpath did not start"; exit 1; }
+# Up once it answers ARP (a deadline, however busy the machine).
+sp_wait_until -p "$PID" "$SP_WAIT_S" "slowpath to answer ARP" sp_answers_arp "$NS" "$ME" ||
+    { cat "$TMP/log"; echo "slowpath did not start"; exit 1; }
 
 ok=0 bad=0
 report() { printf '  %-34s %s\n' "$1" "$2"; }
@@ -88,12 +89,12 @@ CHECK="/usr/bin/python3 tests/integration/llm_check.py"
 ip netns exec "$NS" "$BUILD"/bin/llm-sim --listen 127.0.0.1:0 >"$TMP/sim.out" 2>"$TMP/sim.log" &
 SIM_PID=$!
 port=""
-for _ in $(seq 30); do
+sim_port() {   # llm-sim prints its port once it listens
     port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$TMP/sim.out")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { cat "$TMP/sim.log"; echo "llm-sim did not start"; exit 1; }
+    [ -n "$port" ]
+}
+sp_wait_until -p "$SIM_PID" "$SP_WAIT_S" "llm-sim to say where it listens" sim_port ||
+    { cat "$TMP/sim.log"; echo "llm-sim did not start"; exit 1; }
 
 summaries=()
 llm_path() {   # llm_path NAME LABEL SLOWPATH-FLAGS...
@@ -102,8 +103,9 @@ llm_path() {   # llm_path NAME LABEL SLOWPATH-FLAGS...
     ip netns exec "$NS" "$BUILD"/bin/slowpath --tap tap0 --ip "$ME/24" --mac "$MAC" --delegate icmp=llm,arp=llm \
         --trace "$t" --pcap "$TMP/$name.pcap" "$@" >"$TMP/$name.out" 2>"$TMP/$name.log" &
     PID=$!
-    sleep 0.3
-    if ! kill -0 "$PID" 2>/dev/null; then
+    # Up once it answers ARP (through the model: one more arp decision in the summary).
+    if ! sp_wait_until -p "$PID" "$SP_WAIT_S" "slowpath ($label) to answer ARP" sp_answers_arp "$NS" "$ME"; then
+        kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
         PID=""
         report "$label" "FAILED: slowpath did not start: $(tail -n 1 "$TMP/$name.log")"
         check 1

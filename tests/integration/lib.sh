@@ -20,18 +20,37 @@ SP_LOG=""
 sp_log() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 sp_fail() {
     sp_log "FAIL: $*"
-    # The counters say where things went (SIGUSR1 prints them into the log).
-    if [ -n "$SP_PID" ] && kill -USR1 "$SP_PID" 2>/dev/null; then sleep 0.5; fi
+    # The counters say where things went (SIGUSR1 prints them into the log). Only diagnostics:
+    # when they do not come, the log is shown as it is.
+    [ -n "$SP_PID" ] && [ -n "$SP_LOG" ] && { sp_counters || true; }
     [ -n "$SP_LOG" ] && [ -s "$SP_LOG" ] && tail -n 80 "$SP_LOG" >&2
     exit 1
 }
+
+# sp_log_has RE N: true when more than N lines of the log match RE.
+sp_log_has() { [ "$(grep -c -- "$1" "$SP_LOG" 2>/dev/null || true)" -gt "$2" ]; }
+
+# sp_counters [LAST-LINE-RE]: SIGUSR1 makes slowpath print its counters block into the log; waits
+# until the block's line matching LAST-LINE-RE is there (a new one: the log may hold earlier
+# blocks). The default is the block's header: the signal callback writes the rest right after it.
+# With a model configured the block's last line is the client's ('^  llm client:'), which a
+# caller reading the decision counters waits for. Returns 1 when slowpath is gone or silent.
+sp_counters() {
+    local re=${1:-'^slowpath counters:$'} before
+    before=$(grep -c -- "$re" "$SP_LOG" 2>/dev/null || true)
+    kill -USR1 "$SP_PID" 2>/dev/null || return 1
+    sp_wait_until -p "$SP_PID" "$SP_WAIT_S" "slowpath's counters after SIGUSR1" sp_log_has "$re" "$before"
+}
+
+# sp_gone: true when slowpath (SP_PID) is no longer running.
+sp_gone() { ! kill -0 "$SP_PID" 2>/dev/null; }
 
 sp_cleanup() {
     local rc=$?
     if [ -n "$SP_PID" ] && kill -0 "$SP_PID" 2>/dev/null; then
         kill -TERM "$SP_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$SP_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SP_PID" 2>/dev/null || true
+        # A grace period to exit cleanly; the test's status is already decided.
+        sp_wait_until 10 "slowpath to exit on SIGTERM" sp_gone || kill -KILL "$SP_PID" 2>/dev/null || true
     fi
     if [ -n "$SP_NS" ]; then
         ip netns pids "$SP_NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
@@ -61,13 +80,9 @@ sp_start() {
     # Not through sp_in: $! must be slowpath itself (ip netns exec execs it), not a subshell.
     ip netns exec "$SP_NS" "$SP_BIN/slowpath" --tap tap0 --ip "$SP_IP/24" --mac "$SP_MAC" "$@" >"$SP_TMP/slowpath.out" 2>"$SP_LOG" &
     SP_PID=$!
-    for _ in $(seq 50); do
-        kill -0 "$SP_PID" 2>/dev/null || sp_fail "slowpath exited at start"
-        if sp_in arping -q -c 1 -w 1 -I tap0 "$SP_IP" >/dev/null 2>&1; then
-            return 0
-        fi
-    done
-    sp_fail "slowpath does not answer ARP"
+    # A deadline, not a number of tries: on a busy machine start-up and each arping take longer.
+    sp_wait_until -p "$SP_PID" "$SP_WAIT_S" "slowpath to answer ARP" sp_answers_arp "$SP_NS" "$SP_IP" ||
+        sp_fail "slowpath did not come up (exited, or no ARP answer in $SP_WAIT_S s)"
 }
 
 # sp_stop: SIGTERM, and the exit status must be 0 (sanitizer reports make it non-zero).
@@ -98,11 +113,23 @@ sp_start_sim() {
     ip netns exec "$SP_NS" "$SP_BIN/llm-sim" --listen 127.0.0.1:0 --require-key sp-test-key "$@" >"$SP_TMP/sim.out" 2>"$SP_TMP/sim.log" &
     SIM_PID=$!
     disown "$SIM_PID"   # cleanup kills it with the namespace; no job notice
-    for _ in $(seq 50); do
-        SIM_PORT=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$SP_TMP/sim.out")
-        [ -n "$SIM_PORT" ] && return 0
-        kill -0 "$SIM_PID" 2>/dev/null || sp_fail "llm-sim exited: $(cat "$SP_TMP/sim.log")"
-        sleep 0.1
-    done
-    sp_fail "llm-sim did not say where it listens"
+    # It prints the port once it listens.
+    sp_wait_until -p "$SIM_PID" "$SP_WAIT_S" "llm-sim to say where it listens" sp_sim_port ||
+        sp_fail "llm-sim did not start: $(cat "$SP_TMP/sim.log")"
+}
+# sp_sim_port: true once llm-sim has printed its port; sets SIM_PORT.
+sp_sim_port() {
+    SIM_PORT=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$SP_TMP/sim.out")
+    [ -n "$SIM_PORT" ]
+}
+
+# sp_traced MIN TRACE [llm_check count filters...]: true when TRACE holds at least MIN decisions
+# matching the filters. A record is written once the stack has acted on the decision, which can
+# be after the reply a client saw (a shadow grade, a fallback at the deadline): wait with this.
+sp_traced() {
+    local min=$1 n
+    shift
+    # A missing file or a line being written makes count fail: not there yet.
+    n=$(/usr/bin/python3 "$SP_SRC/tests/integration/llm_check.py" count "$@" 2>/dev/null) || return 1
+    [ "$n" -ge "$min" ]
 }

@@ -5,6 +5,8 @@
 set -u
 
 SP_BIN=${SP_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}
+SP_SRC=${SP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+source "$SP_SRC/tools/lab.sh"   # sp_wait_until
 NS="sp-devtap-$$"
 TAP=tap0
 HOST_IP=192.0.2.1
@@ -50,12 +52,9 @@ ip netns exec "$NS" "$SP_BIN/tap-reflector" --tap "$TAP" --ip "$PEER_IP" --mac "
 REFLECTOR_PID=$!
 
 # The TAP carrier comes up when the reflector attaches; wait for that (not a pass/fail timing).
-for _ in $(seq 1 50); do
-    kill -0 "$REFLECTOR_PID" 2>/dev/null || fail "tap-reflector exited early"
-    ip -n "$NS" link show "$TAP" | grep -q LOWER_UP && break
-    sleep 0.1
-done
-ip -n "$NS" link show "$TAP" | grep -q LOWER_UP || fail "$TAP has no carrier: reflector did not attach"
+carrier() { ip -n "$NS" link show "$TAP" | grep -q LOWER_UP; }
+sp_wait_until -p "$REFLECTOR_PID" "$SP_WAIT_S" "carrier on $TAP" carrier ||
+    fail "$TAP has no carrier: tap-reflector exited or did not attach"
 
 out=$(ip netns exec "$NS" ping -c 3 -W 1 "$PEER_IP" 2>&1)
 echo "$out"

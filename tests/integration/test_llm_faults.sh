@@ -25,10 +25,8 @@ sp_start --delegate icmp=llm,arp=llm --prompt-format raw --llm anthropic --llm-u
 out=$(sp_in ping -n -c 30 -i 0.05 -w 20 "$SP_IP" 2>&1) || true
 sent=$(echo "$out" | sed -n 's/^\([0-9]*\) packets transmitted, 30 received.*/\1/p')
 [ -n "$sent" ] || sp_fail "ping: $(echo "$out" | tail -n 3)"
-for _ in $(seq 100); do
-    [ "$($CHECK count "$t" --kind icmp)" -ge "$sent" ] && break
-    sleep 0.1
-done
+sp_wait_until "$SP_WAIT_S" "a decision in the trace for each of the $sent echo requests" sp_traced "$sent" "$t" --kind icmp ||
+    sp_fail "$($CHECK count "$t" --kind icmp 2>&1) icmp decisions traced for $sent echo requests"
 # arping's interval is whole seconds: one run per request (-f: until the first reply; -c 1 would
 # give up as soon as its one request is out) keeps this short.
 for i in 1 2 3 4 5; do
@@ -66,7 +64,9 @@ sp_start --delegate icmp=llm --on-invalid drop --prompt-format raw --llm-error-r
     --pcap "$SP_TMP/drop.pcap" --stats
 out=$(sp_in ping -n -c 10 -i 0.1 -W 1 "$SP_IP" 2>&1) || true
 echo "$out" | grep -q "10 packets transmitted, 0 received" || sp_fail "drop: ping got answers: $(echo "$out" | tail -n 3)"
-sleep 0.2
+# A drop leaves nothing on the wire to wait for: wait for its record.
+sp_wait_until "$SP_WAIT_S" "10 icmp decisions in the trace" sp_traced 10 "$t" --kind icmp ||
+    sp_fail "drop: $($CHECK count "$t" --kind icmp 2>&1) icmp decisions traced, want 10"
 sp_stop
 $CHECK lint "$t" >/dev/null || sp_fail "drop: trace malformed"
 n=$($CHECK count "$t" --kind icmp --action drop)

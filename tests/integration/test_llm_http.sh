@@ -62,7 +62,9 @@ sp_start --delegate icmp=shadow --llm openai --llm-url "http://127.0.0.1:$SIM_PO
     --pcap "$SP_TMP/shadow.pcap"
 out=$(sp_in ping -n -c 5 -i 0.2 -W 3 "$SP_IP" 2>&1) || true
 echo "$out" | grep -q " 5 received" || sp_fail "shadow ping: $(echo "$out" | tail -n 3)"
-sleep 0.5   # the last grade arrives after the native reply
+# Each grade is traced when the model's answer arrives, after the native reply ping already has.
+sp_wait_until "$SP_WAIT_S" "5 shadow grades in the trace" sp_traced 5 "$t" --kind icmp ||
+    sp_fail "shadow: $($CHECK count "$t" --kind icmp 2>&1) icmp decisions traced, want 5"
 sp_stop
 $CHECK lint "$t" >/dev/null || sp_fail "shadow: trace malformed"
 n=$($CHECK count "$t" --kind icmp --action shadow --verdict valid)

@@ -15,7 +15,8 @@ start_client() {
 }
 finish_client() {   # finish_client WANT-STATUS WHAT
     local rc=0
-    sp_in timeout 60 bash -c "while kill -0 $SP_PID 2>/dev/null; do sleep 0.1; done" || true
+    # Bounded: a client that never exits fails here rather than at ctest's timeout.
+    sp_wait_until 120 "slowpath ($2) to exit" sp_gone || sp_fail "$2: slowpath still running after 120 s"
     wait "$SP_PID" || rc=$?
     SP_PID=""
     [ "$rc" -eq "$1" ] || sp_fail "$2: slowpath exited with $rc, want $1"
@@ -28,7 +29,8 @@ head -c 3750000 /dev/urandom | base64 -w 76 >"$SP_TMP/5m"
 # nc -l with stdin at EOF and -N: once our FIN arrives it has written everything and closes too.
 sp_in timeout 60 nc -N -l "$SP_PEER" 40000 </dev/null >"$SP_TMP/recv" &
 ncpid=$!
-sleep 0.3
+# slowpath's SYN must find the listener there: a SYN before it would be refused.
+sp_wait_port "$SP_NS" 40000 "$ncpid" || sp_fail "nc -l did not listen on port 40000"
 start_client --pcap "$SP_TMP/sp.pcap" --connect "$SP_PEER:40000" --send "$SP_TMP/5m"
 finish_client 0 "--connect --send"
 wait "$ncpid" || sp_fail "nc -l failed"
@@ -48,7 +50,7 @@ echo "hello from linux" >"$SP_TMP/www/index.html"
 (cd "$SP_TMP/www" && exec ip netns exec "$SP_NS" /usr/bin/python3 -m http.server --bind "$SP_PEER" 8080) \
     >/dev/null 2>&1 &
 srvpid=$!
-sleep 1
+sp_wait_port "$SP_NS" 8080 "$srvpid" || sp_fail "python3 -m http.server did not listen on port 8080"
 start_client --connect "$SP_PEER:8080"
 finish_client 0 "--connect GET"
 grep -q '^HTTP/1.[01] 200' "$SP_TMP/slowpath.out" || sp_fail "GET answer: $(head -n 1 "$SP_TMP/slowpath.out")"
