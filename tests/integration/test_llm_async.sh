@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A pending decision never blocks the packet loop. One kind is delegated to a slow model
-# (in-process sim, --llm-latency-ms 4000) and ICMP stays native; a request of that kind is parked
+# (in-process sim, --llm-latency-ms 12000: ample for a 2000-ping flood even on a busy machine) and
+# ICMP stays native; a request of that kind is parked
 # (curl's SYN for tcp; an arping for arp, the kernel being given slowpath's MAC as a permanent
 # neighbour so that its pings need no ARP), and while it is pending a `ping -f -c 2000` on another
 # flow runs to the end, 2000/2000. The only timing asserted is the order: the flood is over
@@ -29,16 +30,16 @@ run_case() {   # run_case KIND
     SP_LOG="$SP_TMP/$kind.log"
     # Not sp_start: it waits for ARP answers, which would themselves wait for the model.
     ip netns exec "$SP_NS" "$SP_BIN/slowpath" --tap tap0 --ip "$SP_IP/24" --mac "$SP_MAC" --delegate "$kind=llm" \
-        --llm-latency-ms 4000 --trace "$t" --stats >"$SP_TMP/slowpath.out" 2>"$SP_LOG" &
+        --llm-latency-ms 12000 --llm-timeout 30000 --trace "$t" --stats >"$SP_TMP/slowpath.out" 2>"$SP_LOG" &
     SP_PID=$!
     sp_wait_until -p "$SP_PID" "$SP_WAIT_S" "slowpath to answer ping" answers_ping ||
         sp_fail "slowpath did not come up (exited, or no ping answer in $SP_WAIT_S s)"
 
     # The pending decision (repeats of the request join it).
     if [ "$kind" = arp ]; then
-        sp_in arping -f -w 15 -I tap0 "$SP_IP" >"$SP_TMP/client.out" 2>&1 &
+        sp_in arping -f -w 40 -I tap0 "$SP_IP" >"$SP_TMP/client.out" 2>&1 &
     else
-        sp_in curl -sS --max-time 20 -o "$SP_TMP/page" "http://$SP_IP/" >"$SP_TMP/client.out" 2>&1 &
+        sp_in curl -sS --max-time 40 -o "$SP_TMP/page" "http://$SP_IP/" >"$SP_TMP/client.out" 2>&1 &
     fi
     client_pid=$!
     sp_wait_until "$SP_WAIT_S" "the $kind decision to be asked" asked "$kind" ||
