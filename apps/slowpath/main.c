@@ -1,6 +1,7 @@
 /* The slowpath daemon: one virtual host on a TAP device (or a replayed capture), driven by one
- * libuv loop. The loop edge owns the clock: it reads uv_now() once per wake-up, hands frames and
- * time to the stack, and arms the one timer at sp_iface_poll_at(). */
+ * libuv loop. The loop edge (slowpath/edge.h) owns the clock, reads the TAP, and keeps the one
+ * timer at sp_iface_poll_at() whatever gave the stack work (a frame, a timer, an LLM answer, a
+ * replayed frame); the daemon only feeds the replay. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +13,13 @@
 #include "decisions.h"
 #include "options.h"
 #include "slowpath/device.h"
+#include "slowpath/edge.h"
 #include "slowpath/error.h"
 #include "slowpath/iface.h"
+#include "slowpath/opts.h"
 #include "replay_seq.h"
 #include "tcp_services.h"
 #include "udp_echo.h"
-
-#define RX_BATCH 64   /* frames per wake-up before other handles get a turn */
 
 struct app {
     struct sp_options opt;
@@ -30,8 +31,7 @@ struct app {
     struct sp_udp_socket udp_echo;
     struct sp_tcp_services *tcp;
     struct app_decisions decisions;
-    uv_poll_t poll;
-    uv_timer_t timer;
+    struct sp_edge *edge;
     uv_idle_t replay_idle;
     uv_timer_t replay_drain;    /* after the captures: waits for the model's last answers */
     uv_signal_t sig_int, sig_term, sig_usr1;
@@ -65,9 +65,10 @@ static void app_stop(struct app *a, int code)
         return;
     a->stopping = true;
     a->exit_code = code;
+    sp_edge_close(a->edge);
+    a->edge = NULL;  /* its memory goes with its close callbacks */
     uv_handle_t *handles[] = {
-        (uv_handle_t *)&a->poll, (uv_handle_t *)&a->timer, (uv_handle_t *)&a->replay_idle,
-        (uv_handle_t *)&a->replay_drain,
+        (uv_handle_t *)&a->replay_idle, (uv_handle_t *)&a->replay_drain,
         (uv_handle_t *)&a->sig_int, (uv_handle_t *)&a->sig_term, (uv_handle_t *)&a->sig_usr1,
     };
     /* Handles never initialised still have a NULL loop (the app struct starts zeroed). */
@@ -77,45 +78,11 @@ static void app_stop(struct app *a, int code)
     app_decisions_stop(&a->decisions, a->loop);
 }
 
-static void on_timer(uv_timer_t *t);
-
-/* After every wake-up: arm the one timer for the stack's next deadline. */
-static void arm_timer(struct app *a)
+static void on_device_error(void *data, int err)
 {
-    if (a->stopping)
-        return;
-    sp_time_t at = sp_iface_poll_at(a->iface);
-    if (at == SP_TIME_NEVER) {
-        uv_timer_stop(&a->timer);
-        return;
-    }
-    uint64_t now = uv_now(a->loop);
-    uv_timer_start(&a->timer, on_timer, at > now ? at - now : 0, 0);
-}
-
-static void on_timer(uv_timer_t *t)
-{
-    struct app *a = t->data;
-    sp_iface_poll(a->iface, uv_now(a->loop));
-    arm_timer(a);
-}
-
-static void on_readable(uv_poll_t *p, int status, int events)
-{
-    struct app *a = p->data;
-    (void)events;
-    if (status < 0) {
-        fprintf(stderr, "slowpath: device poll failed: %s\n", uv_strerror(status));
-        app_stop(a, 1);
-        return;
-    }
-    int n = sp_iface_poll_device(a->iface, uv_now(a->loop), RX_BATCH);
-    if (n < 0 && n != SP_EAGAIN) {
-        fprintf(stderr, "slowpath: device read failed: %s\n", sp_strerror(n));
-        app_stop(a, 1);
-        return;
-    }
-    arm_timer(a);
+    struct app *a = data;
+    fprintf(stderr, "slowpath: device read failed: %s\n", sp_strerror(err));
+    app_stop(a, 1);
 }
 
 #define REPLAY_DRAIN_MS 5
@@ -128,11 +95,12 @@ static void on_replay_drain(uv_timer_t *t)
 }
 
 /* Replay: one batch of frames per loop turn until the captures are done, then exit 0 once the
- * model answered every decision asked (checked on a timer rather than by spinning). */
+ * model answered every decision asked (checked on a timer rather than by spinning). The edge
+ * re-arms the stack's timer after each turn. */
 static void on_replay_idle(uv_idle_t *h)
 {
     struct app *a = h->data;
-    int n = sp_iface_poll_device(a->iface, uv_now(a->loop), RX_BATCH);
+    int n = sp_iface_poll_device(a->iface, sp_edge_now(a->edge), SP_EDGE_RX_BATCH);
     if (n == SP_EOF) {
         if (app_decisions_inflight(&a->decisions) == 0) {
             app_stop(a, 0);
@@ -147,9 +115,7 @@ static void on_replay_idle(uv_idle_t *h)
     if (n < 0) {
         fprintf(stderr, "slowpath: replay failed: %s\n", sp_strerror(n));
         app_stop(a, 1);
-        return;
     }
-    arm_timer(a);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -252,14 +218,14 @@ static int app_run(struct app *a)
         return 1;
     }
 
-    uv_timer_init(a->loop, &a->timer);
-    a->timer.data = a;
-    uv_timer_start(&a->timer, on_timer, 0, 0);
-    if (a->opt.tap) {
-        uv_poll_init(a->loop, &a->poll, sp_device_fd(a->dev));
-        a->poll.data = a;
-        uv_poll_start(&a->poll, UV_READABLE, on_readable);
-    } else {
+    /* The edge polls the TAP; a replay has no fd and is fed by the idle handle. */
+    struct sp_edge_opts eopts = {.on_error = on_device_error, .data = a};
+    int rc = sp_edge_open(a->loop, a->iface, &eopts, &a->edge);
+    if (rc < 0) {
+        fprintf(stderr, "slowpath: cannot poll the device: %s\n", sp_strerror(rc));
+        return 1;
+    }
+    if (!a->opt.tap) {
         uv_idle_init(a->loop, &a->replay_idle);
         a->replay_idle.data = a;
         uv_idle_start(&a->replay_idle, on_replay_idle);
@@ -276,7 +242,6 @@ static int app_run(struct app *a)
         sp_mac_format(a->opt.mac, mac);
         fprintf(stderr, "slowpath: up on %s, mac %s\n", a->opt.tap ? a->opt.tap : a->opt.replay[0], mac);
     }
-    arm_timer(a);
     uv_run(a->loop, UV_RUN_DEFAULT);
     return a->exit_code;
 }
@@ -289,6 +254,8 @@ static void app_cleanup(struct app *a)
         print_stats(a, stderr);
     sp_udp_close(&a->udp_echo);
     app_decisions_free(&a->decisions);
+    sp_edge_close(a->edge); /* still open only when the loop never ran */
+    a->edge = NULL;
     sp_iface_free(a->iface);
     sp_device_close(a->dev);   /* closes the wrapped devices too; flushes the pcap */
     if (a->loop) {

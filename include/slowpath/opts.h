@@ -119,6 +119,12 @@
 #define SP_TCP_EPHEMERAL_FIRST 49152   /* IANA dynamic port range (RFC 6335) */
 #endif
 
+/* --- Loop edge (edge.h) ------------------------------------------------------------------- */
+#ifndef SP_EDGE_RX_BATCH
+#define SP_EDGE_RX_BATCH 64            /* frames read per readiness of the device before the loop's
+                                        * other handles (timers, the LLM's sockets) get a turn */
+#endif
+
 /* --- Decision points (decide.h) ------------------------------------------------------------ */
 #ifndef SP_DECISION_TIMEOUT_MS
 #define SP_DECISION_TIMEOUT_MS 10000   /* a parked request waits this long for its proposal, then the

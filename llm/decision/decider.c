@@ -242,6 +242,8 @@ static void on_answer(sp_llm_client *client, const struct sp_llm_result *res, vo
             sp_llm_prompt_answer(&d->parsed, a->answer, sizeof a->answer);
         }
     }
+    /* Fresh: what the stack sends now is stamped with it (a SYN-ACK's retransmission timer). */
+    uv_update_time(d->o.loop);
     sp_decision_complete(d->o.iface, uv_now(d->o.loop), a->id, code, code ? NULL : &prop);
     /* The outcome ran inside the call (the record is done), or the stack no longer knew the id. */
     unlink_free(d, a);

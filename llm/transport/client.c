@@ -1,5 +1,10 @@
 /* The ask lifecycle: admit (in-flight bound, breaker) -> attempt (sim timer or HTTP) ->
- * classify -> maybe back off and retry within the one deadline -> complete exactly once. */
+ * classify -> maybe back off and retry within the one deadline -> complete exactly once.
+ *
+ * Clocks: latency and deadlines are measured with uv_hrtime. The sim's thinking time and the
+ * backoff are uv timers, which count from the loop's cached time; that time is as old as the
+ * current loop iteration, so each is started after uv_update_time, or it would fire early by
+ * however long the iteration has run (and a sim answer would arrive before its latency). */
 #include "slowpath/llm/client.h"
 
 #include <stdio.h>
@@ -220,6 +225,7 @@ static void on_http_done(sp_llm_http_req *req, const struct sp_llm_http_resp *re
         if (uv_hrtime() + delay * 1000000 < a->deadline_ns) {
             c->stats_.retries++;
             a->phase = PH_BACKOFF;
+            uv_update_time(c->loop_);
             uv_timer_start(&a->timer, on_timer, delay, 0);
             sp_llm_answer_free(&ans);
             return;
@@ -332,6 +338,7 @@ int sp_llm_ask(sp_llm_client *c, const struct sp_llm_prompt *prompt, sp_llm_ask_
         uint32_t wait = a->sim.latency_ms < c->cfg_.timeout_ms ? a->sim.latency_ms : c->cfg_.timeout_ms;
         a->phase = PH_SIM;
         a->attempts = 1;
+        uv_update_time(c->loop_);
         uv_timer_start(&a->timer, on_timer, wait, 0);
     }
     return 0;

@@ -115,8 +115,14 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
     sp_llm_http *http = userp;
     (void)multi;
-    if (timeout_ms < 0) uv_timer_stop(&http->timer_);
-    else uv_timer_start(&http->timer_, on_timer, (uint64_t)timeout_ms, 0);
+    if (timeout_ms < 0) {
+        uv_timer_stop(&http->timer_);
+        return 0;
+    }
+    /* curl counts from its own fresh clock; from the loop's cached time the timer would fire
+     * early and only wake curl to ask again */
+    uv_update_time(http->loop_);
+    uv_timer_start(&http->timer_, on_timer, (uint64_t)timeout_ms, 0);
     return 0;
 }
 

@@ -242,8 +242,13 @@ static void try_request(struct conn *c)
         log_line(c);
         return;
     }
-    if (c->rs.delay_ms) uv_timer_start(&c->timer, on_delay, c->rs.delay_ms, 0);
-    else send_response(c);
+    if (c->rs.delay_ms) {
+        /* the model's latency counts from now, not from the start of this loop iteration */
+        uv_update_time(c->srv->loop);
+        uv_timer_start(&c->timer, on_delay, c->rs.delay_ms, 0);
+    } else {
+        send_response(c);
+    }
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
