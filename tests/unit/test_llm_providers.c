@@ -405,6 +405,51 @@ static void test_anthropic_stream(void **state)
     sp_llm_answer_free(&a);
 }
 
+/* A streamed block index is a small non-negative integer: 1e300, -1, 1.5 or 2^32 is a bad stream,
+ * never a cast out of range; so are usage counts that do not fit a uint32. */
+static void test_anthropic_stream_rejects_out_of_range_numbers(void **state)
+{
+    static const char *const idx[] = {"1e300", "-1e300", "1e999", "-1", "1.5", "4294967296", "\"0\""};
+    const struct sp_llm_provider *p = &sp_llm_provider_anthropic;
+    struct sp_llm_answer a;
+    char body[1024];
+    (void)state;
+    for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
+        for (int where = 0; where < 2; where++) { /* the block's start, or a delta of it */
+            snprintf(body, sizeof body,
+                     "data: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":1}}}\n\n"
+                     "data: {\"type\":\"content_block_start\",\"index\":%s,\"content_block\":"
+                     "{\"type\":\"tool_use\",\"input\":{}}}\n\n"
+                     "data: {\"type\":\"content_block_delta\",\"index\":%s,\"delta\":"
+                     "{\"type\":\"input_json_delta\",\"partial_json\":\"{}\"}}\n\n"
+                     "data: {\"type\":\"message_stop\"}\n\n",
+                     where == 0 ? idx[i] : "0", where == 1 ? idx[i] : "0");
+            if (parse(p, 200, SSE, body, &a) != SP_LLM_EBAD_RESPONSE)
+                fail_msg("index %s in the %s: accepted", idx[i], where ? "delta" : "start");
+            sp_llm_answer_free(&a);
+        }
+    }
+    static const char *const usage[] = {
+        "\"message\":{\"usage\":{\"input_tokens\":1e300}}",
+        "\"message\":{\"usage\":{\"input_tokens\":1,\"cache_read_input_tokens\":4294967296}}",
+    };
+    for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++) {
+        snprintf(body, sizeof body, "data: {\"type\":\"message_start\",%s}\n\ndata: {\"type\":\"message_stop\"}\n\n",
+                 usage[i]);
+        assert_int_equal(parse(p, 200, SSE, body, &a), SP_LLM_EBAD_RESPONSE);
+        sp_llm_answer_free(&a);
+    }
+    /* counts that fit each on their own but not summed: the whole prompt saturates, not wraps */
+    assert_int_equal(parse(p, 200, SSE,
+                           "data: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":4294967295,"
+                           "\"cache_read_input_tokens\":4294967295,\"cache_creation_input_tokens\":2}}}\n\n"
+                           "data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+                           "{\"type\":\"text\",\"text\":\"hi\"}}\n\n"
+                           "data: {\"type\":\"message_stop\"}\n\n", &a), 0);
+    assert_int_equal(a.usage.input_tokens, UINT32_MAX);
+    sp_llm_answer_free(&a);
+}
+
 /* streaming docs: chunks, then a usage chunk (stream_options.include_usage), then [DONE] */
 static const char oai_sse[] =
     "data: {\"id\":\"chatcmpl-123\",\"object\":\"chat.completion.chunk\",\"created\":1694268190,\"model\":"
@@ -576,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_json_uint_checks_range_before_casting),
         cmocka_unit_test(test_openai_bad_timings_are_ignored),
         cmocka_unit_test(test_anthropic_stream),
+        cmocka_unit_test(test_anthropic_stream_rejects_out_of_range_numbers),
         cmocka_unit_test(test_openai_stream),
         cmocka_unit_test(test_build_anthropic),
         cmocka_unit_test(test_build_openai),
