@@ -22,14 +22,22 @@ cJSON *sp_llm_json_parse(const char *s, size_t len)
     return j;
 }
 
+/* 2^64, the first double no uint64_t holds. */
+#define SP_TWO_POW_64 18446744073709551616.0
+
+/* The range is decided in doubles before the cast (a cast out of range is undefined): against
+ * 2^64, not (double)max, which rounds up to 2^64 for max = UINT64_MAX; then max as an integer. */
 static int as_uint(const cJSON *v, uint64_t max, uint64_t *out)
 {
     double d;
+    uint64_t u;
     if (!cJSON_IsNumber(v)) return SP_LLM_EFIELD_TYPE;
     d = v->valuedouble;
-    if (d != floor(d)) return SP_LLM_EFIELD_TYPE;
-    if (d < 0 || d > (double)max) return SP_LLM_EFIELD_RANGE;
-    *out = (uint64_t)d;
+    if (d != floor(d)) return SP_LLM_EFIELD_TYPE; /* a fraction (or NaN) */
+    if (d < 0 || d >= SP_TWO_POW_64) return SP_LLM_EFIELD_RANGE; /* infinities too */
+    u = (uint64_t)d;
+    if (u > max) return SP_LLM_EFIELD_RANGE;
+    *out = u;
     return 0;
 }
 

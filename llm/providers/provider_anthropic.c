@@ -118,6 +118,15 @@ static int finish_answer(struct sp_llm_answer *out, char *text, size_t tl, char 
 
 static int parse_stream(const char *body, size_t len, struct sp_llm_answer *out);
 
+/* Anthropic's input_tokens excludes cached and cache-written tokens; normalise to the whole
+ * prompt like OpenAI's prompt_tokens. Each count fits a uint32, their sum may not: saturate
+ * rather than wrap to a small number. */
+static void whole_prompt(struct sp_llm_usage *u)
+{
+    uint64_t sum = (uint64_t)u->input_tokens + u->cache_write_tokens + u->cache_read_tokens;
+    u->input_tokens = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+}
+
 static int parse(long status, const char *ctype, const char *body, size_t len,
                  struct sp_llm_answer *out)
 {
@@ -153,9 +162,7 @@ static int parse(long status, const char *ctype, const char *body, size_t len,
         cJSON_Delete(j);
         return SP_LLM_EBAD_RESPONSE;
     }
-    /* Anthropic's input_tokens excludes cached and cache-written tokens; normalise to the
-     * whole prompt like OpenAI's prompt_tokens */
-    out->usage.input_tokens += out->usage.cache_write_tokens + out->usage.cache_read_tokens;
+    whole_prompt(&out->usage);
     if (cJSON_IsString(sr))
         snprintf(out->stop_reason, sizeof out->stop_reason, "%s", sr->valuestring);
     cJSON_ArrayForEach(blk, content) {
@@ -191,14 +198,21 @@ static int parse(long status, const char *ctype, const char *body, size_t len,
 struct stream {
     char *text, *json;
     size_t tl, tc, jl, jc;
-    long tool_index;
+    uint64_t tool_index;
     int have_tool, started, stopped;
 };
+
+/* A content block's "index": a non-negative integer that fits a uint32 (a message has a handful
+ * of blocks), checked before it is used, so 1e300 or -1 is a bad stream, not a cast. */
+static int block_index(const cJSON *j, uint64_t *out)
+{
+    return sp_llm_json_uint(j, "index", UINT32_MAX, out) < 0 ? SP_LLM_EBAD_RESPONSE : 0;
+}
 
 static int stream_event(struct stream *st, const cJSON *j, struct sp_llm_answer *out)
 {
     const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "type"));
-    const cJSON *idx = cJSON_GetObjectItemCaseSensitive(j, "index");
+    uint64_t idx;
     if (!type) return SP_LLM_EBAD_RESPONSE;
     if (strcmp(type, "message_start") == 0) {
         const cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "message"), "usage");
@@ -210,10 +224,10 @@ static int stream_event(struct stream *st, const cJSON *j, struct sp_llm_answer 
     } else if (strcmp(type, "content_block_start") == 0) {
         const cJSON *cb = cJSON_GetObjectItemCaseSensitive(j, "content_block");
         const char *bt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cb, "type"));
-        if (!bt || !cJSON_IsNumber(idx)) return SP_LLM_EBAD_RESPONSE;
+        if (!bt || block_index(j, &idx) < 0) return SP_LLM_EBAD_RESPONSE;
         if (strcmp(bt, "tool_use") == 0 && !st->have_tool) {
             st->have_tool = 1;
-            st->tool_index = (long)idx->valuedouble;
+            st->tool_index = idx;
         } else if (strcmp(bt, "text") == 0) {
             const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cb, "text"));
             if (t && sp_llm_buf_append(&st->text, &st->tl, &st->tc, t, strlen(t)) < 0) return SP_LLM_ENOMEM;
@@ -221,7 +235,7 @@ static int stream_event(struct stream *st, const cJSON *j, struct sp_llm_answer 
     } else if (strcmp(type, "content_block_delta") == 0) {
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "delta");
         const char *dt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "type"));
-        if (!dt || !cJSON_IsNumber(idx)) return SP_LLM_EBAD_RESPONSE;
+        if (!dt || block_index(j, &idx) < 0) return SP_LLM_EBAD_RESPONSE;
         if (strcmp(dt, "text_delta") == 0) {
             const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "text"));
             if (!t) return SP_LLM_EBAD_RESPONSE;
@@ -229,7 +243,7 @@ static int stream_event(struct stream *st, const cJSON *j, struct sp_llm_answer 
         } else if (strcmp(dt, "input_json_delta") == 0) {
             const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "partial_json"));
             if (!t) return SP_LLM_EBAD_RESPONSE;
-            if (st->have_tool && (long)idx->valuedouble == st->tool_index &&
+            if (st->have_tool && idx == st->tool_index &&
                 sp_llm_buf_append(&st->json, &st->jl, &st->jc, t, strlen(t)) < 0)
                 return SP_LLM_ENOMEM;
         }
@@ -287,7 +301,7 @@ static int parse_stream(const char *body, size_t len, struct sp_llm_answer *out)
         if (!out->message[0]) snprintf(out->message, sizeof out->message, "malformed or incomplete event stream");
         return err;
     }
-    out->usage.input_tokens += out->usage.cache_write_tokens + out->usage.cache_read_tokens;
+    whole_prompt(&out->usage);
     return finish_answer(out, st.text, st.tl, tool);
 }
 

@@ -2,6 +2,7 @@
  * Ollama's /v1 and vLLM. JSON output is forced with response_format json_schema (strict). The
  * system prompt is the first message so servers' prefix caches (OpenAI automatic caching,
  * llama.cpp cache_prompt) see an identical prefix on every call. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,7 @@ static int parse_error(long status, const char *body, size_t len, struct sp_llm_
     const char *msg, *type, *code;
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
     char codebuf[32] = "";
+    uint64_t numcode;
     if (cJSON_IsString(e)) { /* some compatible servers send {"error":"text"} */
         msg = e->valuestring;
         type = code = NULL;
@@ -100,8 +102,8 @@ static int parse_error(long status, const char *body, size_t len, struct sp_llm_
         msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
         type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type"));
         code = cJSON_GetStringValue(c);
-        if (cJSON_IsNumber(c)) { /* llama.cpp sends the status as a number */
-            snprintf(codebuf, sizeof codebuf, "%d", c->valueint);
+        if (sp_llm_json_uint(e, "code", 999, &numcode) == 0) { /* llama.cpp: the status, a number */
+            snprintf(codebuf, sizeof codebuf, "%u", (unsigned)numcode);
             code = codebuf;
         }
     }
@@ -113,17 +115,37 @@ static int parse_error(long status, const char *body, size_t len, struct sp_llm_
     return err;
 }
 
-static double num(const cJSON *o, const char *name)
+/* A llama.cpp duration: a finite, non-negative number of ms (absent or null reads as 0). */
+static int timings_ms(const cJSON *t, const char *name, double *out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, name);
+    if (!v || cJSON_IsNull(v)) return 0;
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0) return -1;
+    *out = v->valuedouble;
+    return 0;
+}
+
+/* llama.cpp's timings are diagnostics, not part of the answer: an object with a count that is
+ * not a uint32 or a duration that is not a finite non-negative number is ignored whole (the
+ * trace shows no half-read figures), and the answer still counts. */
+static void parse_timings(const cJSON *t, struct sp_llm_timings *out)
+{
+    struct sp_llm_timings tm;
+    memset(&tm, 0, sizeof tm);
+    if (!cJSON_IsObject(t) || sp_llm_json_u32(t, "prompt_n", 0, &tm.prompt_n) < 0 ||
+        sp_llm_json_u32(t, "predicted_n", 0, &tm.predicted_n) < 0 ||
+        sp_llm_json_u32(t, "cache_n", 0, &tm.cache_n) < 0 || timings_ms(t, "prompt_ms", &tm.prompt_ms) < 0 ||
+        timings_ms(t, "predicted_ms", &tm.predicted_ms) < 0)
+        return;
+    tm.present = 1;
+    *out = tm;
 }
 
 /* usage is optional (some servers omit it); when present it must be well formed */
 static int parse_usage(const cJSON *j, struct sp_llm_answer *out)
 {
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "usage");
-    const cJSON *d, *t;
+    const cJSON *d;
     if (u && !cJSON_IsNull(u)) {
         if (!cJSON_IsObject(u) || sp_llm_json_u32(u, "prompt_tokens", 1, &out->usage.input_tokens) < 0 ||
             sp_llm_json_u32(u, "completion_tokens", 1, &out->usage.output_tokens) < 0)
@@ -132,16 +154,8 @@ static int parse_usage(const cJSON *j, struct sp_llm_answer *out)
         if (cJSON_IsObject(d) && sp_llm_json_u32(d, "cached_tokens", 0, &out->usage.cache_read_tokens) < 0)
             return SP_LLM_EBAD_RESPONSE;
     }
-    t = cJSON_GetObjectItemCaseSensitive(j, "timings"); /* llama.cpp */
-    if (cJSON_IsObject(t)) {
-        out->timings.present = 1;
-        out->timings.prompt_n = (uint32_t)num(t, "prompt_n");
-        out->timings.predicted_n = (uint32_t)num(t, "predicted_n");
-        out->timings.cache_n = (uint32_t)num(t, "cache_n");
-        out->timings.prompt_ms = num(t, "prompt_ms");
-        out->timings.predicted_ms = num(t, "predicted_ms");
-        if (!out->usage.cache_read_tokens) out->usage.cache_read_tokens = out->timings.cache_n;
-    }
+    parse_timings(cJSON_GetObjectItemCaseSensitive(j, "timings"), &out->timings); /* llama.cpp */
+    if (out->timings.present && !out->usage.cache_read_tokens) out->usage.cache_read_tokens = out->timings.cache_n;
     return 0;
 }
 

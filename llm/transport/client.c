@@ -338,6 +338,8 @@ int sp_llm_ask(sp_llm_client *c, const struct sp_llm_prompt *prompt, sp_llm_ask_
         uint32_t wait = a->sim.latency_ms < c->cfg_.timeout_ms ? a->sim.latency_ms : c->cfg_.timeout_ms;
         a->phase = PH_SIM;
         a->attempts = 1;
+        /* the answer is due `wait` after start_ns; the loop's cached clock is as old as its last
+         * turn (an ask after a slow set-up found it 30-40 ms stale and answered at once) */
         uv_update_time(c->loop_);
         uv_timer_start(&a->timer, on_timer, wait, 0);
     }

@@ -3,6 +3,7 @@
  * from inside its own callbacks: they only start/stop libuv watchers. */
 #include "slowpath/llm/http.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,47 @@ static int header_value(const char *line, size_t n, const char *name, char *out,
     return 1;
 }
 
+/* A plain decimal number: digits, then an optional fraction and exponent. No sign, "inf", "nan",
+ * hex or spaces, so what strtod makes of it is finite or +HUGE_VAL, never negative. */
+static int is_decimal(const char *s)
+{
+    if (!isdigit((unsigned char)*s)) return 0;
+    while (isdigit((unsigned char)*s)) s++;
+    if (*s == '.')
+        for (s++; isdigit((unsigned char)*s); s++) {}
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        if (!isdigit((unsigned char)*s)) return 0;
+        while (isdigit((unsigned char)*s)) s++;
+    }
+    return *s == '\0';
+}
+
+/* A delay given as a number of units of unit_ms, in ms clamped to SP_LLM_RETRY_AFTER_CAP_MS
+ * (compared as a double, before any cast, since servers may send 1e300); -1 if not a number. */
+static int64_t delay_ms(const char *v, double unit_ms)
+{
+    double ms;
+    if (!is_decimal(v)) return -1;
+    ms = strtod(v, NULL) * unit_ms;
+    return ms >= (double)SP_LLM_RETRY_AFTER_CAP_MS ? SP_LLM_RETRY_AFTER_CAP_MS : (int64_t)ms;
+}
+
+/* Retry-After's HTTP-date form, relative to now: 0 for a date past, clamped like delay_ms; -1
+ * if not a date. Every HTTP-date (IMF-fixdate, RFC 850, asctime) starts with the day's name;
+ * curl_getdate reads far more ("20 Jan 2030"), so only text that can be one is offered to it. */
+static int64_t date_delay_ms(const char *v, time_t now)
+{
+    time_t t;
+    if (!isalpha((unsigned char)*v)) return -1;
+    t = curl_getdate(v, NULL);
+    if (t == (time_t)-1) return -1;
+    if (t <= now) return 0;
+    if (t - now >= SP_LLM_RETRY_AFTER_CAP_MS / 1000) return SP_LLM_RETRY_AFTER_CAP_MS;
+    return (int64_t)(t - now) * 1000;
+}
+
 static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
 {
     sp_llm_http_req *req = userp;
@@ -173,23 +215,13 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
         req->retry_after_ms_ = -1;
         req->content_type_[0] = '\0';
     } else if (header_value(line, n, "retry-after-ms", v, sizeof v)) {
-        char *end;
-        double ms = strtod(v, &end);
-        if (end != v && ms >= 0) req->retry_after_ms_ = (int64_t)ms;
+        int64_t ms = delay_ms(v, 1);
+        if (ms >= 0) req->retry_after_ms_ = ms; /* the finer one wins over retry-after */
     } else if (header_value(line, n, "retry-after", v, sizeof v)) {
-        char *end;
-        long s = strtol(v, &end, 10);
-        if (req->retry_after_ms_ >= 0) {
-            /* retry-after-ms already seen: it is the finer one */
-        } else if (end != v && *end == '\0' && s >= 0) {
-            req->retry_after_ms_ = (int64_t)s * 1000;
-        } else {
-            time_t t = curl_getdate(v, NULL); /* HTTP-date form */
-            if (t != (time_t)-1) {
-                time_t now = time(NULL);
-                req->retry_after_ms_ = t > now ? (int64_t)(t - now) * 1000 : 0;
-            }
-        }
+        int64_t ms = delay_ms(v, 1000);
+        if (ms < 0) ms = date_delay_ms(v, time(NULL));
+        /* a retry-after-ms seen before is the finer one */
+        if (ms >= 0 && req->retry_after_ms_ < 0) req->retry_after_ms_ = ms;
     } else if (header_value(line, n, "content-type", v, sizeof v)) {
         size_t i;
         for (i = 0; v[i] && v[i] != ';' && v[i] != ' ' && i + 1 < sizeof req->content_type_; i++)

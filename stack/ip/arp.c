@@ -133,8 +133,9 @@ void sp_arp_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_rep
         sp_drop(iface, SP_STAT_drop_arp_malformed, NULL);
         return;
     }
-    /* A sender that claims a broadcast or multicast MAC, or our own address, is never learned. */
-    if (sp_mac_is_multicast(arp.sha) || sp_mac_eq(arp.sha, iface->cfg.mac) ||
+    /* A sender that claims no station's MAC (zero, broadcast, a group), ours, or our address is
+     * never learned. The Ethernet source was checked, but ARP's sender need not be the same. */
+    if (!sp_mac_is_host(arp.sha) || sp_mac_eq(arp.sha, iface->cfg.mac) ||
         arp.spa == iface->cfg.ip || sp_iface_is_broadcast(iface, arp.spa) || sp_ipv4_is_multicast(arp.spa)) {
         sp_drop(iface, SP_STAT_drop_arp_bad_sender, NULL);
         return;

@@ -105,6 +105,13 @@ void sp_iface_ingress(struct sp_iface *iface, sp_time_t now, uint8_t *frame, siz
         sp_drop(iface, SP_STAT_drop_eth_not_for_us, NULL);
         return;
     }
+    /* No station sends from an all-zero or group address: such a frame has nobody to answer,
+     * and learning its source would send our replies to 00:00:00:00:00:00 or to a group. ARP and
+     * IPv4 may then take the source as a neighbour's. */
+    if (!sp_mac_is_host(repr.src)) {
+        sp_drop(iface, SP_STAT_drop_eth_bad_src_mac, NULL);
+        return;
+    }
     switch (repr.ethertype) {
     case SP_ETHERTYPE_ARP:
         sp_arp_input(iface, now, &repr, sp_eth_payload(&eth), sp_eth_payload_len(&eth));

@@ -37,7 +37,7 @@ void sp_ipv4_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_re
     }
     sp_count(iface, SP_STAT_ip_rx);
     uint32_t mask = sp_ipv4_netmask(iface->cfg.prefix_len);
-    if ((ip.src & mask) == (iface->cfg.ip & mask) && !sp_mac_is_multicast(eth->src))
+    if ((ip.src & mask) == (iface->cfg.ip & mask)) /* eth->src is a station's (iface.c) */
         sp_neigh_update(iface, now, ip.src, eth->src, true);
 
     const uint8_t *hdr = v.buf;

@@ -71,6 +71,10 @@ static void neigh_flush(struct sp_iface *iface, uint32_t ip, const struct sp_mac
 
 void sp_neigh_update(struct sp_iface *iface, sp_time_t now, uint32_t ip, struct sp_mac mac, bool create)
 {
+    /* Callers drop (and count) frames from such addresses first; this keeps the cache from ever
+     * holding one, whatever a future caller forgets. */
+    if (!sp_mac_is_host(mac))
+        return;
     struct sp_neigh_entry *e = neigh_find(&iface->neigh, ip);
     if (!e) {
         if (!create)

@@ -30,8 +30,7 @@ int sp_mac_parse(const char *text, struct sp_mac *out)
         if (i < 5 ? sep != ':' : sep != '\0') return SP_EINVAL;
         m.b[i] = (uint8_t)(hi << 4 | lo);
     }
-    /* A host address is unicast (broadcast is multicast too) and not all zero. */
-    if (sp_mac_is_multicast(m) || sp_mac_eq(m, sp_mac_zero)) return SP_EINVAL;
+    if (!sp_mac_is_host(m)) return SP_EINVAL;
     *out = m;
     return 0;
 }

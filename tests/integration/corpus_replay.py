@@ -4,7 +4,9 @@
 Each capture is first moved into documentation addresses: the first packet's destination becomes
 slowpath (192.0.2.2, 02:00:00:00:00:02) and its source the peer (192.0.2.1). Checksums are
 recomputed so that a good one stays good and a bad one stays bad (the point of the bad-checksum
-cases); frames scapy cannot parse keep their bytes and only get our MAC. A valid ping from the
+cases); frames scapy cannot parse keep their bytes and only get our MAC. A frame from no station
+(zeek's checksum captures have an all-zero Ethernet source) gets the peer's MAC: slowpath drops
+such frames whole (drop_eth_bad_src_mac), and these captures are about checksums. A valid ping from the
 peer is replayed after each capture: its reply must be the last frame slowpath sends. Every frame
 slowpath sends must pass pcap-lint, and slowpath must exit 0 with no sanitizer report.
 """
@@ -134,8 +136,16 @@ def move(src, dst, first):
     return src, dst
 
 
+def is_station(mac):
+    """Not all zero and not a group address (multicast or broadcast)."""
+    b = bytes.fromhex(mac.replace(":", ""))
+    return b != bytes(6) and not b[0] & 1
+
+
 def rewrite_one(f, first):
     g = f.copy()
+    if Ether in g and not is_station(g[Ether].src):
+        g[Ether].src = PEER_MAC
     if ARP in g and g[ARP].hwlen == 6 and g[ARP].plen == 4:
         g[ARP].psrc, g[ARP].pdst = move(g[ARP].psrc, g[ARP].pdst, first)
         return g

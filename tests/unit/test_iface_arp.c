@@ -154,6 +154,14 @@ static void test_unsupported_and_malformed_are_dropped(void **state)
     assert_false(sp_iface_neighbour(h->iface, H_IP_PEER, &mac));
 }
 
+/* A request for us whose ARP sender is (sha, spa), in a frame from the peer's (good) MAC. */
+static size_t arp_request_claiming(uint8_t *f, struct sp_mac sha, uint32_t spa, uint32_t tpa)
+{
+    size_t n = h_arp_request(f, sha, spa, tpa);
+    h_eth(f, H_MAC_PEER, sp_mac_broadcast, SP_ETHERTYPE_ARP);
+    return n;
+}
+
 static void test_bad_senders_are_not_learned(void **state)
 {
     struct harness *h = *state;
@@ -164,18 +172,64 @@ static void test_bad_senders_are_not_learned(void **state)
     } bad[] = {
         {{{0x03, 0, 0, 0, 0, 0x01}}, H_IP_PEER}, /* multicast MAC */
         {{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}, H_IP_PEER},
+        {{{0, 0, 0, 0, 0, 0}}, H_IP_PEER},       /* no MAC at all */
         {{{0x02, 0, 0, 0, 0, 0x02}}, H_IP_PEER}, /* our MAC */
         {{{0x02, 0, 0, 0, 0, 0x01}}, H_IP_US},   /* our address: a conflict, not a neighbour */
         {{{0x02, 0, 0, 0, 0, 0x01}}, H_IP_BCAST},
         {{{0x02, 0, 0, 0, 0, 0x01}}, 0xe0000001u},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        size_t n = h_arp_request(f, bad[i].sha, bad[i].spa, H_IP_US);
+        size_t n = arp_request_claiming(f, bad[i].sha, bad[i].spa, H_IP_US);
         h_rx(h, 2000, f, n);
     }
     h_assert_silent(h);
     assert_int_equal(h_stat(h, SP_STAT_drop_arp_bad_sender), sizeof bad / sizeof bad[0]);
     assert_int_equal(h_stat(h, SP_STAT_arp_learned), 0);
+    struct sp_mac mac;
+    assert_false(sp_iface_neighbour(h->iface, H_IP_PEER, &mac));
+}
+
+/* A known neighbour is not overwritten by a sender claiming no MAC, even by a packet that only
+ * refreshes (not for us). */
+static void test_zero_sender_mac_does_not_replace_a_neighbour(void **state)
+{
+    struct harness *h = *state;
+    uint8_t f[H_FRAME_CAP];
+    h_learn_peer(h, 2000);
+    h_rx(h, 2100, f, arp_request_claiming(f, sp_mac_zero, H_IP_PEER, 0xc0000263u));
+    h_rx(h, 2200, f, arp_request_claiming(f, sp_mac_zero, H_IP_PEER, H_IP_US));
+    h_assert_silent(h);
+    assert_int_equal(h_stat(h, SP_STAT_drop_arp_bad_sender), 2);
+    struct sp_mac mac;
+    assert_true(sp_iface_neighbour(h->iface, H_IP_PEER, &mac));
+    assert_true(sp_mac_eq(mac, H_MAC_PEER));
+    assert_int_equal(h_stat(h, SP_STAT_arp_learned), 1);
+}
+
+/* A frame whose Ethernet source is no station (all zero, broadcast, a group address) is dropped
+ * before ARP sees it: nothing learned, nothing answered. The sender hardware address says the
+ * same in these frames, as a real (or forged) request would. */
+static void test_frames_from_bad_source_macs_are_dropped(void **state)
+{
+    struct harness *h = *state;
+    uint8_t f[H_FRAME_CAP];
+    const struct sp_mac bad[] = {
+        {{0, 0, 0, 0, 0, 0}},
+        {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}},
+        {{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}},
+        {{0x03, 0, 0, 0, 0, 0x01}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        h_rx(h, 2000, f, h_arp_request(f, bad[i], H_IP_PEER, H_IP_US));
+        h_rx(h, 2000, f, h_arp_reply(f, bad[i], H_IP_PEER));
+    }
+    h_assert_silent(h);
+    assert_int_equal(h_stat(h, SP_STAT_drop_eth_bad_src_mac), 2 * (sizeof bad / sizeof bad[0]));
+    assert_int_equal(h_stat(h, SP_STAT_arp_rx), 0);
+    assert_int_equal(h_stat(h, SP_STAT_arp_learned), 0);
+    assert_int_equal(h_stat(h, SP_STAT_arp_tx_reply), 0);
+    struct sp_mac mac;
+    assert_false(sp_iface_neighbour(h->iface, H_IP_PEER, &mac));
 }
 
 static void test_reply_is_learned_and_expires(void **state)
@@ -473,6 +527,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_request_for_another_ip_refreshes_known_sender, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_unsupported_and_malformed_are_dropped, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_bad_senders_are_not_learned, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_zero_sender_mac_does_not_replace_a_neighbour, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_frames_from_bad_source_macs_are_dropped, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_reply_is_learned_and_expires, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_unsolicited_reply_not_for_us_is_not_learned, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_resolution_queues_then_sends_in_order, h_setup, h_teardown),

@@ -134,6 +134,49 @@ static void test_bad_sources(void **state)
     }
 }
 
+/* A frame from no station (Ethernet source all zero, broadcast, or a group address) is dropped
+ * whole: its sender is not learned (replies would go to 00:00:00:00:00:00 or a group) and it is
+ * not answered, whatever it carries or is addressed to. */
+static void test_bad_source_macs_are_dropped(void **state)
+{
+    struct harness *h = *state;
+    uint8_t f[H_FRAME_CAP];
+    const struct sp_mac bad[] = {
+        {{0, 0, 0, 0, 0, 0}},
+        {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}},
+        {{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}},
+        {{0x33, 0x33, 0x00, 0x00, 0x00, 0x01}},
+        {{0x03, 0, 0, 0, 0, 0x01}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        good_ping(f);
+        h_eth(f, bad[i], H_MAC_US, SP_ETHERTYPE_IPV4);
+        expect_drop(h, f, 60, SP_STAT_drop_eth_bad_src_mac);
+        /* to the broadcast MAC, to a closed UDP port (a capture of exactly this got answered) */
+        size_t n = h_udp(f, H_IP_PEER, H_IP_US, 1, 9, NULL, 0);
+        h_eth(f, bad[i], sp_mac_broadcast, SP_ETHERTYPE_IPV4);
+        expect_drop(h, f, n, SP_STAT_drop_eth_bad_src_mac);
+    }
+    assert_int_equal(h_stat(h, SP_STAT_arp_learned), 0);
+    assert_int_equal(h_stat(h, SP_STAT_icmp_rx), 0);
+}
+
+/* Nor does such a frame replace what we know of a neighbour. */
+static void test_zero_source_mac_does_not_replace_a_neighbour(void **state)
+{
+    struct harness *h = *state;
+    uint8_t f[H_FRAME_CAP];
+    h_learn_peer(h, 2000);
+    good_ping(f);
+    h_eth(f, sp_mac_zero, H_MAC_US, SP_ETHERTYPE_IPV4);
+    h_rx(h, 2100, f, 60);
+    h_assert_silent(h);
+    assert_int_equal(h_stat(h, SP_STAT_drop_eth_bad_src_mac), 1);
+    struct sp_mac mac;
+    assert_true(sp_iface_neighbour(h->iface, H_IP_PEER, &mac));
+    assert_true(sp_mac_eq(mac, H_MAC_PEER));
+}
+
 /* A 60-byte frame carrying a 28-byte datagram: the 18 bytes of padding are not ICMP data. */
 static void test_ethernet_padding_is_ignored(void **state)
 {
@@ -221,6 +264,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ip_header_drops, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_not_for_us, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_bad_sources, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_source_macs_are_dropped, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_zero_source_mac_does_not_replace_a_neighbour, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_ethernet_padding_is_ignored, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_ttl_zero_is_accepted, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_ip_options_are_skipped, h_setup, h_teardown),

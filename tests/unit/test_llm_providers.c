@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "json.h" /* llm/'s private helpers: the one place JSON numbers become integers */
 #include "slowpath/llm/decision.h"
 #include "slowpath/llm/error.h"
 #include "slowpath/llm/provider.h"
@@ -224,6 +225,13 @@ static void test_openai_errors_and_rejects(void **state)
         "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"completion_tokens\":1}}",
         "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,"
         "\"prompt_tokens_details\":{\"cached_tokens\":\"all\"}}}",
+        /* token counts that do not fit a uint32 */
+        "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens\":-1,\"completion_tokens\":1}}",
+        "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens\":4294967296,\"completion_tokens\":1}}",
+        "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1e300}}",
+        "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1e999}}",
+        "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,"
+        "\"prompt_tokens_details\":{\"cached_tokens\":-1e300}}}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(parse(p, 200, JSON, bad[i], &a), SP_LLM_EBAD_RESPONSE);
@@ -231,6 +239,93 @@ static void test_openai_errors_and_rejects(void **state)
     }
     assert_int_equal(parse(p, 200, "text/plain", oai_doc, &a), SP_LLM_ECONTENT_TYPE);
     assert_int_equal(parse(p, 302, "text/html", "", &a), SP_LLM_EBAD_RESPONSE);
+}
+
+/* sp_llm_json_uint decides in doubles before it casts: 2^64 is out of range even for a max of
+ * UINT64_MAX (which rounds up to 2^64 as a double), and so are 1e300 and infinity. */
+static void test_json_uint_checks_range_before_casting(void **state)
+{
+    static const struct {
+        const char *json;
+        uint64_t max;
+        int rc;
+        uint64_t want;
+    } cases[] = {
+        {"{\"n\":18446744073709551616}", UINT64_MAX, SP_LLM_EFIELD_RANGE, 0},
+        {"{\"n\":18446744073709549568}", UINT64_MAX, 0, 18446744073709549568u}, /* below 2^64 */
+        {"{\"n\":1e300}", UINT64_MAX, SP_LLM_EFIELD_RANGE, 0},
+        {"{\"n\":1e999}", UINT64_MAX, SP_LLM_EFIELD_RANGE, 0},
+        {"{\"n\":-1e999}", UINT64_MAX, SP_LLM_EFIELD_RANGE, 0},
+        {"{\"n\":-1}", UINT64_MAX, SP_LLM_EFIELD_RANGE, 0},
+        {"{\"n\":-0}", 5, 0, 0},
+        {"{\"n\":0.5}", UINT64_MAX, SP_LLM_EFIELD_TYPE, 0},
+        {"{\"n\":4294967296}", UINT32_MAX, SP_LLM_EFIELD_RANGE, 0},
+        {"{\"n\":4294967295}", UINT32_MAX, 0, 4294967295u},
+        {"{\"n\":256}", 255, SP_LLM_EFIELD_RANGE, 0},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *j = cJSON_Parse(cases[i].json);
+        uint64_t v = 0;
+        assert_non_null(j);
+        if (sp_llm_json_uint(j, "n", cases[i].max, &v) != cases[i].rc) fail_msg("%s: wrong result", cases[i].json);
+        assert_true(v == cases[i].want);
+        cJSON_Delete(j);
+    }
+}
+
+/* llama.cpp's timings are diagnostics: a count that is not a uint32 (negative, fractional, huge,
+ * infinite, not a number) or a duration that is negative or infinite makes the whole object be
+ * ignored, never cast out of range; the answer itself is still good. */
+static void test_openai_bad_timings_are_ignored(void **state)
+{
+    static const char *const counts[] = {"-1", "-0.5", "1.5", "1e300", "-1e300", "4294967296", "1e999", "\"7\"", "true"};
+    static const char *const fields[] = {"cache_n", "prompt_n", "predicted_n"};
+    const struct sp_llm_provider *p = &sp_llm_provider_openai;
+    struct sp_llm_answer a;
+    char body[512];
+    (void)state;
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+        for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+            snprintf(body, sizeof body,
+                     "{\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"message\":{\"content\":\"x\","
+                     "\"role\":\"assistant\"}}],\"usage\":{\"completion_tokens\":7,\"prompt_tokens\":180},"
+                     "\"timings\":{\"cache_n\":%s,\"prompt_n\":%s,\"predicted_n\":%s,\"prompt_ms\":1.5,"
+                     "\"predicted_ms\":2}}",
+                     f == 0 ? counts[i] : "160", f == 1 ? counts[i] : "20", f == 2 ? counts[i] : "7");
+            if (parse(p, 200, JSON, body, &a) != 0) fail_msg("%s = %s: rejected", fields[f], counts[i]);
+            if (a.timings.present) fail_msg("%s = %s: timings kept", fields[f], counts[i]);
+            assert_int_equal(a.timings.cache_n, 0);
+            assert_int_equal(a.usage.cache_read_tokens, 0); /* not taken from bad timings */
+            assert_int_equal(a.usage.input_tokens, 180);
+            assert_string_equal(a.text, "x");
+            sp_llm_answer_free(&a);
+        }
+    }
+    static const char *const durations[] = {"-1", "1e999", "-1e999", "\"fast\""};
+    for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++) {
+        snprintf(body, sizeof body,
+                 "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"timings\":{\"cache_n\":1,"
+                 "\"prompt_n\":1,\"predicted_n\":1,\"prompt_ms\":%s,\"predicted_ms\":2}}", durations[i]);
+        assert_int_equal(parse(p, 200, JSON, body, &a), 0);
+        if (a.timings.present) fail_msg("prompt_ms = %s: timings kept", durations[i]);
+        sp_llm_answer_free(&a);
+    }
+    /* the largest count is fine, and so is a streamed chunk's */
+    assert_int_equal(parse(p, 200, JSON,
+                           "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"timings\":{\"cache_n\":4294967295,"
+                           "\"prompt_n\":0,\"predicted_n\":0,\"prompt_ms\":0,\"predicted_ms\":0}}", &a), 0);
+    assert_true(a.timings.present);
+    assert_int_equal(a.timings.cache_n, 4294967295u);
+    assert_int_equal(a.usage.cache_read_tokens, 4294967295u);
+    sp_llm_answer_free(&a);
+    assert_int_equal(parse(p, 200, "text/event-stream",
+                           "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},\"finish_reason\":"
+                           "\"stop\"}]}\n\ndata: {\"choices\":[],\"timings\":{\"cache_n\":-1e300,\"prompt_n\":1,"
+                           "\"predicted_n\":1}}\n\ndata: [DONE]\n\n", &a), 0);
+    assert_false(a.timings.present);
+    assert_int_equal(a.usage.cache_read_tokens, 0);
+    sp_llm_answer_free(&a);
 }
 
 #define SSE "text/event-stream"
@@ -307,6 +402,51 @@ static void test_anthropic_stream(void **state)
                      SP_LLM_EOVERLOADED);
     assert_int_equal(parse(p, 200, SSE, "data: not json\n\n", &a), SP_LLM_EBAD_RESPONSE);
     assert_int_equal(parse(p, 200, SSE, "", &a), SP_LLM_EBAD_RESPONSE);
+    sp_llm_answer_free(&a);
+}
+
+/* A streamed block index is a small non-negative integer: 1e300, -1, 1.5 or 2^32 is a bad stream,
+ * never a cast out of range; so are usage counts that do not fit a uint32. */
+static void test_anthropic_stream_rejects_out_of_range_numbers(void **state)
+{
+    static const char *const idx[] = {"1e300", "-1e300", "1e999", "-1", "1.5", "4294967296", "\"0\""};
+    const struct sp_llm_provider *p = &sp_llm_provider_anthropic;
+    struct sp_llm_answer a;
+    char body[1024];
+    (void)state;
+    for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
+        for (int where = 0; where < 2; where++) { /* the block's start, or a delta of it */
+            snprintf(body, sizeof body,
+                     "data: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":1}}}\n\n"
+                     "data: {\"type\":\"content_block_start\",\"index\":%s,\"content_block\":"
+                     "{\"type\":\"tool_use\",\"input\":{}}}\n\n"
+                     "data: {\"type\":\"content_block_delta\",\"index\":%s,\"delta\":"
+                     "{\"type\":\"input_json_delta\",\"partial_json\":\"{}\"}}\n\n"
+                     "data: {\"type\":\"message_stop\"}\n\n",
+                     where == 0 ? idx[i] : "0", where == 1 ? idx[i] : "0");
+            if (parse(p, 200, SSE, body, &a) != SP_LLM_EBAD_RESPONSE)
+                fail_msg("index %s in the %s: accepted", idx[i], where ? "delta" : "start");
+            sp_llm_answer_free(&a);
+        }
+    }
+    static const char *const usage[] = {
+        "\"message\":{\"usage\":{\"input_tokens\":1e300}}",
+        "\"message\":{\"usage\":{\"input_tokens\":1,\"cache_read_input_tokens\":4294967296}}",
+    };
+    for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++) {
+        snprintf(body, sizeof body, "data: {\"type\":\"message_start\",%s}\n\ndata: {\"type\":\"message_stop\"}\n\n",
+                 usage[i]);
+        assert_int_equal(parse(p, 200, SSE, body, &a), SP_LLM_EBAD_RESPONSE);
+        sp_llm_answer_free(&a);
+    }
+    /* counts that fit each on their own but not summed: the whole prompt saturates, not wraps */
+    assert_int_equal(parse(p, 200, SSE,
+                           "data: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":4294967295,"
+                           "\"cache_read_input_tokens\":4294967295,\"cache_creation_input_tokens\":2}}}\n\n"
+                           "data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+                           "{\"type\":\"text\",\"text\":\"hi\"}}\n\n"
+                           "data: {\"type\":\"message_stop\"}\n\n", &a), 0);
+    assert_int_equal(a.usage.input_tokens, UINT32_MAX);
     sp_llm_answer_free(&a);
 }
 
@@ -478,7 +618,10 @@ int main(void)
         cmocka_unit_test(test_anthropic_rejects_malformed),
         cmocka_unit_test(test_openai_documented_bodies),
         cmocka_unit_test(test_openai_errors_and_rejects),
+        cmocka_unit_test(test_json_uint_checks_range_before_casting),
+        cmocka_unit_test(test_openai_bad_timings_are_ignored),
         cmocka_unit_test(test_anthropic_stream),
+        cmocka_unit_test(test_anthropic_stream_rejects_out_of_range_numbers),
         cmocka_unit_test(test_openai_stream),
         cmocka_unit_test(test_build_anthropic),
         cmocka_unit_test(test_build_openai),

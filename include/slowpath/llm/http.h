@@ -28,7 +28,9 @@ struct sp_llm_http_resp {
     const char *body;         /* NUL-terminated; body_len excludes the NUL */
     size_t body_len;
     char content_type[64];    /* lower-cased media type without parameters, "" if none */
-    int64_t retry_after_ms;   /* from retry-after-ms or retry-after (seconds), -1 when absent */
+    int64_t retry_after_ms;   /* from retry-after-ms, else retry-after (seconds or HTTP-date);
+                               * -1 when absent or not a plain number or date, else clamped to
+                               * [0, SP_LLM_RETRY_AFTER_CAP_MS] */
     double elapsed_ms;        /* request start to completion */
     long new_connections;     /* connections opened for it: 0 when a kept-alive one was reused */
 };

@@ -40,6 +40,12 @@
 #ifndef SP_LLM_DEFAULT_RETRY_AFTER_MAX_MS
 #define SP_LLM_DEFAULT_RETRY_AFTER_MAX_MS 60000 /* a larger retry-after is clamped to this */
 #endif
+#ifndef SP_LLM_RETRY_AFTER_CAP_MS
+#define SP_LLM_RETRY_AFTER_CAP_MS 86400000  /* the HTTP layer reports at most this (one day) of a
+                                             * server's retry-after, so no value it parses can
+                                             * overflow; the client then waits at most the bound
+                                             * above */
+#endif
 
 /* --- Endpoints and models ----------------------------------------------------------------- */
 #ifndef SP_LLM_DEFAULT_OPENAI_URL

@@ -33,7 +33,8 @@ struct sp_llm_usage {
                                    * (llama.cpp: timings.cache_n when details are absent) */
 };
 
-/* llama.cpp's server "timings" object, when present. */
+/* llama.cpp's server "timings" object, when present and well formed (counts that fit a uint32,
+ * finite non-negative durations); a malformed one is ignored, as if absent. */
 struct sp_llm_timings {
     int present;
     uint32_t prompt_n, predicted_n, cache_n;

@@ -24,6 +24,8 @@ extern const struct sp_mac sp_mac_zero;
 static inline bool sp_mac_eq(struct sp_mac a, struct sp_mac b) { return memcmp(a.b, b.b, 6) == 0; }
 static inline bool sp_mac_is_broadcast(struct sp_mac m) { return sp_mac_eq(m, sp_mac_broadcast); }
 static inline bool sp_mac_is_multicast(struct sp_mac m) { return m.b[0] & 1; }
+/* An address a station can have: not a group (multicast, broadcast) and not all zero. */
+static inline bool sp_mac_is_host(struct sp_mac m) { return !sp_mac_is_multicast(m) && !sp_mac_eq(m, sp_mac_zero); }
 /* Parses "02:00:00:00:00:01"; returns 0 or SP_EINVAL. A multicast MAC is refused for a host. */
 int sp_mac_parse(const char *text, struct sp_mac *out);
 /* Writes "xx:xx:xx:xx:xx:xx" (18 bytes with the NUL). */
