@@ -239,6 +239,13 @@ def fmt_reasons(c):
     return ", ".join(f"{k} {n}" for k, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) or "-"
 
 
+def fmt_tokens(t):
+    if t is None:
+        return "n/a"
+    cell = " / ".join(f"{t[k]:.0f}" for k in ("in", "out", "cached"))
+    return cell + (f" (cache writes {t['write']:.0f})" if t["write"] is not None else "")
+
+
 def pct(a, b):
     return f"{100.0 * a / b:.1f}%" if b else "n/a"
 
@@ -271,7 +278,7 @@ def main_table(runs, mach):
             str(c["timeout"]), str(c["error"]), pct(c["valid"], n), fmt_reasons(r.reasons()),
             f"{checks} ({pct(checks, n)})",
             " / ".join(fmt_ms(percentile(lat, p)) for p in (0.5, 0.9, 0.99)),
-            " / ".join(f"{t[k]:.0f}" for k in ("in", "out", "cached")) if t else "n/a",
+            fmt_tokens(t),
             f"{cost:.4f}" if cost is not None else "n/a", r.meta.get("started", "?"), mach,
             f"`{r.trace_rel}`"])
     return md_table(head, rows)
