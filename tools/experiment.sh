@@ -123,11 +123,12 @@ detect_authority() {
     fi
 }
 
-NS="" PID="" SIM_PID="" SIM_PORT="" BRIDGE_PID="" BRIDGE_PORT=""
+NS="" PID="" SIM_PID="" SIM_PORT="" BRIDGE_PORT=""
 cleanup() {
     [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null || true
     [ -n "$SIM_PID" ] && kill -TERM "$SIM_PID" 2>/dev/null || true
-    [ -n "$BRIDGE_PID" ] && kill -TERM "$BRIDGE_PID" 2>/dev/null || true
+    local b
+    for b in ${BRIDGE_PIDS[@]+"${BRIDGE_PIDS[@]}"}; do kill -TERM "$b" 2>/dev/null || true; done
     if [ -n "$NS" ]; then
         ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
         ip netns del "$NS" 2>/dev/null || true
@@ -163,20 +164,25 @@ start_llm_sim() {
         die "llm-sim did not start: $(tail -n 1 "$OUT/llm-sim.log")"
 }
 
-bridge_port() {
-    BRIDGE_PORT=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$OUT/bridge.out")
-    [ -n "$BRIDGE_PORT" ]
-}
-
 # A real provider lives outside the namespace, which has no route out (the root namespace is
 # never changed). tools/ns_bridge.py listens on the namespace's loopback and connects from here:
 # an https URL goes through it as a CONNECT proxy (TLS end to end, the key never in clear text
-# here), an http one (llama.cpp) is forwarded to the URL's host and port.
-start_bridge() {   # start_bridge URL
-    /usr/bin/python3 tools/ns_bridge.py --netns "$NS" --url "$1" >"$OUT/bridge.out" 2>"$OUT/bridge.log" &
-    BRIDGE_PID=$!
-    sp_wait_until -p "$BRIDGE_PID" "$SP_WAIT_S" "the bridge to the provider to listen" bridge_port ||
-        die "bridge did not start: $(tail -n 1 "$OUT/bridge.log")"
+# here), an http one (llama.cpp) is forwarded to the URL's host and port. One bridge per URL.
+declare -A BRIDGE_PORTS=()
+BRIDGE_PIDS=() BRIDGE_OUT=""
+bridge_listening() { grep -q '^listening 127\.0\.0\.1:[0-9]*$' "$BRIDGE_OUT"; }
+bridge_for() {   # bridge_for URL: sets BRIDGE_PORT, starting a bridge for URL the first time
+    local url=$1 pid
+    if [ -z "${BRIDGE_PORTS[$url]:-}" ]; then
+        BRIDGE_OUT="$OUT/bridge-${#BRIDGE_PIDS[@]}.out"
+        /usr/bin/python3 tools/ns_bridge.py --netns "$NS" --url "$url" >"$BRIDGE_OUT" 2>"$BRIDGE_OUT.log" &
+        pid=$!
+        BRIDGE_PIDS+=("$pid")
+        sp_wait_until -p "$pid" "$SP_WAIT_S" "the bridge to $url to listen" bridge_listening ||
+            die "bridge did not start: $(tail -n 1 "$BRIDGE_OUT.log")"
+        BRIDGE_PORTS[$url]=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$BRIDGE_OUT")
+    fi
+    BRIDGE_PORT=${BRIDGE_PORTS[$url]}
 }
 
 # provider_url PATH: the base URL the daemon would use (its own defaults when none is given).
@@ -201,7 +207,7 @@ path_setup() {
         RUN_FLAGS=(--llm openai --llm-url "http://127.0.0.1:$SIM_PORT/v1" --model llm-sim) ;;
     anthropic | openai)
         url=$(provider_url "$1")
-        [ -n "$BRIDGE_PID" ] || start_bridge "$url"
+        bridge_for "$url"
         RUN_FLAGS=(--llm "$1")
         if [[ $url == https://* ]]; then
             RUN_ENV=(https_proxy="http://127.0.0.1:$BRIDGE_PORT" HTTPS_PROXY="http://127.0.0.1:$BRIDGE_PORT")
@@ -210,6 +216,15 @@ path_setup() {
             RUN_FLAGS+=(--llm-url "$(sed -E "s#^http://[^/]+#http://127.0.0.1:$BRIDGE_PORT#" <<<"$url")")
         fi
         [ -z "$MODEL" ] || RUN_FLAGS+=(--model "$MODEL") ;;
+    esac
+}
+
+model_of() {   # the model name a path asks for (the trace has the one each decision used)
+    case $1 in
+    native) echo - ;;
+    sim) echo sim ;;
+    llm-sim-*) echo llm-sim ;;
+    *) echo "${MODEL:-the daemon default}" ;;
     esac
 }
 
@@ -335,7 +350,7 @@ run_one() {   # run_one PATH FORMAT AUTHORITY (native: - -)
     fi
     flags+=(${RUN_FLAGS[@]+"${RUN_FLAGS[@]}"})
     meta order "$RUN_NO"; meta name "$RUN_NAME"; meta path "$path"; meta format "$fmt"
-    meta authority "$auth"; meta authority_flag "$AUTH_FLAG"
+    meta authority "$auth"; meta authority_flag "$AUTH_FLAG"; meta model "$(model_of "$path")"
     meta started "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     meta flags "${flags[*]} ${EXTRA[*]:-}"
     if ! start_daemon ${flags[@]+"${flags[@]}"}; then

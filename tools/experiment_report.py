@@ -142,7 +142,7 @@ class Run:
         if not self.delegated:
             return "-"
         models = sorted({r.get("model", "?") for r in self.recs})
-        return ",".join(models) if models else "?"
+        return ",".join(models) if models else self.meta.get("model", "?")
 
     def counts(self, recs=None):
         recs = self.recs if recs is None else recs
@@ -258,10 +258,11 @@ def main_table(runs, mach):
     rows = []
     for r in runs:
         ans, req = r.answered()
+        answered = f"{ans}/{req}" if r.meta.get("status") == "ok" else "did not start"
         date = r.meta.get("started", "?")
         if not r.delegated:
             rows.append([str(r.order), r.meta.get("path", "?"), "-", "-", "-", fmt_ms(r.rtt_avg),
-                         f"{ans}/{req}"] + ["-"] * 11 + [date, mach, "-"])
+                         answered] + ["-"] * 11 + [date, mach, "-"])
             continue
         c = r.counts()
         n = len(r.recs)
@@ -274,7 +275,7 @@ def main_table(runs, mach):
             auth += " (no flag)"
         rows.append([
             str(r.order), r.meta.get("path", "?"), r.model(), r.meta.get("format", "?"), auth,
-            fmt_ms(r.rtt_avg), f"{ans}/{req}", str(n), str(c["valid"]), str(c["invalid"]),
+            fmt_ms(r.rtt_avg), answered, str(n), str(c["valid"]), str(c["invalid"]),
             str(c["timeout"]), str(c["error"]), pct(c["valid"], n), fmt_reasons(r.reasons()),
             f"{checks} ({pct(checks, n)})",
             " / ".join(fmt_ms(percentile(lat, p)) for p in (0.5, 0.9, 0.99)),
@@ -286,7 +287,7 @@ def main_table(runs, mach):
 
 def md_table(head, rows):
     out = ["| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
-    out += ["| " + " | ".join(row) + " |" for row in rows]
+    out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
     return "\n".join(out)
 
 
