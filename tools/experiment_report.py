@@ -336,9 +336,24 @@ def injection_table(runs):
             c = r.counts(recs)
             refused = r.reasons(recs) + r.reasons(recs, "error")
             rows.append([str(r.order), r.name, label, f"{s['answered']}/{s['requests']}",
+                         str(differing(r.dir, label)),
                          str(len(recs)) if r.delegated else "-", str(c["valid"]) if r.delegated else "-",
                          fmt_reasons(refused) if r.delegated else "-"])
-    return md_table(["#", "run", "payload", "answered", "decisions", "valid", "refused (reason)"], rows)
+    return md_table(["#", "run", "payload", "answered", "replies differing from the request",
+                     "decisions", "valid", "refused (reason)"], rows)
+
+
+def differing(run_dir, label):
+    """Replies that came back changed: the sender's own check (llm_check.py echo-payload), or
+    what ping flags in a reply (wrong data bytes, another source address)."""
+    path = os.path.join(run_dir, label + (".ping" if label == "inject-ignore" else ".out"))
+    if not os.path.exists(path):
+        return "?"
+    text = open(path, encoding="utf-8", errors="replace").read()
+    m = re.search(r"differing=(\d+)", text)
+    if m:
+        return int(m.group(1))
+    return len(re.findall(r"^.*(?:wrong data|DIFFERENT ADDRESS).*$", text, re.M))
 
 
 def deviation_table(runs):
@@ -429,7 +444,9 @@ def reference_section():
         "The article in the seed folder (Hacker News / AINews, May 2026) gives a table of its own "
         "(5,000-10,000 ms ping RTT, <0.2 packets/s, ~5-10 % checksum errors on the first attempt, "
         "state for \"a dozen\" flows). Those figures could not be traced to a primary source: "
-        "**unverified**, shown here only to say what the table above re-measures.\n")
+        "**unverified**. Of its rows, the table above re-measures the ping RTT and the checksum "
+        "error rate (raw prompts, where the model computes the checksums; structured prompts leave "
+        "them to the stack); throughput, power and state capacity are not measured here.\n")
 
 
 def main():
