@@ -71,6 +71,7 @@ check_list() {
 }
 
 check_args() {
+    # shellcheck disable=SC2086 # the allowed names, one word each
     check_list paths "$PATHS" $ALL_PATHS
     check_list formats "$FORMATS" structured raw
     check_list authorities "$AUTHS" exact legal
@@ -345,6 +346,7 @@ run_one() {   # run_one PATH FORMAT AUTHORITY (native: - -)
         DELEGATED=0
     else
         DELEGATED=1
+        # shellcheck disable=SC2054 # the commas are the flag's own
         flags=(--delegate icmp=llm,arp=llm,tcp=llm --prompt-format "$fmt")
         [ "$AUTH_FLAG" = no ] || flags+=(--authority "$auth")
     fi

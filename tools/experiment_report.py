@@ -12,7 +12,6 @@ names; the --stats dumps are only compared with them.
 """
 import argparse
 import collections
-import datetime
 import json
 import math
 import os
@@ -492,7 +491,7 @@ def main():
     checks = [(r, r.stats_check()) for r in runs]
     bad = [f"#{r.order} {r.name}: {c}" for r, c in checks if c]
 
-    md = [f"# slowpath experiment report\n",
+    md = ["# slowpath experiment report\n",
           f"Made by `{settings.get('command', 'tools/experiment.sh')}` on {settings.get('started', '?')} "
           f"(UTC), machine: {mach}.\n",
           f"Workload per run: {settings.get('count', '?')} pings (interval {settings.get('interval', '?')} s), "

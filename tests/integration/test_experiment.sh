@@ -8,7 +8,8 @@ source "$(dirname "$0")/lib.sh"
 CHECK="/usr/bin/python3 $SP_SRC/tests/integration/llm_check.py"
 [ "$(id -u)" -eq 0 ] || sp_fail "needs root (network namespaces)"
 SP_TMP=$(mktemp -d /tmp/sp-experiment.XXXXXX)
-trap 'rc=$?; rm -rf "$SP_TMP"; exit $rc' EXIT
+remove_tmp() { local rc=$?; rm -rf "$SP_TMP"; exit $rc; }
+trap remove_tmp EXIT
 OUT=$SP_TMP/out
 PATHS=(sim llm-sim-anthropic llm-sim-openai)
 
