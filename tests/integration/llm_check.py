@@ -13,6 +13,7 @@ only takes a 16-byte pattern, too short for an instruction with an address in it
     llm_check.py summary TRACE                   one line: per kind valid/asked, accuracy, p50 latency
     llm_check.py report TRACE...                 per kind and format: asked, verdicts, p50 latency
     llm_check.py echo-payload DST TEXT COUNT     sends echo requests carrying TEXT, checks replies
+                 [--no-fail]                     (or only prints answered/sent differing=N: an experiment)
     llm_check.py replies PCAP ME PEER            every echo reply from ME answers a request exactly
 """
 import argparse
@@ -261,7 +262,7 @@ def cmd_echo_payload(a):
     payload = a.text.encode()
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     ident = os.getpid() & 0xFFFF
-    got = 0
+    got = differ = 0
     for seq in range(1, a.count + 1):
         hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
         csum = icmp_checksum(hdr + payload)
@@ -278,9 +279,14 @@ def cmd_echo_payload(a):
             if typ != 0 or rid != ident or rseq != seq:
                 continue
             if src != a.dst or code != 0 or icmp[8:] != payload or icmp_checksum(icmp) != 0:
-                fail(f"echo reply {seq} differs: from {src}, code {code}, payload {icmp[8:]!r}")
+                if not a.no_fail:
+                    fail(f"echo reply {seq} differs: from {src}, code {code}, payload {icmp[8:]!r}")
+                differ += 1
             got += 1
             break
+    if a.no_fail:
+        print(f"{got}/{a.count} differing={differ}")
+        return
     print(f"{got}/{a.count}")
     if got != a.count:
         fail(f"only {got} of {a.count} echo requests with the instruction payload were answered")
@@ -348,6 +354,7 @@ def main():
     s.add_argument("text")
     s.add_argument("count", type=int)
     s.add_argument("--wait", type=float, default=5.0)
+    s.add_argument("--no-fail", action="store_true")
     s = sub.add_parser("replies")
     s.add_argument("pcap")
     s.add_argument("me")
