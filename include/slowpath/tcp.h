@@ -82,9 +82,11 @@ size_t sp_tcp_recv_pending(const struct sp_tcp *conn);
 /* Sends a FIN after the queued data (half-close); receiving continues. */
 int sp_tcp_shutdown(struct sp_tcp *conn);
 /* Releases the handle: a listener stops, a connection finishes gracefully in the background
- * (FIN after queued data), or is reset when received data was left unread (RFC 2525 2.17). */
+ * (FIN after queued data), or is reset when received data was left unread (RFC 2525 2.17).
+ * Data that arrives after the close is lost too: the peer gets a reset (RFC 1122 4.2.2.13). */
 void sp_tcp_close(struct sp_tcp *conn);
-/* Releases the handle at once, sending RST when synchronized. */
+/* Releases the handle at once, sending RST (with ACK) when synchronized: an abortive close, what
+ * SO_LINGER {on, 0 s} asks of a socket's close. */
 void sp_tcp_abort(struct sp_tcp *conn);
 
 /* Nagle's algorithm (RFC 896) is on by default. */

@@ -179,7 +179,7 @@ void sp_tcp_init_repr(const struct sp_tcp *c, struct sp_tcp_repr *r, uint32_t se
 void sp_tcp_send_ack(struct sp_tcp *c, sp_time_t now);
 /* An ACK advertising at most `window` (the raw field; never more than sp_tcp_send_ack would). */
 void sp_tcp_send_ack_window(struct sp_tcp *c, sp_time_t now, uint16_t window);
-void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now);   /* <SEQ=SND.NXT><CTL=RST> */
+void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now);   /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> */
 /* Retransmits one segment at snd_una (fast retransmit, partial ACK). */
 void sp_tcp_retransmit_first(struct sp_tcp *c, sp_time_t now);
 void sp_tcp_timers(struct sp_tcp *c, sp_time_t now);
