@@ -43,13 +43,14 @@ void sp_tcp_take_syn_options(struct sp_tcp *c, const struct sp_tcp_repr *seg)
 
 struct sp_tcp *sp_tcp_embryo_new(struct sp_tcp *l, const struct sp_ipv4_repr *ip, const struct sp_tcp_repr *seg)
 {
-    struct sp_tcp *c = sp_tcp_conn_new(l->stack, ip->src, seg->src_port, l->local_port);
+    struct sp_tcp *c = sp_tcp_conn_new(l->stack, ip->src, seg->src_port, l->local_port, l->rcvbuf, l->sndbuf);
     if (!c) {
         sp_drop(l->stack->iface, SP_STAT_drop_tcp_no_memory, "no connection slot");
         return NULL;
     }
     c->passive = true;
     c->listener = l;
+    c->nodelay = l->nodelay;
     l->pending++;
     c->state = SP_TCP_SYN_RECEIVED;
     sp_tcp_take_syn_options(c, seg);
