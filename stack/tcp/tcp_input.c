@@ -497,11 +497,13 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
     }
     if (c->state == SP_TCP_TIME_WAIT && fin)
         c->close_at = now + SP_TCP_TIME_WAIT_MS;
-    /* Delayed ACK: every second full segment at once, otherwise within SP_TCP_DELACK_MS. */
+    /* Delayed ACK: at once when more than a full segment's worth is unacknowledged (so at least
+     * every second full-sized segment, RFC 5681 4.2, and sooner for smaller ones, as Linux
+     * does), otherwise within SP_TCP_DELACK_MS. */
     if (!c->ack_now && c->unacked_bytes) {
         uint32_t full = (uint32_t)(iface->mtu - SP_IPV4_MIN_HDR_LEN - SP_TCP_MIN_HDR_LEN);
         /* ... and at once when the window left is under a segment: the peer is stalled. */
-        if (c->unacked_bytes >= 2 * full || sp_tcp_rcv_wnd(c) < full)
+        if (c->unacked_bytes > full || sp_tcp_rcv_wnd(c) < full)
             c->ack_now = true;
         else if (c->ack_at == SP_TIME_NEVER)
             c->ack_at = now + SP_TCP_DELACK_MS;
