@@ -187,6 +187,16 @@ static void lex_define(struct pd_parser *ps, const char *value)
     ps->line = line;
 }
 
+/* A digit, or '-' / '.' before one ("-1", ".1", "-.5"): a lone '.' or '-' is a TCP flag. */
+static bool starts_number(const char *p)
+{
+    if (isdigit((unsigned char)p[0]))
+        return true;
+    if (p[0] != '-' && p[0] != '.')
+        return false;
+    return isdigit((unsigned char)p[1]) || (p[0] == '-' && p[1] == '.' && isdigit((unsigned char)p[2]));
+}
+
 static void lex_one(struct pd_parser *ps, bool defs)
 {
     struct pd_tok tk = {.line = ps->line};
@@ -195,9 +205,7 @@ static void lex_one(struct pd_parser *ps, bool defs)
     if (p[0] == '.' && p[1] == '.' && p[2] == '.') {
         tk.kind = TK_ELLIPSIS;
         ps->p += 3;
-    } else if ((isdigit((unsigned char)*p) || ((*p == '-' || *p == '.') && (isdigit((unsigned char)p[1]) ||
-                                               (p[1] == '.' && isdigit((unsigned char)p[2]))))) &&
-               lex_number(ps, &tk)) {
+    } else if (starts_number(p) && lex_number(ps, &tk)) {
         tk.line = ps->line;
     } else if (isalpha((unsigned char)*p) || *p == '_') {
         const char *q = p;
