@@ -101,10 +101,16 @@
 #define SP_TCP_MAX_CONNS 1024          /* connections (TIME-WAIT included) per interface */
 #endif
 #ifndef SP_TCP_SND_BUF
-#define SP_TCP_SND_BUF 65536           /* send buffer per connection, allocated at creation */
+#define SP_TCP_SND_BUF 65536           /* default send buffer per connection (sp_tcp_set_sndbuf) */
 #endif
 #ifndef SP_TCP_RCV_BUF
-#define SP_TCP_RCV_BUF 65536           /* receive buffer (and the largest window) per connection */
+#define SP_TCP_RCV_BUF 65536           /* default receive buffer, the largest window (sp_tcp_set_rcvbuf) */
+#endif
+#ifndef SP_TCP_BUF_MIN
+#define SP_TCP_BUF_MIN 2048            /* the smallest buffer sp_tcp_set_rcvbuf / _sndbuf give */
+#endif
+#ifndef SP_TCP_BUF_MAX
+#define SP_TCP_BUF_MAX (8u << 20)      /* the largest, per buffer and connection */
 #endif
 #ifndef SP_TCP_OOO_RANGES
 #define SP_TCP_OOO_RANGES 8            /* out-of-order ranges kept in the receive buffer */

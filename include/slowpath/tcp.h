@@ -82,13 +82,29 @@ size_t sp_tcp_recv_pending(const struct sp_tcp *conn);
 /* Sends a FIN after the queued data (half-close); receiving continues. */
 int sp_tcp_shutdown(struct sp_tcp *conn);
 /* Releases the handle: a listener stops, a connection finishes gracefully in the background
- * (FIN after queued data), or is reset when received data was left unread (RFC 2525 2.17). */
+ * (FIN after queued data), or is reset when received data was left unread (RFC 2525 2.17).
+ * Data that arrives after the close is lost too: the peer gets a reset (RFC 1122 4.2.2.13). */
 void sp_tcp_close(struct sp_tcp *conn);
-/* Releases the handle at once, sending RST when synchronized. */
+/* Releases the handle at once, sending RST (with ACK) when synchronized: an abortive close, what
+ * SO_LINGER {on, 0 s} asks of a socket's close. */
 void sp_tcp_abort(struct sp_tcp *conn);
 
-/* Nagle's algorithm (RFC 896) is on by default. */
+/* Nagle's algorithm (RFC 896) is on by default; turning it off sends what it held back at once.
+ * On a listener: the setting of the connections it creates from then on (TCP_NODELAY). */
 void sp_tcp_set_nodelay(struct sp_tcp *conn, bool nodelay);
+bool sp_tcp_get_nodelay(const struct sp_tcp *conn);
+
+/* Buffer sizes in bytes (SO_RCVBUF, SO_SNDBUF), clamped to [SP_TCP_BUF_MIN, SP_TCP_BUF_MAX];
+ * SP_TCP_RCV_BUF / SP_TCP_SND_BUF by default. The receive buffer bounds the window we offer.
+ * On a listener: the sizes of the connections it creates from then on (their window scale
+ * follows, RFC 7323 2.2). On a connection: resized in place, data kept; SP_EINVAL when the new
+ * size cannot hold what is buffered or (receive) would take back window already offered (RFC 9293
+ * 3.8.6). A connection's window scale is fixed by its SYN, so a receive buffer set later beyond
+ * 65535 << scale is not offered whole; SP_ENOTCONN once the connection is gone. */
+int sp_tcp_set_rcvbuf(struct sp_tcp *conn, uint32_t bytes);
+int sp_tcp_set_sndbuf(struct sp_tcp *conn, uint32_t bytes);
+uint32_t sp_tcp_get_rcvbuf(const struct sp_tcp *conn);
+uint32_t sp_tcp_get_sndbuf(const struct sp_tcp *conn);
 
 enum sp_tcp_state sp_tcp_get_state(const struct sp_tcp *conn);
 const char *sp_tcp_state_name(enum sp_tcp_state s);

@@ -10,6 +10,14 @@ static bool seq_in(uint32_t s, uint32_t lo, uint32_t hi_excl)
     return sp_seq_le(lo, s) && sp_seq_lt(s, hi_excl);
 }
 
+/* <SEQ=SEG.ACK><CTL=RST>: the reset for one segment of the peer's (RFC 9293 3.10.7). */
+static void reset_seg_ack(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr *seg)
+{
+    struct sp_tcp_repr r = {.src_port = c->local_port, .dst_port = c->remote_port,
+                            .seq = seg->ack, .flags = SP_TCP_RST, .wscale = -1};
+    sp_tcp_emit(c->stack, now, c->local_ip, c->remote_ip, &r);
+}
+
 void sp_tcp_take_syn_options(struct sp_tcp *c, const struct sp_tcp_repr *seg)
 {
     uint16_t ours = (uint16_t)(sp_tcp_iface(c)->mtu - SP_IPV4_MIN_HDR_LEN - SP_TCP_MIN_HDR_LEN);
@@ -35,13 +43,14 @@ void sp_tcp_take_syn_options(struct sp_tcp *c, const struct sp_tcp_repr *seg)
 
 struct sp_tcp *sp_tcp_embryo_new(struct sp_tcp *l, const struct sp_ipv4_repr *ip, const struct sp_tcp_repr *seg)
 {
-    struct sp_tcp *c = sp_tcp_conn_new(l->stack, ip->src, seg->src_port, l->local_port);
+    struct sp_tcp *c = sp_tcp_conn_new(l->stack, ip->src, seg->src_port, l->local_port, l->rcvbuf, l->sndbuf);
     if (!c) {
         sp_drop(l->stack->iface, SP_STAT_drop_tcp_no_memory, "no connection slot");
         return NULL;
     }
     c->passive = true;
     c->listener = l;
+    c->nodelay = l->nodelay;
     l->pending++;
     c->state = SP_TCP_SYN_RECEIVED;
     sp_tcp_take_syn_options(c, seg);
@@ -101,11 +110,8 @@ static void syn_sent_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_
 {
     bool has_ack = seg->flags & SP_TCP_ACK;
     if (has_ack && (sp_seq_le(seg->ack, c->iss) || sp_seq_gt(seg->ack, c->snd_max))) {
-        if (!(seg->flags & SP_TCP_RST)) {
-            struct sp_tcp_repr r = {.src_port = c->local_port, .dst_port = c->remote_port,
-                                    .seq = seg->ack, .flags = SP_TCP_RST, .wscale = -1};
-            sp_tcp_emit(c->stack, now, c->local_ip, c->remote_ip, &r);
-        }
+        if (!(seg->flags & SP_TCP_RST))
+            reset_seg_ack(c, now, seg);
         sp_drop(sp_tcp_iface(c), SP_STAT_drop_tcp_out_of_window, "SYN-SENT: bad ACK");
         return;
     }
@@ -278,8 +284,6 @@ static bool take_text(struct sp_tcp *c, uint32_t seq, const uint8_t *data, uint3
             c->rcv_nxt = to;
             c->ack_now = true;   /* a gap was filled: tell the sender at once (RFC 5681 4.2) */
         }
-        if (c->app_closed)
-            sp_tcp_ring_consume(&c->rcv, c->rcv.len);
         return true;
     }
     c->ack_now = true;           /* out of order: a duplicate ACK drives fast retransmit */
@@ -396,9 +400,7 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
     bool writable = false;
     if (c->state == SP_TCP_SYN_RECEIVED) {
         if (!(sp_seq_lt(c->snd_una, seg->ack) && sp_seq_le(seg->ack, c->snd_max))) {
-            struct sp_tcp_repr r = {.src_port = c->local_port, .dst_port = c->remote_port,
-                                    .seq = seg->ack, .flags = SP_TCP_RST, .wscale = -1};
-            sp_tcp_emit(c->stack, now, c->local_ip, c->remote_ip, &r);
+            reset_seg_ack(c, now, seg);
             return;
         }
         if (!c->syn_lost)
@@ -470,6 +472,13 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
     bool readable = false;
     bool text_state = c->state == SP_TCP_ESTABLISHED || c->state == SP_TCP_FIN_WAIT_1 ||
                       c->state == SP_TCP_FIN_WAIT_2;
+    if (n > 0 && text_state && c->app_closed) {
+        /* New data after CLOSE can never be read: the peer must learn it was lost
+         * (RFC 1122 4.2.2.13, as Linux and the BSDs do), and the connection ends. */
+        reset_seg_ack(c, now, seg);
+        sp_tcp_conn_finish(c, SP_ECONNRESET);
+        return;
+    }
     if (n > 0 && text_state)
         readable = take_text(c, seq, data, n);
     /* Eighth: FIN, once everything before it is here. */
@@ -488,11 +497,13 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
     }
     if (c->state == SP_TCP_TIME_WAIT && fin)
         c->close_at = now + SP_TCP_TIME_WAIT_MS;
-    /* Delayed ACK: every second full segment at once, otherwise within SP_TCP_DELACK_MS. */
+    /* Delayed ACK: at once when more than a full segment's worth is unacknowledged (so at least
+     * every second full-sized segment, RFC 5681 4.2, and sooner for smaller ones, as Linux
+     * does), otherwise within SP_TCP_DELACK_MS. */
     if (!c->ack_now && c->unacked_bytes) {
         uint32_t full = (uint32_t)(iface->mtu - SP_IPV4_MIN_HDR_LEN - SP_TCP_MIN_HDR_LEN);
         /* ... and at once when the window left is under a segment: the peer is stalled. */
-        if (c->unacked_bytes >= 2 * full || sp_tcp_rcv_wnd(c) < full)
+        if (c->unacked_bytes > full || sp_tcp_rcv_wnd(c) < full)
             c->ack_now = true;
         else if (c->ack_at == SP_TIME_NEVER)
             c->ack_at = now + SP_TCP_DELACK_MS;

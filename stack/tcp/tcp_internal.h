@@ -16,6 +16,9 @@ struct sp_tcp_ring {
 
 int sp_tcp_ring_init(struct sp_tcp_ring *r, uint32_t cap);
 void sp_tcp_ring_free(struct sp_tcp_ring *r);
+/* A new capacity, keeping the first `keep` bytes from head (data and out-of-order bytes past it;
+ * keep <= both capacities); SP_ENOBUFS leaves the ring as it was. */
+int sp_tcp_ring_resize(struct sp_tcp_ring *r, uint32_t cap, uint32_t keep);
 static inline uint32_t sp_tcp_ring_free_space(const struct sp_tcp_ring *r) { return r->cap - r->len; }
 /* Copies n bytes to offset `off` past the end of the data (off + n <= free space); no commit. */
 void sp_tcp_ring_write_at(struct sp_tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n);
@@ -108,6 +111,7 @@ struct sp_tcp {
 
     /* listeners */
     uint16_t backlog, pending;
+    uint32_t rcvbuf, sndbuf;       /* buffer sizes (a listener's: of its connections) */
     sp_tcp_accept_cb accept_cb;
     struct sp_tcp_callbacks cb;
 };
@@ -140,7 +144,9 @@ struct sp_tcp_stack {
 void sp_tcp_set_output(struct sp_tcp_stack *tcp, sp_tcp_output_fn fn, void *ctx);
 
 /* tcp_stack.c */
-struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport);
+/* A connection with buffers of rcvbuf / sndbuf bytes and the window scale they need. */
+struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport,
+                               uint32_t rcvbuf, uint32_t sndbuf);
 struct sp_tcp *sp_tcp_lookup(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport);
 struct sp_tcp *sp_tcp_find_listener(struct sp_tcp_stack *tcp, uint16_t port);
 /* CLOSED: unlinks, calls on_close(status) when the application still holds the handle, frees
@@ -179,7 +185,7 @@ void sp_tcp_init_repr(const struct sp_tcp *c, struct sp_tcp_repr *r, uint32_t se
 void sp_tcp_send_ack(struct sp_tcp *c, sp_time_t now);
 /* An ACK advertising at most `window` (the raw field; never more than sp_tcp_send_ack would). */
 void sp_tcp_send_ack_window(struct sp_tcp *c, sp_time_t now, uint16_t window);
-void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now);   /* <SEQ=SND.NXT><CTL=RST> */
+void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now);   /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> */
 /* Retransmits one segment at snd_una (fast retransmit, partial ACK). */
 void sp_tcp_retransmit_first(struct sp_tcp *c, sp_time_t now);
 void sp_tcp_timers(struct sp_tcp *c, sp_time_t now);

@@ -71,8 +71,10 @@ void sp_tcp_send_ack(struct sp_tcp *c, sp_time_t now)
 
 void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now)
 {
+    /* With ACK, as Linux and the BSDs send it: a peer that checks SEG.ACK on a reset (or a
+     * middlebox) accepts it, and RCV.NXT tells the peer how much of its data we had. */
     struct sp_tcp_repr r;
-    sp_tcp_init_repr(c, &r, c->snd_nxt, SP_TCP_RST);
+    sp_tcp_init_repr(c, &r, c->snd_nxt, SP_TCP_RST | SP_TCP_ACK);
     r.window = 0;
     xmit(c, now, &r);
 }

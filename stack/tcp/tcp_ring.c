@@ -15,6 +15,24 @@ int sp_tcp_ring_init(struct sp_tcp_ring *r, uint32_t cap)
     return 0;
 }
 
+int sp_tcp_ring_resize(struct sp_tcp_ring *r, uint32_t cap, uint32_t keep)
+{
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return SP_ENOBUFS;
+    if (keep) {
+        /* Everything kept becomes contiguous from offset 0 of the new buffer. */
+        uint32_t first = r->cap - r->head < keep ? r->cap - r->head : keep;
+        memcpy(buf, r->buf + r->head, first);
+        memcpy(buf + first, r->buf, keep - first);
+    }
+    free(r->buf);
+    r->buf = buf;
+    r->cap = cap;
+    r->head = 0;
+    return 0;
+}
+
 void sp_tcp_ring_free(struct sp_tcp_ring *r)
 {
     free(r->buf);

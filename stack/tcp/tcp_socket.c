@@ -34,6 +34,8 @@ int sp_tcp_listen(struct sp_iface *iface, uint16_t port, int backlog, sp_tcp_acc
     l->local_ip = iface->cfg.ip;
     l->local_port = port;
     l->backlog = (uint16_t)(backlog > 0 && backlog < 0xffff ? backlog : SP_TCP_DEFAULT_BACKLOG);
+    l->rcvbuf = SP_TCP_RCV_BUF;
+    l->sndbuf = SP_TCP_SND_BUF;
     l->accept_cb = cb;
     l->data = data;
     l->rtx_at = l->ack_at = l->close_at = SP_TIME_NEVER;
@@ -72,7 +74,7 @@ int sp_tcp_connect(struct sp_iface *iface, uint32_t ip, uint16_t port, const str
     }
     if (!lport)
         return SP_EADDRINUSE;
-    struct sp_tcp *c = sp_tcp_conn_new(tcp, ip, port, lport);
+    struct sp_tcp *c = sp_tcp_conn_new(tcp, ip, port, lport, SP_TCP_RCV_BUF, SP_TCP_SND_BUF);
     if (!c)
         return SP_ENOBUFS;
     if (cbs)
@@ -97,7 +99,70 @@ void sp_tcp_set_callbacks(struct sp_tcp *conn, const struct sp_tcp_callbacks *cb
 
 void *sp_tcp_get_data(const struct sp_tcp *conn) { return conn->data; }
 void sp_tcp_set_data(struct sp_tcp *conn, void *data) { conn->data = data; }
-void sp_tcp_set_nodelay(struct sp_tcp *conn, bool nodelay) { conn->nodelay = nodelay; }
+bool sp_tcp_get_nodelay(const struct sp_tcp *conn) { return conn->nodelay; }
+uint32_t sp_tcp_get_rcvbuf(const struct sp_tcp *conn) { return conn->rcvbuf; }
+uint32_t sp_tcp_get_sndbuf(const struct sp_tcp *conn) { return conn->sndbuf; }
+
+void sp_tcp_set_nodelay(struct sp_tcp *conn, bool nodelay)
+{
+    bool release = nodelay && !conn->nodelay && conn->state != SP_TCP_LISTEN && !conn->dead;
+    conn->nodelay = nodelay;
+    if (release) {
+        /* A small segment Nagle held back goes now, as setting TCP_NODELAY does on Linux. */
+        sp_tcp_enter(conn->stack);
+        sp_tcp_output(conn, sp_tcp_iface(conn)->now);
+        sp_tcp_leave(conn->stack);
+    }
+}
+
+static uint32_t clamp_buf(uint32_t bytes)
+{
+    return bytes < SP_TCP_BUF_MIN ? SP_TCP_BUF_MIN : bytes > SP_TCP_BUF_MAX ? SP_TCP_BUF_MAX : bytes;
+}
+
+/* The receive buffer must hold the unread data, the out-of-order bytes past it and the window
+ * already offered: a peer may send up to the edge it was given. */
+static uint32_t rcv_bytes_needed(const struct sp_tcp *c)
+{
+    uint32_t need = c->rcv.len;
+    if (c->ooo.n)
+        need = c->rcv.len + (c->ooo.r[c->ooo.n - 1].end - c->rcv_nxt);
+    if (sp_seq_gt(c->rcv_adv, c->rcv_nxt) && c->rcv.len + (c->rcv_adv - c->rcv_nxt) > need)
+        need = c->rcv.len + (c->rcv_adv - c->rcv_nxt);
+    return need;
+}
+
+int sp_tcp_set_rcvbuf(struct sp_tcp *c, uint32_t bytes)
+{
+    if (c->dead)
+        return SP_ENOTCONN;
+    bytes = clamp_buf(bytes);
+    if (c->state != SP_TCP_LISTEN && c->rcv.cap) {
+        uint32_t need = rcv_bytes_needed(c);
+        if (bytes < need)
+            return SP_EINVAL;
+        uint32_t keep = need < c->rcv.cap ? need : c->rcv.cap;
+        if (sp_tcp_ring_resize(&c->rcv, bytes, keep) < 0)
+            return SP_ENOBUFS;
+    }
+    c->rcvbuf = bytes;
+    return 0;
+}
+
+int sp_tcp_set_sndbuf(struct sp_tcp *c, uint32_t bytes)
+{
+    if (c->dead)
+        return SP_ENOTCONN;
+    bytes = clamp_buf(bytes);
+    if (c->state != SP_TCP_LISTEN && c->snd.cap) {
+        if (bytes < c->snd.len)
+            return SP_EINVAL;
+        if (sp_tcp_ring_resize(&c->snd, bytes, c->snd.len) < 0)
+            return SP_ENOBUFS;
+    }
+    c->sndbuf = bytes;
+    return 0;
+}
 enum sp_tcp_state sp_tcp_get_state(const struct sp_tcp *conn) { return conn->state; }
 uint16_t sp_tcp_local_port(const struct sp_tcp *conn) { return conn->local_port; }
 

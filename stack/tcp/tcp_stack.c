@@ -93,14 +93,17 @@ struct sp_tcp *sp_tcp_find_listener(struct sp_tcp_stack *tcp, uint16_t port)
     return NULL;
 }
 
-struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport)
+struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport,
+                               uint32_t rcvbuf, uint32_t sndbuf)
 {
     if (tcp->nconns >= SP_TCP_MAX_CONNS)
         return NULL;
     struct sp_tcp *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    if (sp_tcp_ring_init(&c->snd, SP_TCP_SND_BUF) < 0 || sp_tcp_ring_init(&c->rcv, SP_TCP_RCV_BUF) < 0) {
+    c->rcvbuf = rcvbuf;
+    c->sndbuf = sndbuf;
+    if (sp_tcp_ring_init(&c->snd, sndbuf) < 0 || sp_tcp_ring_init(&c->rcv, rcvbuf) < 0) {
         conn_free(c);
         return NULL;
     }
@@ -115,7 +118,7 @@ struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t 
     c->ssthresh = 0x7fffffff;
     c->mss = SP_TCP_DEFAULT_MSS;
     /* The smallest shift that lets the whole receive buffer be advertised (RFC 7323 2.2). */
-    while (c->rcv_wscale < 14 && (SP_TCP_RCV_BUF >> c->rcv_wscale) > 0xffff)
+    while (c->rcv_wscale < 14 && (rcvbuf >> c->rcv_wscale) > 0xffff)
         c->rcv_wscale++;
     c->iss = sp_tcp_isn(iface->cfg.secret, iface->now, c->local_ip, lport, rip, rport);
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;

@@ -1,22 +1,21 @@
-/* A packetdrill script interpreter for slowpath's TCP, in virtual time. One script is parsed into
- * events (system calls, inbound `<` and expected outbound `>` segments); the runner feeds inbound
- * segments to sp_tcp_input, maps the system calls onto the callback API and checks every segment
- * the stack emits (captured through the TCP output hook) against the next `>` line.
- * Relaxed matching (the shared README): flags, relative seq/ack and payload length exactly;
- * window and options only in strict mode. Backtick shell lines, %{ }% assertions and socket
- * options are ignored (counted). Header-only: each test program links itself alone. */
+/* A packetdrill script interpreter for slowpath's TCP, in virtual time.
+ *
+ * packetdrill_parse.c reads the script language as google/packetdrill defines it (options,
+ * init and cleanup commands, events with absolute, relative, range and wildcard times; packets,
+ * system calls with expressions, shell commands and code snippets; statements may span lines).
+ * packetdrill_run.c runs the events against the stack: inbound segments go to sp_tcp_input,
+ * what the stack emits is captured through the TCP output hook and matched against the `>` lines,
+ * timers run at every poll_at on the way. packetdrill_sys.c is the socket layer: it maps the
+ * system calls onto the callback API, with blocking calls that return in virtual time when the
+ * stack makes them possible. */
 #ifndef SP_TEST_PACKETDRILL_H
 #define SP_TEST_PACKETDRILL_H
 
-#include <ctype.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "slowpath/device.h"
-#include "slowpath/error.h"
 #include "slowpath/iface.h"
 #include "slowpath/tcp.h"
 #include "tcp_internal.h"
@@ -25,324 +24,197 @@
 #define PD_PEER_IP 0xc0000201u   /* 192.0.2.1: the script's remote end */
 #define PD_LOCAL_PORT 8080       /* packetdrill binds the local socket here */
 #define PD_PEER_PORT 40000
-#define PD_PEER_ISN 1000000u     /* the remote ISN; script seq numbers are relative to it */
+#define PD_PEER_ISN 1000000u     /* the remote ISN; inbound seq numbers are relative to it */
 #define PD_T0 10000u             /* virtual ms at script time 0 */
-#define PD_MAX_OUT 512
-#define PD_MAX_FD 16
+
+#define PD_MAX_EVENTS 600
+#define PD_MAX_EXPRS 6000
+#define PD_TEXT_POOL 65536
+#define PD_MAX_OPTS 12
+#define PD_MAX_DEFS 32
+#define PD_MAX_OUT 1024
+#define PD_MAX_FD 32
 #define PD_MAX_ACCEPT 8
+#define PD_MAX_FLOWS 16
 
 /* --- the script -------------------------------------------------------------------------------- */
 
-enum pd_kind { PD_INBOUND, PD_OUTBOUND, PD_ICMP, PD_SYSCALL, PD_IGNORED };
+enum pd_time_kind { PD_T_ABS, PD_T_REL, PD_T_ANY, PD_T_ABS_RANGE, PD_T_REL_RANGE };
+enum pd_event_kind { PD_EV_PACKET, PD_EV_SYSCALL, PD_EV_COMMAND, PD_EV_CODE };
+enum pd_proto { PD_P_TCP, PD_P_ICMP, PD_P_UDP };
+
+/* One TCP option as written: kind is the option's kind number (0 eol, 1 nop, 2 mss, 3 wscale,
+ * 4 sackOK, 5 sack, 8 TS, 19 md5, 34 FO, 254 FOEXP); v holds mss / shift / TS val, ecr / SACK
+ * edges (relative sequence numbers); data the md5 digest or Fast Open cookie. */
+struct pd_opt {
+    uint8_t kind;
+    uint8_t nv;
+    uint32_t v[8];
+    uint8_t ndata;
+    uint8_t data[18];
+};
 
 struct pd_pkt {
-    uint8_t flags;
+    bool inbound;
+    enum pd_proto proto;
+    bool has_ports;
+    uint16_t sport, dport;
+    uint8_t flags;           /* SP_TCP_* bits */
+    bool ae;                 /* the AE flag or an ACE value: accurate ECN, not supported */
     uint32_t seq, len, ack;
-    bool has_ack, has_win, any_opts;
-    uint32_t win;
-    uint16_t mss;          /* 0: none */
-    int wscale;            /* -1: none */
-    bool sack_perm, ts;
-    uint32_t ts_val, ts_ecr;
+    bool has_ack;
+    long win;                /* -1: not given */
+    uint16_t urg;
+    bool any_opts;           /* <...> */
+    int nopts;
+    struct pd_opt opts[PD_MAX_OPTS];
     uint8_t icmp_type, icmp_code;
-    uint16_t icmp_mtu;
+    long icmp_mtu;           /* -1: not given */
+    bool icmp_echo_seq;      /* [seq] given: the quoted segment's sequence number */
+    uint32_t icmp_seq;
+};
+
+enum pd_expr_kind { PD_X_ELLIPSIS, PD_X_INT, PD_X_WORD, PD_X_STRING, PD_X_LIST, PD_X_STRUCT, PD_X_CALL, PD_X_OR,
+                    PD_X_ASSIGN };
+
+/* LIST / STRUCT / CALL: kid is the first element or argument, elements chained by next.
+ * OR and ASSIGN: kid is the left side, kid->next the right. */
+struct pd_expr {
+    enum pd_expr_kind kind;
+    long long num;
+    const char *text;        /* WORD, STRING, CALL name */
+    struct pd_expr *kid;
+    struct pd_expr *next;
+};
+
+struct pd_syscall {
+    const char *name;
+    struct pd_expr *args;    /* first argument, chained */
+    int nargs;
+    struct pd_expr *ret;
+    const char *errno_name;  /* NULL: none given */
+    bool blocking;           /* `start...end name(...)` */
+    long end_us;             /* when it must return (relative like the start for + times) */
 };
 
 struct pd_event {
     int line;
-    enum pd_kind kind;
-    long time_us;
+    enum pd_event_kind kind;
+    enum pd_time_kind tkind;
+    long t_us, t_end_us;     /* as written: absolute, or offsets for + times */
     struct pd_pkt pkt;
-    char name[24];         /* syscall */
-    char args[160];
-    long ret;
-    bool has_ret;
+    struct pd_syscall sc;
+    const char *text;        /* command line or code snippet */
 };
 
 struct pd_script {
     long tolerance_us;
+    double tolerance_pct;
+    int mtu;                 /* 0: the default */
+    bool ipv4;               /* --ip_version says ipv4 (the default) */
+    uint16_t bind_port, connect_port;
+    int ncommands;           /* init and cleanup commands, untimed code snippets */
     int nevents;
-    struct pd_event ev[256];
-    char err[200];
+    struct pd_event ev[PD_MAX_EVENTS];
+    int nexprs;
+    struct pd_expr exprs[PD_MAX_EXPRS];
+    size_t ntext;
+    char text[PD_TEXT_POOL];
+    int ndefs;
+    const char *def_name[PD_MAX_DEFS], *def_value[PD_MAX_DEFS];
+    char err[240];
 };
 
-static inline const char *pd_skip(const char *p)
-{
-    while (*p == ' ' || *p == '\t')
-        p++;
-    return p;
-}
+/* Parses a whole script into s (allocated by the caller). 0, or -1 with s->err. */
+int pd_parse(const char *text, struct pd_script *s);
 
-static inline bool pd_word(const char **pp, const char *w)
-{
-    size_t n = strlen(w);
-    if (strncmp(*pp, w, n) != 0)
-        return false;
-    *pp = pd_skip(*pp + n);
-    return true;
-}
+/* A symbol's value (socket constants, errno names, poll bits, ...): true when known. */
+bool pd_symbol(const char *name, long long *value);
+/* The errno name of a value, or "E?". */
+const char *pd_errno_name(int err);
 
-static inline int pd_flags(const char *tok, uint8_t *out)
-{
-    uint8_t f = 0;
-    for (const char *c = tok; *c; c++) {
-        switch (*c) {
-        case 'S': f |= SP_TCP_SYN; break;
-        case 'F': f |= SP_TCP_FIN; break;
-        case 'R': f |= SP_TCP_RST; break;
-        case 'P': f |= SP_TCP_PSH; break;
-        case '.': f |= SP_TCP_ACK; break;
-        case 'U': f |= SP_TCP_URG; break;
-        case 'E': f |= SP_TCP_ECE; break;
-        case 'W': f |= SP_TCP_CWR; break;
-        case '-': break;
-        default: return -1;
-        }
-    }
-    *out = f;
-    return 0;
-}
+/* --- running it -------------------------------------------------------------------------------- */
 
-/* <mss 1460,sackOK,nop,wscale 7,TS val 1 ecr 0,eol,sack 1:4001> or <...> */
-static inline int pd_options(const char *p, struct pd_pkt *k)
-{
-    if (strncmp(p, "...", 3) == 0) {
-        k->any_opts = true;
-        return 0;
-    }
-    while (*p && *p != '>') {
-        p = pd_skip(p);
-        if (pd_word(&p, "mss"))
-            k->mss = (uint16_t)strtoul(p, (char **)&p, 10);
-        else if (pd_word(&p, "wscale"))
-            k->wscale = (int)strtol(p, (char **)&p, 10);
-        else if (pd_word(&p, "sackOK"))
-            k->sack_perm = true;
-        else if (pd_word(&p, "TS val")) {
-            k->ts = true;
-            k->ts_val = (uint32_t)strtoul(p, (char **)&p, 10);
-            p = pd_skip(p);
-            if (pd_word(&p, "ecr"))
-                k->ts_ecr = (uint32_t)strtoul(p, (char **)&p, 10);
-        } else if (pd_word(&p, "sack")) {
-            /* SACK blocks: slowpath does not implement SACK, the blocks are not sent */
-            while (*p && *p != ',' && *p != '>')
-                p++;
-        } else if (!pd_word(&p, "nop") && !pd_word(&p, "eol"))
-            return -1;
-        p = pd_skip(p);
-        if (*p == ',')
-            p++;
-    }
-    return 0;
-}
-
-struct pd_name {
-    const char *name;
-    int value;
+struct pd_out {
+    sp_time_t at;
+    struct sp_tcp_repr tcp;
+    uint8_t opts[40];        /* the options as they went out */
+    uint8_t optlen;
 };
-static const struct pd_name pd_icmp_types[] = {
-    {"echo_reply", 0}, {"unreachable", 3}, {"source_quench", 4}, {"redirect", 5}, {"echo_request", 8},
-    {"time_exceeded", 11}, {"parameter_problem", 12}, {"timestamp_request", 13}, {"timestamp_reply", 14},
-    {"information_request", 15}, {"information_reply", 16}, {"address_mask_request", 17},
-    {"address_mask_reply", 18}, {NULL, 0}};
-static const struct pd_name pd_unreach_codes[] = {
-    {"net_unreachable", 0}, {"host_unreachable", 1}, {"protocol_unreachable", 2}, {"port_unreachable", 3},
-    {"frag_needed", 4}, {"source_route_failed", 5}, {"net_unknown", 6}, {"host_unknown", 7},
-    {"source_host_isolated", 8}, {"net_prohibited", 9}, {"host_prohibited", 10},
-    {"net_unreachable_for_tos", 11}, {"host_unreachable_for_tos", 12}, {"packet_filtered", 13},
-    {"precedence_violation", 14}, {"precedence_cutoff", 15}, {NULL, 0}};
 
-static inline int pd_lookup(const struct pd_name *t, const char *tok, const char *num_prefix)
-{
-    for (; t->name; t++)
-        if (strcmp(t->name, tok) == 0)
-            return t->value;
-    size_t n = strlen(num_prefix);
-    if (strncmp(tok, num_prefix, n) == 0 && isdigit((unsigned char)tok[n]))
-        return atoi(tok + n);
-    return -1;
-}
+/* The socket layer's view of one descriptor. */
+struct pd_sock {
+    bool used, listening, nonblock;
+    bool connecting;         /* connect() issued, no answer yet */
+    bool connected;          /* reached ESTABLISHED once */
+    bool failed;             /* the stack ended the connection with an error */
+    bool gone;               /* the stack released the connection (on_close) */
+    bool rd_shut, wr_shut;
+    bool linger0;            /* SO_LINGER {onoff=1, linger=0}: close() aborts */
+    bool nodelay;
+    uint32_t rcvbuf, sndbuf; /* 0: the stack's default */
+    int err;                 /* pending SO_ERROR (POSIX errno) */
+    uint16_t port;           /* bind() */
+    struct sp_tcp *h;
+    struct sp_tcp *accq[PD_MAX_ACCEPT];
+    int naccq;
+};
 
-/* `icmp unreachable frag_needed mtu 1234`, `icmp echo_reply`, `icmp type_1 code_0` */
-static inline int pd_parse_icmp(const char *p, struct pd_pkt *k)
-{
-    char t1[40] = "", t2[40] = "";
-    unsigned mtu = 0;
-    int n = sscanf(p, "%39s %39s mtu %u", t1, t2, &mtu);
-    int type = pd_lookup(pd_icmp_types, t1, "type_");
-    if (n < 1 || type < 0 || type > 255)
-        return -1;
-    int code = 0;
-    if (n >= 2 && t2[0])
-        code = pd_lookup(pd_unreach_codes, t2, "code_");
-    if (code < 0 || code > 255)
-        return -1;
-    k->icmp_type = (uint8_t)type;
-    k->icmp_code = (uint8_t)code;
-    k->icmp_mtu = (uint16_t)mtu;
-    return 0;
-}
+/* A blocking call waiting in virtual time for the stack to make it possible. */
+struct pd_pending {
+    const struct pd_event *ev;
+    bool active, started;
+    long progress;           /* bytes written so far */
+    long start_us, end_us;   /* script times */
+    sp_time_t deadline;      /* poll()'s timeout, SP_TIME_NEVER otherwise */
+};
 
-/* `S. 0:0(0) ack 1 win 65535 <mss 1460>` */
-static inline int pd_parse_pkt(const char *p, struct pd_pkt *k)
-{
-    char tok[16];
-    int used = 0;
-    memset(k, 0, sizeof *k);
-    k->wscale = -1;
-    if (sscanf(p, "%15s%n", tok, &used) != 1 || pd_flags(tok, &k->flags) < 0)
-        return -1;
-    p = pd_skip(p + used);
-    unsigned long start, end, len;
-    if (sscanf(p, "%lu:%lu(%lu)%n", &start, &end, &len, &used) != 3 || end - start != len)
-        return -1;
-    k->seq = (uint32_t)start;
-    k->len = (uint32_t)len;
-    p = pd_skip(p + used);
-    while (*p) {
-        if (pd_word(&p, "ack")) {
-            k->has_ack = true;
-            k->ack = (uint32_t)strtoul(p, (char **)&p, 10);
-        } else if (pd_word(&p, "win")) {
-            k->has_win = true;
-            k->win = (uint32_t)strtoul(p, (char **)&p, 10);
-        } else if (*p == '<') {
-            if (pd_options(p + 1, k) < 0)
-                return -1;
-            break;
-        } else
-            return -1;
-        p = pd_skip(p);
-    }
-    return 0;
-}
+struct pd_flow {
+    uint16_t lport;
+    uint32_t iss;
+};
 
-/* `name(args) = ret [ERRNO (text)]` */
-static inline int pd_parse_syscall(const char *p, struct pd_event *e)
-{
-    size_t n = 0;
-    while (isalnum((unsigned char)p[n]) || p[n] == '_')
-        n++;
-    if (n == 0 || n >= sizeof e->name || p[n] != '(')
-        return -1;
-    memcpy(e->name, p, n);
-    e->name[n] = 0;
-    const char *a = p + n + 1;
-    int depth = 1;
-    const char *q = a;
-    for (; *q && depth; q++)
-        depth += (*q == '(' || *q == '[' || *q == '{') - (*q == ')' || *q == ']' || *q == '}');
-    if (depth)
-        return -1;
-    size_t alen = (size_t)(q - 1 - a);
-    if (alen >= sizeof e->args)
-        alen = sizeof e->args - 1;
-    memcpy(e->args, a, alen);
-    e->args[alen] = 0;
-    q = pd_skip(q);
-    if (*q == '=') {
-        e->has_ret = true;
-        e->ret = strtol(pd_skip(q + 1), NULL, 0);
-    }
-    return 0;
-}
+struct pd_run {
+    const struct pd_script *s;
+    bool strict_win, strict_opts;
+    struct sp_device *dev;
+    struct sp_iface *iface;
+    sp_time_t now;
+    uint16_t local_port;     /* destination port of inbound segments */
+    struct pd_flow flows[PD_MAX_FLOWS];
+    int nflows;
+    unsigned nout, taken;
+    struct pd_out out[PD_MAX_OUT];
+    struct pd_sock fd[PD_MAX_FD];
+    struct pd_pending pend;
+    bool failed;
+    int ignored;
+    /* the previous event, for + times: its script time, whether that was exact (anchored), and
+     * when it happened */
+    long prev_us, prev_actual_us;
+    bool prev_anchored;
+    char msg[400];
+    uint8_t zeros[65536];
+    uint8_t buf[70000];
+};
 
-static inline long pd_parse_time(const char **pp, long prev_us, bool *ok)
-{
-    const char *p = *pp;
-    bool rel = *p == '+';
-    if (rel)
-        p++;
-    char *end;
-    double s = strtod(p, &end);
-    *ok = end != p;
-    if (strncmp(end, "...", 3) == 0) /* a range (blocking call): its start */
-        (void)strtod(end + 3, &end);
-    *pp = pd_skip(end);
-    long us = (long)(s * 1e6 + (s >= 0 ? 0.5 : -0.5));
-    return rel ? prev_us + us : us;
-}
+/* 0 when the script passes; -1 with r->msg otherwise. r is set up here (caller zeroes strict). */
+int pd_run_script(struct pd_run *r, const struct pd_script *s);
 
-/* Strips comments, reads options and events. 0, or -1 with s->err. */
-static inline int pd_parse(const char *text, struct pd_script *s)
-{
-    memset(s, 0, sizeof *s);
-    s->tolerance_us = 4000; /* packetdrill's default */
-    long prev = 0;
-    int lineno = 0;
-    bool in_block = false;
-    const char *p = text;
-    char line[512];
-    while (*p) {
-        size_t n = strcspn(p, "\n");
-        lineno++;
-        size_t m = n < sizeof line - 1 ? n : sizeof line - 1;
-        memcpy(line, p, m);
-        line[m] = 0;
-        p += n + (p[n] == '\n');
-        /* block and line comments */
-        char *c = line;
-        char clean[512];
-        size_t k = 0;
-        while (*c) {
-            if (in_block) {
-                if (c[0] == '*' && c[1] == '/') {
-                    in_block = false;
-                    c += 2;
-                } else
-                    c++;
-            } else if (c[0] == '/' && c[1] == '*') {
-                in_block = true;
-                c += 2;
-            } else if (c[0] == '/' && c[1] == '/')
-                break;
-            else
-                clean[k++] = *c++;
-        }
-        clean[k] = 0;
-        const char *q = pd_skip(clean);
-        if (!*q)
-            continue;
-        if (q[0] == '-' && q[1] == '-') {
-            if (strncmp(q, "--tolerance_usecs=", 18) == 0)
-                s->tolerance_us = atol(q + 18);
-            continue;
-        }
-        if (s->nevents >= (int)(sizeof s->ev / sizeof s->ev[0])) {
-            snprintf(s->err, sizeof s->err, "line %d: too many events", lineno);
-            return -1;
-        }
-        struct pd_event *e = &s->ev[s->nevents];
-        memset(e, 0, sizeof *e);
-        e->line = lineno;
-        bool ok;
-        e->time_us = pd_parse_time(&q, prev, &ok);
-        if (!ok) {
-            snprintf(s->err, sizeof s->err, "line %d: no time: %s", lineno, q);
-            return -1;
-        }
-        prev = e->time_us;
-        int r = 0;
-        if (*q == '`' || (q[0] == '%' && q[1] == '{'))
-            e->kind = PD_IGNORED; /* shell commands and Python assertions of the original OS */
-        else if (*q == '<' && strncmp(pd_skip(q + 1), "icmp", 4) == 0) {
-            e->kind = PD_ICMP;
-            r = pd_parse_icmp(pd_skip(pd_skip(q + 1) + 4), &e->pkt);
-        } else if (*q == '<' || *q == '>') {
-            e->kind = *q == '<' ? PD_INBOUND : PD_OUTBOUND;
-            r = pd_parse_pkt(pd_skip(q + 1), &e->pkt);
-        } else {
-            e->kind = PD_SYSCALL;
-            r = pd_parse_syscall(q, e);
-        }
-        if (r < 0) {
-            snprintf(s->err, sizeof s->err, "line %d: cannot parse: %s", lineno, q);
-            return -1;
-        }
-        s->nevents++;
-    }
-    return 0;
-}
+/* packetdrill_run.c, for packetdrill_sys.c: the first failure of a run, with its line. */
+int pd_fail(struct pd_run *r, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* packetdrill_sys.c */
+struct pd_ret {
+    long val;
+    int err;                 /* POSIX errno, 0: success */
+};
+enum pd_step { PD_DONE, PD_BLOCKED, PD_FAILED };
+/* Runs (or re-tries) one call; PD_BLOCKED when a blocking socket would block. */
+enum pd_step pd_syscall_step(struct pd_run *r, const struct pd_event *e, struct pd_pending *p, struct pd_ret *ret);
+/* Checks a finished call's result against the script: 0, or -1 with r->msg. */
+int pd_check_result(struct pd_run *r, const struct pd_event *e, const struct pd_ret *ret);
+/* An empty descriptor table. */
+void pd_sockets_init(struct pd_run *r);
 
 #endif

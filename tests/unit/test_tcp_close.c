@@ -1,7 +1,8 @@
 /* TCP scenarios for closing and resets: passive close (CLOSE-WAIT, LAST-ACK), active close
  * (FIN-WAIT-1/2, TIME-WAIT and its expiry), simultaneous close (CLOSING), FIN retransmission,
- * out-of-order FIN, close with unread data, abort, and the RFC 5961 checks: RST only at RCV.NXT
- * (challenge ACK elsewhere in the window), SYN in a synchronized state, ACKs of unsent data. */
+ * out-of-order FIN, close with unread data, data after close, abort, and the RFC 5961 checks:
+ * RST only at RCV.NXT (challenge ACK elsewhere in the window), SYN in a synchronized state, ACKs
+ * of unsent data. */
 #include "test_tcp_harness.h"
 
 #define SYN SP_TCP_SYN
@@ -178,7 +179,7 @@ static void test_close_unread_data_resets(void **state)
     th_advance(t, T0 + SP_TCP_DELACK_MS);
     th_expect(t, ACK, 1, 101, -1, 0);
     sp_tcp_close(t->conn);
-    th_expect(t, RST, 1, 0, -1, 0);
+    th_expect(t, RST | ACK, 1, 101, 0, 0);
     assert_int_equal(t->closed, 0);
     th_close(t);
 }
@@ -191,8 +192,58 @@ static void test_abort_sends_rst(void **state)
     sp_tcp_send(t->conn, "abc", 3);
     th_take(t);
     sp_tcp_abort(t->conn);
-    th_expect(t, RST, 4, 0, 0, 0);
+    th_expect(t, RST | ACK, 4, 1, 0, 0);
     assert_int_equal(sp_tcp_poll_at(t->iface->tcp), SP_TIME_NEVER);
+    th_close(t);
+}
+
+/* Data arriving after close() in FIN-WAIT-1 can never be read: <SEQ=SEG.ACK><CTL=RST> and the
+ * connection is gone (RFC 1122 4.2.2.13); the next segment meets the listener and is reset. */
+static void test_data_after_close_resets(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_establish(t);
+    sp_tcp_close(t->conn);
+    th_expect(t, FIN | ACK, 1, 1, -1, 0);
+    th_send(t, T0 + 10, ACK | PSH, 1, 1, 65535, "late", 4);   /* does not ack our FIN */
+    th_expect(t, RST, 1, 0, 0, 0);
+    th_expect_nothing(t);
+    assert_int_equal(th_stat(t, SP_STAT_tcp_conn_reset), 1);
+    assert_int_equal(sp_tcp_poll_at(t->iface->tcp), SP_TIME_NEVER);
+    th_send(t, T0 + 20, ACK, 5, 2, 65535, NULL, 0);
+    th_expect(t, RST, 2, 0, 0, 0);
+    th_close(t);
+}
+
+/* The same in FIN-WAIT-2, with the segment that acknowledges our FIN: the reset carries SEG.ACK. */
+static void test_data_after_close_fin_wait_2(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_establish(t);
+    sp_tcp_close(t->conn);
+    th_expect(t, FIN | ACK, 1, 1, -1, 0);
+    th_send(t, T0 + 10, ACK, 1, 2, 65535, NULL, 0);
+    th_send(t, T0 + 20, ACK | PSH, 1, 2, 65535, "late", 4);
+    th_expect(t, RST, 2, 0, 0, 0);
+    th_expect_nothing(t);
+    assert_int_equal(sp_tcp_poll_at(t->iface->tcp), SP_TIME_NEVER);
+    th_close(t);
+}
+
+/* After shutdown() (not close) the application may still read: data in FIN-WAIT is taken. */
+static void test_data_after_shutdown_taken(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_establish(t);
+    sp_tcp_shutdown(t->conn);
+    th_expect(t, FIN | ACK, 1, 1, -1, 0);
+    th_send(t, T0 + 10, ACK | PSH, 1, 2, 65535, "late", 4);
+    uint8_t b[8];
+    assert_int_equal(sp_tcp_recv(t->conn, b, sizeof b), 4);
+    assert_int_equal(sp_tcp_get_state(t->conn), SP_TCP_FIN_WAIT_2);
     th_close(t);
 }
 
@@ -365,6 +416,9 @@ int main(void)
         cmocka_unit_test(test_rst_in_close_wait),
         cmocka_unit_test(test_time_wait_reuse),
         cmocka_unit_test(test_challenge_ack_rate_limited),
+        cmocka_unit_test(test_data_after_close_resets),
+        cmocka_unit_test(test_data_after_close_fin_wait_2),
+        cmocka_unit_test(test_data_after_shutdown_taken),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

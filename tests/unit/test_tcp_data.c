@@ -43,6 +43,24 @@ static void test_ack_every_second_segment(void **state)
     th_close(t);
 }
 
+/* Smaller segments: acknowledged at once as soon as more than a full segment's worth is waiting
+ * for its ACK; a single segment larger than our MSS too. */
+static void test_ack_after_more_than_a_segment(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_establish(t);
+    t->auto_read = true;
+    th_send(t, T0, ACK, 1, 1, 65535, big, 700);
+    th_send(t, T0, ACK, 701, 1, 65535, big, 700);
+    th_expect_nothing(t);
+    th_send(t, T0, ACK, 1401, 1, 65535, big, 700);
+    th_expect(t, ACK, 1, 2101, 32768, 0);
+    th_send(t, T0 + 1, ACK, 2101, 1, 65535, big, 2000);
+    th_expect(t, ACK, 1, 4101, 32768, 0);
+    th_close(t);
+}
+
 /* Out of order: each early segment is kept and answered with a duplicate ACK at once; the one
  * that fills the gap is acknowledged at once up to the end of everything kept. */
 static void test_out_of_order_assembly(void **state)
@@ -324,7 +342,7 @@ static void test_retransmission_gives_up(void **state)
     sp_tcp_send(t->conn, "x", 1);
     th_advance(t, T0 + 3600000);
     assert_int_equal(t->nout - t->taken, 1 + SP_TCP_MAX_RETRIES + 1);
-    assert_int_equal(t->out[t->nout - 1].tcp.flags, RST);
+    assert_int_equal(t->out[t->nout - 1].tcp.flags, RST | ACK);
     assert_int_equal(t->closed, 1);
     assert_int_equal(t->close_status, SP_ETIMEDOUT);
     th_close(t);
@@ -448,6 +466,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_delayed_ack),
         cmocka_unit_test(test_ack_every_second_segment),
+        cmocka_unit_test(test_ack_after_more_than_a_segment),
         cmocka_unit_test(test_out_of_order_assembly),
         cmocka_unit_test(test_overlapping_segments),
         cmocka_unit_test(test_old_duplicate_acked),
