@@ -6,7 +6,7 @@
 #include "validate_internal.h"
 
 enum sp_verdict sp_validate_raw_ipv4(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
-                                     uint8_t proto, uint8_t *scratch, struct sp_ipv4_repr *ip, uint8_t **l4,
+                                     uint8_t proto, uint8_t *scratch, struct sp_ipv4_repr *ip, const uint8_t **l4,
                                      size_t *l4_len)
 {
     if (!p->raw_bytes || p->raw_len < SP_IPV4_MIN_HDR_LEN || p->raw_len > SP_DECISION_MAX_PACKET)

@@ -28,7 +28,7 @@ static enum sp_verdict validate_raw(const struct sp_decision_request *req, const
 {
     uint8_t scratch[SP_DECISION_MAX_PACKET];
     struct sp_ipv4_repr ip;
-    uint8_t *l4;
+    const uint8_t *l4;
     size_t l4_len;
     enum sp_verdict v = sp_validate_raw_ipv4(req, p, SP_IP_PROTO_ICMP, scratch, &ip, &l4, &l4_len);
     if (v != SP_VERDICT_VALID)

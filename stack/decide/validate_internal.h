@@ -10,7 +10,7 @@
  * payload in scratch. Checks: length and version (malformed), header checksum (checksum),
  * addresses (address), IHL 5, protocol, TTL 1..255, no MF / fragment offset (header). */
 enum sp_verdict sp_validate_raw_ipv4(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
-                                     uint8_t proto, uint8_t *scratch, struct sp_ipv4_repr *ip, uint8_t **l4,
+                                     uint8_t proto, uint8_t *scratch, struct sp_ipv4_repr *ip, const uint8_t **l4,
                                      size_t *l4_len);
 
 #endif

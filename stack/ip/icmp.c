@@ -99,7 +99,7 @@ static void icmp_decide(struct sp_iface *iface, sp_time_t now, const struct sp_i
     sp_decision_ask(iface, now, e);
 }
 
-void sp_icmp_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_repr *ip, uint8_t *buf, size_t len)
+void sp_icmp_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_repr *ip, const uint8_t *buf, size_t len)
 {
     sp_count(iface, SP_STAT_icmp_rx);
     struct sp_icmp_view v;

@@ -88,7 +88,7 @@ void sp_iface_free(struct sp_iface *iface)
     free(iface);
 }
 
-void sp_iface_ingress(struct sp_iface *iface, sp_time_t now, uint8_t *frame, size_t len)
+void sp_iface_ingress(struct sp_iface *iface, sp_time_t now, const uint8_t *frame, size_t len)
 {
     iface->now = now;
     sp_count(iface, SP_STAT_rx_frames);
