@@ -6,14 +6,13 @@
 #include "validate_internal.h"
 
 enum sp_verdict sp_validate_raw_ipv4(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
-                                     uint8_t proto, uint8_t *scratch, struct sp_ipv4_repr *ip, const uint8_t **l4,
-                                     size_t *l4_len)
+                                     uint8_t proto, struct sp_ipv4_repr *ip, const uint8_t **l4, size_t *l4_len)
 {
-    if (!p->raw_bytes || p->raw_len < SP_IPV4_MIN_HDR_LEN || p->raw_len > SP_DECISION_MAX_PACKET)
+    /* No answer is longer than the largest packet a decision is asked about. */
+    if (!p->raw_bytes || p->raw_len > SP_DECISION_MAX_PACKET)
         return SP_VERDICT_MALFORMED;
-    memcpy(scratch, p->raw_bytes, p->raw_len);
     struct sp_ipv4_view v;
-    if (sp_ipv4_view_init(&v, scratch, p->raw_len) < 0)
+    if (sp_ipv4_view_init(&v, p->raw_bytes, p->raw_len) < 0)
         return SP_VERDICT_MALFORMED;
     /* Trailing bytes after the datagram would be a second meaning nobody checked. */
     if (sp_ipv4_total_len(&v) != p->raw_len)

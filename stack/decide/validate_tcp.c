@@ -86,11 +86,10 @@ static void build(const struct sp_decision_request *req, const struct sp_tcp_rep
 static enum sp_verdict validate_raw(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
                                     const struct tcp_expect *x, struct sp_decision_built *built)
 {
-    uint8_t scratch[SP_DECISION_MAX_PACKET];
     struct sp_ipv4_repr ip;
     const uint8_t *l4;
     size_t l4_len;
-    enum sp_verdict v = sp_validate_raw_ipv4(req, p, SP_IP_PROTO_TCP, scratch, &ip, &l4, &l4_len);
+    enum sp_verdict v = sp_validate_raw_ipv4(req, p, SP_IP_PROTO_TCP, &ip, &l4, &l4_len);
     if (v != SP_VERDICT_VALID)
         return v;
     struct sp_tcp_view tv;
