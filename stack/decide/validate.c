@@ -49,6 +49,13 @@ static bool same_datagram(const uint8_t *a, size_t alen, const uint8_t *b, size_
            memcmp(a + SP_IPV4_MIN_HDR_LEN, b + SP_IPV4_MIN_HDR_LEN, alen - SP_IPV4_MIN_HDR_LEN) == 0;
 }
 
+/* The TTL of the native answer (a datagram), or -1 when there is none to read. */
+static int native_ttl(const struct sp_decision_request *req)
+{
+    struct sp_ipv4_view v;
+    return sp_ipv4_view_init(&v, req->native, req->native_len) < 0 ? -1 : sp_ipv4_ttl(&v);
+}
+
 bool sp_decision_matches_native(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
                                 const struct sp_decision_built *built)
 {
@@ -57,7 +64,7 @@ bool sp_decision_matches_native(const struct sp_decision_request *req, const str
         if (p->raw)
             return same_datagram(p->raw_bytes, p->raw_len, req->native, req->native_len);
         /* ident, seq, destination and payload were validated equal; what is left is the TTL. */
-        return req->native_len >= SP_IPV4_MIN_HDR_LEN && built->ip.ip.ttl == req->native[8];
+        return built->ip.ip.ttl == native_ttl(req);
     case SP_DECISION_ARP: {
         if (req->native_len < SP_ETH_HDR_LEN + SP_ARP_LEN)
             return false;
