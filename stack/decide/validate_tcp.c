@@ -56,7 +56,7 @@ static enum sp_verdict check_fields(const struct sp_decision_request *req, const
         return SP_VERDICT_WINDOW;
     if (x->action != SP_PROPOSE_SYN_ACK)
         return SP_VERDICT_VALID;
-    uint16_t mss_max = req->native_mss ? req->native_mss : SP_DEFAULT_MTU - 40;
+    uint16_t mss_max = req->native_mss ? req->native_mss : SP_MAX_MTU - SP_IPV4_MIN_HDR_LEN - SP_TCP_MIN_HDR_LEN;
     if (t->mss != 0 && (t->mss < 536 || t->mss > mss_max))
         return SP_VERDICT_MSS;
     /* RFC 7323 2.2: a scale only when the peer offered one; shifts above 14 do not exist. */

@@ -32,7 +32,7 @@ struct sp_neigh_pending {
     uint32_t next_hop;      /* 0: free slot */
     uint32_t order;         /* arrival order: frames leave in the order they were queued */
     uint16_t len;
-    uint8_t frame[SP_DEFAULT_MTU + SP_ETH_HDR_LEN];
+    uint8_t frame[SP_MAX_FRAME];
 };
 
 struct sp_neigh {

@@ -36,7 +36,7 @@
 #define H_MAC_PEER ((struct sp_mac){{0x02, 0, 0, 0, 0, 0x01}})
 #define H_T0 1000u /* the interface is created at this time */
 #define H_DEPTH 512 /* device queue depth: more than any test sends between takes */
-#define H_FRAME_CAP (SP_DEFAULT_MTU + SP_ETH_HDR_LEN)
+#define H_FRAME_CAP SP_MAX_FRAME
 
 struct harness {
     struct sp_device *dev;
@@ -48,7 +48,7 @@ static inline struct harness *h_open_ex(bool keep_announce)
 {
     struct harness *h = test_calloc(1, sizeof *h);
     assert_non_null(h);
-    h->dev = sp_mem_open(SP_DEFAULT_MTU, H_DEPTH);
+    h->dev = sp_mem_open(SP_MAX_MTU, H_DEPTH);
     assert_non_null(h->dev);
     struct sp_iface_config cfg;
     memset(&cfg, 0, sizeof cfg);
