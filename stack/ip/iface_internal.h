@@ -61,7 +61,7 @@ struct sp_reasm_slot {
     uint8_t data[SP_REASM_MAX_DATAGRAM];
 };
 
-/* --- What handlers return: an IP packet to emit --------------------------------------------- */
+/* --- What handlers send: an IP packet as reprs, which sp_ip_output turns into bytes ---------- */
 
 enum sp_l4_kind { SP_L4_ICMP, SP_L4_UDP, SP_L4_TCP };
 

@@ -61,7 +61,8 @@ struct sp_icmp_repr {
  * bytes after the 8-byte header. */
 int sp_icmp_repr_parse(const struct sp_icmp_view *v, struct sp_icmp_repr *r);
 static inline size_t sp_icmp_repr_buffer_len(const struct sp_icmp_repr *r) { return SP_ICMP_HDR_LEN + r->data_len; }
-/* Writes header, data and checksum at buf. data may alias buf + 8 (echo built in place). */
+/* Writes header, data and checksum at buf. data may overlap buf: it is moved before the header is
+ * written. */
 void sp_icmp_repr_emit(const struct sp_icmp_repr *r, uint8_t *buf);
 
 #endif
