@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Decision figures for the issue notes.
+# Decision figures: how many of a model's proposals were valid, and how fast they came.
 #
 #   bench/decisions_report.sh TRACE...            per kind, format, provider and mode of the
 #                                                 slowpath --trace files: asked, valid, invalid,

@@ -2,7 +2,7 @@
 # The slowpath demo: builds everything, makes a throw-away network namespace with a TAP device,
 # starts a slowpath virtual host on it (192.0.2.2) and talks to it from the Linux kernel
 # (192.0.2.1): arping, ping (also 4000 bytes, fragmented both ways), UDP echo. Then the same host
-# with ICMP echo and ARP decided by a model (issue 5): the in-process simulated model, then
+# with ICMP echo and ARP decided by a model: the in-process simulated model, then
 # llm-sim over HTTP in the Anthropic and the OpenAI wire format (llm-sim runs inside the
 # namespace, on its own loopback). Prints a short report with, per path, the accuracy
 # (valid/asked) and p50 decision latency from the trace next to the native RTT, and removes

@@ -1,5 +1,5 @@
-/* The daemon's side of issue 5: the LLM client, the decider installed on the interface for each
- * delegated kind, and the trace file. */
+/* The daemon's side of handing decisions to a model: the LLM client, the decider installed on the
+ * interface for each delegated kind, and the trace file. */
 #ifndef SP_APP_DECISIONS_H
 #define SP_APP_DECISIONS_H
 

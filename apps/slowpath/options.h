@@ -39,7 +39,7 @@ struct sp_options {
     bool http;
     const char *connect;
     const char *send_file;
-    /* Decisions handed to a model (issue 5). */
+    /* Decisions handed to a model. */
     enum sp_decision_mode delegate[SP_DECISION_KINDS]; /* --delegate KIND=MODE (native by default) */
     bool any_delegated;                                /* some kind is llm or shadow */
     enum sp_invalid_policy on_invalid;                 /* --on-invalid fallback|drop */

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "slowpath/wire/ethernet.h"
+
 struct sp_device;
 
 struct sp_device_ops {
@@ -26,7 +28,7 @@ struct sp_device_ops {
 struct sp_device {
     const struct sp_device_ops *ops;
     const char *name;     /* for logs: "tap", "pcap-writer(tap)" ... */
-    uint16_t mtu;         /* IP MTU; frames carry up to mtu + 14 bytes */
+    uint16_t mtu;         /* IP MTU; frames carry up to sp_device_max_frame bytes */
     void *data;           /* free for the owner */
 };
 
@@ -34,18 +36,22 @@ static inline int sp_device_recv(struct sp_device *d, uint8_t *buf, size_t cap) 
 static inline int sp_device_send(struct sp_device *d, const uint8_t *f, size_t len) { return d->ops->send(d, f, len); }
 static inline int sp_device_fd(const struct sp_device *d) { return d->ops->fd ? d->ops->fd(d) : -1; }
 static inline void sp_device_close(struct sp_device *d) { if (d) d->ops->close(d); }
+/* The largest frame the device carries: an IP datagram of its MTU behind an Ethernet header. */
+static inline size_t sp_device_max_frame(const struct sp_device *d) { return (size_t)d->mtu + SP_ETH_HDR_LEN; }
 
 /* --- Concrete devices --------------------------------------------------------------------- */
 
 /* Opens (or attaches to) TAP interface `name` with IFF_TAP | IFF_NO_PI, non-blocking. On failure
  * returns NULL and writes a one-line reason into err. send gives SP_EMSGSIZE for frames over
- * mtu + 14, SP_EINVAL for frames under 14, and SP_EAGAIN when the kernel has no room (EAGAIN/ENOBUFS): that frame is lost, not
- * queued; retransmission above recovers, as with a full NIC ring. */
+ * sp_device_max_frame, SP_EINVAL for frames shorter than an Ethernet header, and SP_EAGAIN when
+ * the kernel has no room (EAGAIN/ENOBUFS): that frame is lost, not queued; retransmission above
+ * recovers, as with a full NIC ring. */
 struct sp_device *sp_tap_open(const char *name, uint16_t mtu, char *err, size_t errlen);
 
 /* An in-memory device for tests: frames pushed with sp_mem_inject are received in order; frames
  * the stack sends are kept until taken with sp_mem_take. Both queues hold `depth` frames (> 0) of
- * up to mtu + 14 bytes: inject/send give SP_ENOBUFS when full and SP_EMSGSIZE when too long. */
+ * up to sp_device_max_frame bytes: inject/send give SP_ENOBUFS when full and SP_EMSGSIZE when too
+ * long. */
 struct sp_device *sp_mem_open(uint16_t mtu, size_t depth);
 int sp_mem_inject(struct sp_device *dev, const uint8_t *frame, size_t len);
 /* Takes the oldest sent frame into buf; returns its length, or SP_EAGAIN when none. */

@@ -38,8 +38,9 @@ struct sp_iface_config {
 struct sp_iface *sp_iface_new(const struct sp_iface_config *cfg, struct sp_device *dev, sp_time_t now);
 void sp_iface_free(struct sp_iface *iface);
 
-/* Processes one received frame. The frame buffer may be modified (replies are built in place). */
-void sp_iface_ingress(struct sp_iface *iface, sp_time_t now, uint8_t *frame, size_t len);
+/* Processes one received frame. The frame is only read, and nothing points into it after the call
+ * (a parked decision keeps a copy), so the caller may reuse the buffer at once. */
+void sp_iface_ingress(struct sp_iface *iface, sp_time_t now, const uint8_t *frame, size_t len);
 
 /* Reads and processes up to max_frames frames from the device. Returns the number processed,
  * SP_EOF when a finite device is exhausted, or another negative device error. */

@@ -5,15 +5,20 @@
 
 #include "slowpath/layer_stack.h"
 
+#include "slowpath/wire/ethernet.h"
+
 /* --- Interface ---------------------------------------------------------------------------- */
-#ifndef SP_DEFAULT_MTU
-#define SP_DEFAULT_MTU 1500            /* IP MTU of the link; frames are MTU + 14 bytes */
+#ifndef SP_MAX_MTU
+#define SP_MAX_MTU 1500                /* the largest IP MTU an interface takes (Ethernet's); a device
+                                        * with a larger one is clamped to it, since the ARP queue's
+                                        * slots and the frame buffers are sized for it */
 #endif
+/* Not a tunable: the largest frame sent or received, an MTU-sized datagram behind its Ethernet
+ * header. A longer received frame is cut to this length, so a datagram in it fails the IPv4 view's
+ * length check. */
+#define SP_MAX_FRAME (SP_MAX_MTU + SP_ETH_HDR_LEN)
 #ifndef SP_DEFAULT_TTL
 #define SP_DEFAULT_TTL 64              /* TTL of datagrams we originate (RFC 1700 default) */
-#endif
-#ifndef SP_MAX_FRAME
-#define SP_MAX_FRAME 9216              /* largest frame a device hands us (jumbo-safe) */
 #endif
 
 /* --- Neighbour (ARP) cache ---------------------------------------------------------------- */

@@ -6,14 +6,13 @@
 #include "validate_internal.h"
 
 enum sp_verdict sp_validate_raw_ipv4(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
-                                     uint8_t proto, uint8_t *scratch, struct sp_ipv4_repr *ip, uint8_t **l4,
-                                     size_t *l4_len)
+                                     uint8_t proto, struct sp_ipv4_repr *ip, const uint8_t **l4, size_t *l4_len)
 {
-    if (!p->raw_bytes || p->raw_len < SP_IPV4_MIN_HDR_LEN || p->raw_len > SP_DECISION_MAX_PACKET)
+    /* No answer is longer than the largest packet a decision is asked about. */
+    if (!p->raw_bytes || p->raw_len > SP_DECISION_MAX_PACKET)
         return SP_VERDICT_MALFORMED;
-    memcpy(scratch, p->raw_bytes, p->raw_len);
     struct sp_ipv4_view v;
-    if (sp_ipv4_view_init(&v, scratch, p->raw_len) < 0)
+    if (sp_ipv4_view_init(&v, p->raw_bytes, p->raw_len) < 0)
         return SP_VERDICT_MALFORMED;
     /* Trailing bytes after the datagram would be a second meaning nobody checked. */
     if (sp_ipv4_total_len(&v) != p->raw_len)
@@ -50,6 +49,13 @@ static bool same_datagram(const uint8_t *a, size_t alen, const uint8_t *b, size_
            memcmp(a + SP_IPV4_MIN_HDR_LEN, b + SP_IPV4_MIN_HDR_LEN, alen - SP_IPV4_MIN_HDR_LEN) == 0;
 }
 
+/* The TTL of the native answer (a datagram), or -1 when there is none to read. */
+static int native_ttl(const struct sp_decision_request *req)
+{
+    struct sp_ipv4_view v;
+    return sp_ipv4_view_init(&v, req->native, req->native_len) < 0 ? -1 : sp_ipv4_ttl(&v);
+}
+
 bool sp_decision_matches_native(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
                                 const struct sp_decision_built *built)
 {
@@ -58,7 +64,7 @@ bool sp_decision_matches_native(const struct sp_decision_request *req, const str
         if (p->raw)
             return same_datagram(p->raw_bytes, p->raw_len, req->native, req->native_len);
         /* ident, seq, destination and payload were validated equal; what is left is the TTL. */
-        return req->native_len >= SP_IPV4_MIN_HDR_LEN && built->ip.ip.ttl == req->native[8];
+        return built->ip.ip.ttl == native_ttl(req);
     case SP_DECISION_ARP: {
         if (req->native_len < SP_ETH_HDR_LEN + SP_ARP_LEN)
             return false;

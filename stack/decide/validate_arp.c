@@ -1,5 +1,4 @@
 /* The validator for ARP replies: only for our address, with our MAC, to the asker. */
-#include <string.h>
 
 #include "validate_internal.h"
 
@@ -20,10 +19,8 @@ static enum sp_verdict parse_raw(const struct sp_decision_request *req, const st
     /* An Ethernet frame: header and ARP, padded to the 60-byte minimum or not. */
     if (!p->raw_bytes || p->raw_len < SP_ETH_HDR_LEN + SP_ARP_LEN || p->raw_len > SP_ETH_MIN_FRAME)
         return SP_VERDICT_MALFORMED;
-    uint8_t f[SP_ETH_MIN_FRAME];
-    memcpy(f, p->raw_bytes, p->raw_len);
     struct sp_eth_view ev;
-    if (sp_eth_view_init(&ev, f, p->raw_len) < 0)
+    if (sp_eth_view_init(&ev, p->raw_bytes, p->raw_len) < 0)
         return SP_VERDICT_MALFORMED;
     struct sp_eth_repr eth;
     sp_eth_repr_parse(&ev, &eth);

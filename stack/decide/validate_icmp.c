@@ -26,11 +26,10 @@ static void build_reply(const struct sp_decision_request *req, struct sp_decisio
 static enum sp_verdict validate_raw(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
                                     struct sp_decision_built *built)
 {
-    uint8_t scratch[SP_DECISION_MAX_PACKET];
     struct sp_ipv4_repr ip;
-    uint8_t *l4;
+    const uint8_t *l4;
     size_t l4_len;
-    enum sp_verdict v = sp_validate_raw_ipv4(req, p, SP_IP_PROTO_ICMP, scratch, &ip, &l4, &l4_len);
+    enum sp_verdict v = sp_validate_raw_ipv4(req, p, SP_IP_PROTO_ICMP, &ip, &l4, &l4_len);
     if (v != SP_VERDICT_VALID)
         return v;
     struct sp_icmp_view iv;

@@ -4,13 +4,12 @@
 
 #include "iface_internal.h"
 
-/* Parses a raw proposal as one IPv4 datagram carrying `proto` from us to the requester: the
- * bytes are copied into scratch (SP_DECISION_MAX_PACKET bytes) because views need a writable
- * buffer and the proposal is the decider's. On VALID fills *ip and points *l4 / *l4_len at the
- * payload in scratch. Checks: length and version (malformed), header checksum (checksum),
- * addresses (address), IHL 5, protocol, TTL 1..255, no MF / fragment offset (header). */
+/* Parses a raw proposal as one IPv4 datagram carrying `proto` from us to the requester, reading
+ * the decider's bytes where they are (views never write). On VALID fills *ip and points *l4 /
+ * *l4_len at the payload inside the proposal. Checks: length and version (malformed), header
+ * checksum (checksum), addresses (address), IHL 5, protocol, TTL 1..255, no MF / fragment offset
+ * (header). */
 enum sp_verdict sp_validate_raw_ipv4(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
-                                     uint8_t proto, uint8_t *scratch, struct sp_ipv4_repr *ip, uint8_t **l4,
-                                     size_t *l4_len);
+                                     uint8_t proto, struct sp_ipv4_repr *ip, const uint8_t **l4, size_t *l4_len);
 
 #endif

@@ -56,7 +56,7 @@ static enum sp_verdict check_fields(const struct sp_decision_request *req, const
         return SP_VERDICT_WINDOW;
     if (x->action != SP_PROPOSE_SYN_ACK)
         return SP_VERDICT_VALID;
-    uint16_t mss_max = req->native_mss ? req->native_mss : SP_DEFAULT_MTU - 40;
+    uint16_t mss_max = req->native_mss ? req->native_mss : SP_MAX_MTU - SP_IPV4_MIN_HDR_LEN - SP_TCP_MIN_HDR_LEN;
     if (t->mss != 0 && (t->mss < 536 || t->mss > mss_max))
         return SP_VERDICT_MSS;
     /* RFC 7323 2.2: a scale only when the peer offered one; shifts above 14 do not exist. */
@@ -86,11 +86,10 @@ static void build(const struct sp_decision_request *req, const struct sp_tcp_rep
 static enum sp_verdict validate_raw(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
                                     const struct tcp_expect *x, struct sp_decision_built *built)
 {
-    uint8_t scratch[SP_DECISION_MAX_PACKET];
     struct sp_ipv4_repr ip;
-    uint8_t *l4;
+    const uint8_t *l4;
     size_t l4_len;
-    enum sp_verdict v = sp_validate_raw_ipv4(req, p, SP_IP_PROTO_TCP, scratch, &ip, &l4, &l4_len);
+    enum sp_verdict v = sp_validate_raw_ipv4(req, p, SP_IP_PROTO_TCP, &ip, &l4, &l4_len);
     if (v != SP_VERDICT_VALID)
         return v;
     struct sp_tcp_view tv;

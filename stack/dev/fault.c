@@ -7,8 +7,7 @@
 
 #include "slowpath/device.h"
 #include "slowpath/error.h"
-
-#define ETH_HDR_LEN 14
+#include "slowpath/wire/ipv4.h"
 
 struct fault_dev {
     struct sp_device dev;
@@ -50,20 +49,24 @@ static int rng_hit(struct fault_dev *f, double chance)
  * checksum, then ICMP/UDP/TCP). A real link's FCS drops a corrupted frame; corruption that gets
  * past it is what the stack's own checksums must catch, so only those bytes are flipped. ARP has
  * no checksum and trailer padding none either: such bytes are never corrupted (a flipped ARP
- * sender address would poison a neighbour cache, which no checksum could have prevented). */
+ * sender address would poison a neighbour cache, which no checksum could have prevented). Nor is
+ * a datagram that fails the IPv4 view's length check: the stack drops it before it looks at any
+ * checksum. */
 static size_t checked_len(const uint8_t *frame, size_t len)
 {
-    if (len <= ETH_HDR_LEN + 20 || frame[12] != 0x08 || frame[13] != 0x00)
+    struct sp_eth_view eth;
+    struct sp_ipv4_view ip;
+    if (sp_eth_view_init(&eth, frame, len) < 0 || sp_eth_type(&eth) != SP_ETHERTYPE_IPV4 ||
+        sp_ipv4_view_init(&ip, sp_eth_payload(&eth), sp_eth_payload_len(&eth)) < 0)
         return 0;
-    size_t total = (size_t)frame[ETH_HDR_LEN + 2] << 8 | frame[ETH_HDR_LEN + 3];
-    return total < len - ETH_HDR_LEN ? total : len - ETH_HDR_LEN;
+    return sp_ipv4_total_len(&ip);
 }
 
 /* Flips one random bit of the checksummed part (checked_len > 0 is the caller's to ensure). */
 static void flip_bit(struct fault_dev *f, uint8_t *frame, size_t checked)
 {
     uint64_t r = rng_next(f);
-    size_t off = ETH_HDR_LEN + (size_t)((r >> 3) % checked);
+    size_t off = SP_ETH_HDR_LEN + (size_t)((r >> 3) % checked);
     frame[off] ^= (uint8_t)(1u << (r & 7));
 }
 
@@ -137,7 +140,7 @@ struct sp_device *sp_fault_open(struct sp_device *inner, const struct sp_fault_o
     struct fault_dev *f = calloc(1, sizeof(*f));
     if (!f)
         return NULL;
-    f->txcap = (size_t)inner->mtu + ETH_HDR_LEN;
+    f->txcap = sp_device_max_frame(inner);
     f->txbuf = malloc(f->txcap);
     if (!f->txbuf) {
         free(f);

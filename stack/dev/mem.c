@@ -17,7 +17,7 @@ struct mem_ring {
 struct mem_dev {
     struct sp_device dev;
     size_t depth;
-    size_t slot_cap; /* mtu + 14: the largest frame the device carries */
+    size_t slot_cap; /* sp_device_max_frame: the largest frame the device carries */
     struct mem_ring rx, tx;
 };
 
@@ -106,7 +106,7 @@ struct sp_device *sp_mem_open(uint16_t mtu, size_t depth)
     m->dev.name = "mem";
     m->dev.mtu = mtu;
     m->depth = depth;
-    m->slot_cap = (size_t)mtu + 14;
+    m->slot_cap = sp_device_max_frame(&m->dev);
     m->rx.slots = calloc(depth, m->slot_cap);
     m->tx.slots = calloc(depth, m->slot_cap);
     m->rx.lens = calloc(depth, sizeof(size_t));

@@ -42,7 +42,7 @@ static int tap_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
 static int tap_send(struct sp_device *dev, const uint8_t *frame, size_t len)
 {
     struct tap_dev *t = (struct tap_dev *)dev;
-    if (len > (size_t)dev->mtu + 14)
+    if (len > sp_device_max_frame(dev))
         return SP_EMSGSIZE;
     for (;;) {
         ssize_t n = write(t->fd, frame, len);

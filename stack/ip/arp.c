@@ -115,7 +115,7 @@ static void arp_decide(struct sp_iface *iface, sp_time_t now, const struct sp_et
     sp_decision_ask(iface, now, e);
 }
 
-void sp_arp_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_repr *eth, uint8_t *buf, size_t len)
+void sp_arp_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_repr *eth, const uint8_t *buf, size_t len)
 {
     sp_count(iface, SP_STAT_arp_rx);
     struct sp_arp_view v;

@@ -4,8 +4,8 @@
 #include "iface_internal.h"
 
 /* The native answer to an echo request: identifier, sequence and data echoed, addresses swapped.
- * Returns true with *reply filled (its data points into the request). */
-static bool icmp_echo_reply(const struct sp_iface *iface, const struct sp_ipv4_repr *ip,
+ * Fills *reply, whose data points into the request. */
+static void icmp_echo_reply(const struct sp_iface *iface, const struct sp_ipv4_repr *ip,
                             const struct sp_icmp_repr *req, struct sp_ip_packet *reply)
 {
     memset(reply, 0, sizeof *reply);
@@ -18,15 +18,13 @@ static bool icmp_echo_reply(const struct sp_iface *iface, const struct sp_ipv4_r
         .type = SP_ICMP_ECHO_REPLY, .code = 0, .ident = req->ident, .seq = req->seq,
         .data = req->data, .data_len = req->data_len,
     };
-    return true;
 }
 
 static int icmp_answer(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_repr *ip,
                        const struct sp_icmp_repr *req)
 {
     struct sp_ip_packet reply;
-    if (!icmp_echo_reply(iface, ip, req, &reply))
-        return SP_EINVAL;
+    icmp_echo_reply(iface, ip, req, &reply);
     int rc = sp_ip_output(iface, now, &reply);
     if (rc == 0)
         sp_count(iface, SP_STAT_icmp_echo_tx);
@@ -99,7 +97,7 @@ static void icmp_decide(struct sp_iface *iface, sp_time_t now, const struct sp_i
     sp_decision_ask(iface, now, e);
 }
 
-void sp_icmp_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_repr *ip, uint8_t *buf, size_t len)
+void sp_icmp_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_repr *ip, const uint8_t *buf, size_t len)
 {
     sp_count(iface, SP_STAT_icmp_rx);
     struct sp_icmp_view v;

@@ -49,8 +49,8 @@ struct sp_iface *sp_iface_new(const struct sp_iface_config *cfg, struct sp_devic
     iface->cfg = *cfg;
     iface->dev = dev;
     iface->mtu = cfg->mtu ? cfg->mtu : dev->mtu;
-    if (iface->mtu > SP_DEFAULT_MTU)
-        iface->mtu = SP_DEFAULT_MTU; /* the ARP queue's slots hold frames of this size */
+    if (iface->mtu > SP_MAX_MTU)
+        iface->mtu = SP_MAX_MTU;     /* the ARP queue's slots hold frames of this size */
     if (iface->mtu < 576) {      /* every IPv4 host must take 576-byte datagrams (RFC 791) */
         free(iface);
         return NULL;
@@ -88,7 +88,7 @@ void sp_iface_free(struct sp_iface *iface)
     free(iface);
 }
 
-void sp_iface_ingress(struct sp_iface *iface, sp_time_t now, uint8_t *frame, size_t len)
+void sp_iface_ingress(struct sp_iface *iface, sp_time_t now, const uint8_t *frame, size_t len)
 {
     iface->now = now;
     sp_count(iface, SP_STAT_rx_frames);

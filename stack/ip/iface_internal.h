@@ -32,7 +32,7 @@ struct sp_neigh_pending {
     uint32_t next_hop;      /* 0: free slot */
     uint32_t order;         /* arrival order: frames leave in the order they were queued */
     uint16_t len;
-    uint8_t frame[SP_DEFAULT_MTU + SP_ETH_HDR_LEN];
+    uint8_t frame[SP_MAX_FRAME];
 };
 
 struct sp_neigh {
@@ -61,7 +61,7 @@ struct sp_reasm_slot {
     uint8_t data[SP_REASM_MAX_DATAGRAM];
 };
 
-/* --- What handlers return: an IP packet to emit --------------------------------------------- */
+/* --- What handlers send: an IP packet as reprs, which sp_ip_output turns into bytes ---------- */
 
 enum sp_l4_kind { SP_L4_ICMP, SP_L4_UDP, SP_L4_TCP };
 
@@ -82,7 +82,8 @@ struct sp_tcp_stack *sp_tcp_stack_new(struct sp_iface *iface);
 void sp_tcp_stack_free(struct sp_tcp_stack *tcp);
 /* A segment addressed to us whose IP header (ip) was checked; seg/len is the TCP header onward.
  * Checksum, options and everything else are the TCP module's to check and count. */
-void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip, uint8_t *seg, size_t len);
+void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip, const uint8_t *seg,
+                  size_t len);
 void sp_tcp_poll(struct sp_tcp_stack *tcp, sp_time_t now);
 sp_time_t sp_tcp_poll_at(const struct sp_tcp_stack *tcp);
 
@@ -229,7 +230,8 @@ void sp_log(struct sp_iface *iface, enum sp_log_level level, const char *fmt, ..
 bool sp_iface_is_broadcast(const struct sp_iface *iface, uint32_t addr);
 
 /* arp.c */
-void sp_arp_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_repr *eth, uint8_t *buf, size_t len);
+void sp_arp_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_repr *eth, const uint8_t *buf,
+                  size_t len);
 int sp_arp_send_request(struct sp_iface *iface, uint32_t target);
 int sp_arp_send_gratuitous(struct sp_iface *iface);
 
@@ -246,7 +248,8 @@ sp_time_t sp_neigh_poll_at(const struct sp_iface *iface);
 /* ipv4.c */
 /* eth is the frame's header: an on-link sender's MAC is learned from it (as smoltcp does), so
  * that a reply needs no ARP round trip. */
-void sp_ipv4_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_repr *eth, uint8_t *buf, size_t len);
+void sp_ipv4_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_repr *eth, const uint8_t *buf,
+                   size_t len);
 /* Builds, fragments when needed, resolves and sends a packet. 0 or a negative error. */
 int sp_ip_output(struct sp_iface *iface, sp_time_t now, struct sp_ip_packet *pkt);
 
@@ -255,7 +258,7 @@ int sp_ip_output(struct sp_iface *iface, sp_time_t now, struct sp_ip_packet *pkt
  * (both in the slot, valid until the next call). False while fragments are missing or when the
  * fragment was dropped (counted). */
 struct sp_reasm_done {
-    uint8_t *payload;
+    const uint8_t *payload;
     const uint8_t *hdr;
     size_t hdr_len;
 };
@@ -266,7 +269,8 @@ void sp_reasm_poll(struct sp_iface *iface, sp_time_t now);
 sp_time_t sp_reasm_poll_at(const struct sp_iface *iface);
 
 /* icmp.c */
-void sp_icmp_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_repr *ip, uint8_t *buf, size_t len);
+void sp_icmp_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_repr *ip, const uint8_t *buf,
+                   size_t len);
 /* Sends a destination-unreachable error about the datagram whose header starts at orig (the
  * rules of RFC 1122 3.2.2 decide whether one may be sent at all). */
 void sp_icmp_send_unreachable(struct sp_iface *iface, sp_time_t now, uint8_t code,
@@ -275,6 +279,6 @@ void sp_icmp_send_unreachable(struct sp_iface *iface, sp_time_t now, uint8_t cod
 
 /* udp.c */
 void sp_udp_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_repr *ip,
-                  const uint8_t *hdr, size_t hdr_len, uint8_t *buf, size_t len);
+                  const uint8_t *hdr, size_t hdr_len, const uint8_t *buf, size_t len);
 
 #endif

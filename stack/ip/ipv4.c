@@ -10,7 +10,7 @@ static bool ipv4_bad_source(const struct sp_iface *iface, uint32_t src)
            sp_ipv4_is_multicast(src) || (src >> 24) == 127;
 }
 
-void sp_ipv4_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_repr *eth, uint8_t *buf, size_t len)
+void sp_ipv4_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_repr *eth, const uint8_t *buf, size_t len)
 {
     struct sp_ipv4_view v;
     int err = sp_ipv4_view_init(&v, buf, len);
@@ -42,7 +42,7 @@ void sp_ipv4_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_re
 
     const uint8_t *hdr = v.buf;
     size_t hdr_len = sp_ipv4_hdr_len(&v);
-    uint8_t *payload = sp_ipv4_payload(&v);
+    const uint8_t *payload = sp_ipv4_payload(&v);
     if (ip.more_frags || ip.frag_offset) {
         struct sp_reasm_done done;
         if (!sp_reasm_input(iface, now, &v, &ip, &done))

@@ -72,7 +72,7 @@ int sp_udp_send(struct sp_udp_socket *sock, uint32_t dst_ip, uint16_t dst_port, 
 }
 
 void sp_udp_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_repr *ip,
-                  const uint8_t *hdr, size_t hdr_len, uint8_t *buf, size_t len)
+                  const uint8_t *hdr, size_t hdr_len, const uint8_t *buf, size_t len)
 {
     struct sp_udp_view v;
     int err = sp_udp_view_init(&v, buf, len);

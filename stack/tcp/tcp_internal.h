@@ -133,7 +133,7 @@ struct sp_tcp_stack {
     uint16_t next_port;
     sp_time_t challenge_second;    /* the second challenge_count refers to */
     unsigned challenge_count;
-    uint8_t seg_buf[SP_MAX_FRAME];  /* the payload of the segment being sent */
+    uint8_t seg_buf[SP_MAX_MTU];    /* the payload of the segment being sent: an MSS, under the MTU */
     /* The segment being processed by sp_tcp_input (its bytes, for a parked decision's copy). */
     const struct sp_ipv4_repr *rx_ip;
     const uint8_t *rx_seg;

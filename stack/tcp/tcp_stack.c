@@ -223,7 +223,8 @@ void sp_tcp_send_reset_for(struct sp_tcp_stack *tcp, sp_time_t now, const struct
     sp_tcp_emit(tcp, now, ip->dst, ip->src, &r);
 }
 
-void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip, uint8_t *buf, size_t len)
+void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip, const uint8_t *buf,
+                  size_t len)
 {
     struct sp_iface *iface = tcp->iface;
     struct sp_tcp_view v;

@@ -6,7 +6,7 @@
 #define ARP_FIXED_LEN 8
 #define ARP_HTYPE_ETHERNET 1
 
-int sp_arp_view_init(struct sp_arp_view *v, uint8_t *buf, size_t len)
+int sp_arp_view_init(struct sp_arp_view *v, const uint8_t *buf, size_t len)
 {
     if (len < ARP_FIXED_LEN) return SP_ETRUNCATED;
     /* The fixed part says how long the addresses are; all four must be inside the buffer. */

@@ -40,7 +40,7 @@ void sp_mac_format(struct sp_mac m, char out[18])
     snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m.b[0], m.b[1], m.b[2], m.b[3], m.b[4], m.b[5]);
 }
 
-int sp_eth_view_init(struct sp_eth_view *v, uint8_t *buf, size_t len)
+int sp_eth_view_init(struct sp_eth_view *v, const uint8_t *buf, size_t len)
 {
     if (len < SP_ETH_HDR_LEN) return SP_ETRUNCATED;
     v->buf = buf;

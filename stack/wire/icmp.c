@@ -13,7 +13,7 @@ static bool is_frag_needed(uint8_t type, uint8_t code)
     return type == SP_ICMP_DEST_UNREACH && code == SP_ICMP_UNREACH_FRAG_NEEDED;
 }
 
-int sp_icmp_view_init(struct sp_icmp_view *v, uint8_t *buf, size_t len)
+int sp_icmp_view_init(struct sp_icmp_view *v, const uint8_t *buf, size_t len)
 {
     if (len < SP_ICMP_HDR_LEN) return SP_ETRUNCATED;
     v->buf = buf;

@@ -69,7 +69,7 @@ void sp_ipv4_addr_format(uint32_t addr, char out[16])
              (unsigned)(addr >> 8 & 0xff), (unsigned)(addr & 0xff));
 }
 
-int sp_ipv4_view_init(struct sp_ipv4_view *v, uint8_t *buf, size_t len)
+int sp_ipv4_view_init(struct sp_ipv4_view *v, const uint8_t *buf, size_t len)
 {
     if (len < SP_IPV4_MIN_HDR_LEN) return SP_ETRUNCATED;
     if (buf[0] >> 4 != 4) return SP_EUNSUPPORTED;

@@ -13,7 +13,7 @@
 #define OPT_TIMESTAMP_LEN 10
 #define MAX_WSCALE 14  /* RFC 7323 2.3 */
 
-int sp_tcp_view_init(struct sp_tcp_view *v, uint8_t *buf, size_t len)
+int sp_tcp_view_init(struct sp_tcp_view *v, const uint8_t *buf, size_t len)
 {
     if (len < SP_TCP_MIN_HDR_LEN) return SP_ETRUNCATED;
     size_t hdr_len = (size_t)(buf[12] >> 4) * 4;

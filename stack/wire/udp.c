@@ -7,7 +7,7 @@
 #include "slowpath/wire/checksum.h"
 #include "slowpath/wire/ipv4.h"
 
-int sp_udp_view_init(struct sp_udp_view *v, uint8_t *buf, size_t len)
+int sp_udp_view_init(struct sp_udp_view *v, const uint8_t *buf, size_t len)
 {
     if (len < SP_UDP_HDR_LEN) return SP_ETRUNCATED;
     uint16_t ulen = sp_get16(buf + 4);

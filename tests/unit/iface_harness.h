@@ -36,7 +36,7 @@
 #define H_MAC_PEER ((struct sp_mac){{0x02, 0, 0, 0, 0, 0x01}})
 #define H_T0 1000u /* the interface is created at this time */
 #define H_DEPTH 512 /* device queue depth: more than any test sends between takes */
-#define H_FRAME_CAP (SP_DEFAULT_MTU + SP_ETH_HDR_LEN)
+#define H_FRAME_CAP SP_MAX_FRAME
 
 struct harness {
     struct sp_device *dev;
@@ -48,7 +48,7 @@ static inline struct harness *h_open_ex(bool keep_announce)
 {
     struct harness *h = test_calloc(1, sizeof *h);
     assert_non_null(h);
-    h->dev = sp_mem_open(SP_DEFAULT_MTU, H_DEPTH);
+    h->dev = sp_mem_open(SP_MAX_MTU, H_DEPTH);
     assert_non_null(h->dev);
     struct sp_iface_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -229,7 +229,7 @@ struct h_ip_out {
     struct sp_eth_repr eth;
     struct sp_ipv4_view v;
     struct sp_ipv4_repr ip;
-    uint8_t *payload;
+    const uint8_t *payload;
     size_t payload_len;
 };
 
@@ -261,11 +261,9 @@ static inline void h_take_ip(struct harness *h, uint8_t *f, struct h_ip_out *o)
 /* Parses a sent ARP frame (always padded to 60 bytes). */
 static inline void h_parse_arp(const uint8_t *frame, size_t len, struct sp_eth_repr *eth, struct sp_arp_repr *arp)
 {
-    uint8_t f[H_FRAME_CAP];
-    memcpy(f, frame, len);
     assert_int_equal(len, SP_ETH_MIN_FRAME);
     struct sp_eth_view e;
-    assert_int_equal(sp_eth_view_init(&e, f, len), 0);
+    assert_int_equal(sp_eth_view_init(&e, frame, len), 0);
     sp_eth_repr_parse(&e, eth);
     assert_int_equal(eth->ethertype, SP_ETHERTYPE_ARP);
     struct sp_arp_view v;
@@ -273,7 +271,7 @@ static inline void h_parse_arp(const uint8_t *frame, size_t len, struct sp_eth_r
     assert_int_equal(sp_arp_repr_parse(&v, arp), 0);
     /* The padding after the 28 ARP bytes is zero. */
     for (size_t i = SP_ETH_HDR_LEN + SP_ARP_LEN; i < len; i++)
-        assert_int_equal(f[i], 0);
+        assert_int_equal(frame[i], 0);
 }
 
 /* Takes the next frame and asserts it is our broadcast request for tpa. */

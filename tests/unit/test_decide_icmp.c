@@ -2,6 +2,7 @@
  * reason under both policies, timeout, decider errors, repeats, a full table, a datagram too big
  * to park), shadow grading, completion from inside decide, and native mode untouched. */
 #include "decide_harness.h"
+#include "iface_internal.h"
 
 /* The same exchange as test_iface_icmp.c: scapy Ether()/IP(src="192.0.2.1", dst="192.0.2.2",
  * id=0x1234, ttl=64)/ICMP(type=8, id=0xbeef, seq=7)/b"slowpath-ping-data" and the native reply
@@ -134,6 +135,24 @@ static void test_delegate_structured_other_ttl_is_refused(void **state)
     assert_int_equal(o.ip.dst, H_IP_PEER);
     assert_int_equal(sp_csum(o.payload, o.payload_len), 0);
     assert_memory_equal(o.payload + 8, "slowpath-ping-data", PING_DATA_LEN);
+    test_free(f);
+}
+
+/* The validator reads a raw proposal where the decider keeps it: the bytes stay as they were, and
+ * what the stack would emit takes its data from the request's copy, never from the proposal. */
+static void test_raw_proposal_is_only_read(void **state)
+{
+    struct harness *h = *state;
+    struct fake *f = fake_install(h, SP_DECISION_ICMP, SP_DECIDE_DELEGATE);
+    rx_ping(h, 2000);
+    uint8_t raw[SP_DECISION_MAX_PACKET], before[SP_DECISION_MAX_PACKET];
+    struct sp_decision_proposal p = raw_from_native(&f->reqs[0], raw);
+    memcpy(before, raw, p.raw_len);
+    struct sp_decision_built b;
+    assert_int_equal(sp_validate_icmp(&f->reqs[0].req, &p, &b), SP_VERDICT_VALID);
+    assert_memory_equal(raw, before, p.raw_len);
+    assert_ptr_equal(b.ip.l4.icmp.data, f->reqs[0].req.icmp.data);
+    assert_int_equal(b.ip.l4.icmp.data_len, PING_DATA_LEN);
     test_free(f);
 }
 
@@ -596,6 +615,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delegate_structured_reply_after_completion, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_delegate_structured_other_ttl_is_refused, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_delegate_raw_valid, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_raw_proposal_is_only_read, h_setup, h_teardown),
         cmocka_unit_test(test_invalid_falls_back_to_native),
         cmocka_unit_test(test_invalid_dropped_sends_nothing),
         cmocka_unit_test_setup_teardown(test_injected_destination_is_refused, h_setup, h_teardown),

@@ -17,14 +17,16 @@
 #define PADDING 10                              /* trailer bytes after the datagram */
 #define DGRAM_END (FRAME_LEN - PADDING)         /* frame offset where the datagram ends */
 
-/* A frame of patterned bytes that says IPv4 (ethertype 0x0800) with a datagram of
- * FRAME_LEN - 14 - PADDING bytes (its total-length field), followed by trailer padding. */
+/* A frame of patterned bytes that says IPv4 (ethertype 0x0800, version 4, a 20-byte header) with
+ * a datagram of FRAME_LEN - 14 - PADDING bytes (its total-length field), followed by trailer
+ * padding. */
 static void frame_of(uint8_t *f, size_t len, uint8_t tag)
 {
     for (size_t i = 0; i < len; i++)
         f[i] = (uint8_t)(tag ^ (i * 7));
     if (len >= 18) {
         f[12] = 0x08, f[13] = 0x00;
+        f[14] = 0x45;
         f[16] = 0, f[17] = (uint8_t)(len - 14 - PADDING);
     }
 }
@@ -156,6 +158,17 @@ static void test_corrupt_flips_one_bit_past_ethernet(void **state)
     assert_int_equal(sp_device_send(f, frame, 14), 0);
     assert_int_equal(sp_mem_take(mem, buf, sizeof(buf)), 14);
     assert_memory_equal(buf, frame, 14);
+
+    /* Nor does a datagram the IPv4 view refuses (its total length runs past the frame): the stack
+     * drops it before looking at any checksum. */
+    frame_of(frame, FRAME_LEN, 0x77);
+    frame[16] = 0x01;
+    assert_int_equal(sp_mem_inject(mem, frame, FRAME_LEN), 0);
+    assert_int_equal(sp_device_recv(f, buf, sizeof(buf)), FRAME_LEN);
+    assert_memory_equal(buf, frame, FRAME_LEN);
+    assert_int_equal(sp_device_send(f, frame, FRAME_LEN), 0);
+    assert_int_equal(sp_mem_take(mem, buf, sizeof(buf)), FRAME_LEN);
+    assert_memory_equal(buf, frame, FRAME_LEN);
 
     struct sp_fault_stats st;
     sp_fault_get_stats(f, &st);

@@ -49,7 +49,7 @@ static struct fx *fx_open(const struct fx_opts *o)
     struct fx *f = test_calloc(1, sizeof *f);
     char err[256];
     assert_int_equal(uv_loop_init(&f->loop), 0);
-    f->mem = sp_mem_open(SP_DEFAULT_MTU, H_DEPTH);
+    f->mem = sp_mem_open(SP_MAX_MTU, H_DEPTH);
     assert_non_null(f->mem);
     strcpy(f->pcap_path, "/tmp/sp-decider-XXXXXX");
     int fd = mkstemp(f->pcap_path);

@@ -74,7 +74,7 @@ static void fk_outcome_is(const struct fk *f, int i, enum sp_verdict v, int erro
 }
 
 /* Parses an IPv4 datagram carrying TCP from src to dst (a request's packet or native answer). */
-static struct sp_tcp_repr parse_tcp(uint8_t *buf, size_t len, uint32_t src, uint32_t dst)
+static struct sp_tcp_repr parse_tcp(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst)
 {
     struct sp_ipv4_view v;
     struct sp_ipv4_repr ip;

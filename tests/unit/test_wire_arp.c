@@ -113,9 +113,32 @@ static void test_unsupported_and_malformed(void **state)
     assert_int_equal(parse_modified(7, 2, 28), 0);                  /* op 2 is a reply */
 }
 
+/* Bytes the caller may not change, as a decider's proposal is: static const, so they sit in
+ * read-only memory where any write through the view (or the repr's parse) would fault, and the
+ * compiler would refuse a view that asked for them writable. */
+static const uint8_t RO_REQUEST[] = {
+    0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00,
+    0x00, 0x01, 0xc0, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xc0, 0x00, 0x02, 0x02,
+};
+
+static void test_view_of_read_only_bytes(void **state)
+{
+    (void)state;
+    struct sp_arp_view v;
+    assert_int_equal(sp_arp_view_init(&v, RO_REQUEST, sizeof RO_REQUEST), 0);
+    assert_int_equal(sp_arp_op(&v), SP_ARP_OP_REQUEST);
+    struct sp_arp_repr r;
+    assert_int_equal(sp_arp_repr_parse(&v, &r), 0);
+    assert_true(sp_mac_eq(r.sha, MAC1));
+    assert_int_equal(r.spa, 0xc0000201);
+    assert_int_equal(r.tpa, 0xc0000202);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_view_of_read_only_bytes),
         cmocka_unit_test(test_parse_captured_request),
         cmocka_unit_test(test_reply_round_trip),
         cmocka_unit_test(test_truncated),

@@ -140,9 +140,33 @@ static void test_mac_format(void **state)
     assert_string_equal(text, "ff:ff:ff:ff:ff:ff");
 }
 
+/* Bytes the caller may not change, as a decider's proposal is: static const, so they sit in
+ * read-only memory where any write through the view (or the repr's parse) would fault, and the
+ * compiler would refuse a view that asked for them writable. */
+static const uint8_t RO_FRAME[] = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x02, 0x00, /* ARP from here */
+    0x00, 0x00, 0x00, 0x01, 0xc0, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0xc0, 0x00, 0x02, 0x02,
+};
+
+static void test_view_of_read_only_bytes(void **state)
+{
+    (void)state;
+    struct sp_eth_view v;
+    assert_int_equal(sp_eth_view_init(&v, RO_FRAME, sizeof RO_FRAME), 0);
+    assert_true(sp_mac_eq(sp_eth_dst(&v), MAC2));
+    assert_true(sp_mac_eq(sp_eth_src(&v), MAC1));
+    assert_int_equal(sp_eth_type(&v), SP_ETHERTYPE_ARP);
+    /* A view of the payload is a view of the same bytes: the layers above need no copy either. */
+    assert_ptr_equal(sp_eth_payload(&v), RO_FRAME + SP_ETH_HDR_LEN);
+    assert_int_equal(sp_eth_payload_len(&v), 28);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_view_of_read_only_bytes),
         cmocka_unit_test(test_view_of_captured_frame),
         cmocka_unit_test(test_view_length_check),
         cmocka_unit_test(test_emit_round_trip),

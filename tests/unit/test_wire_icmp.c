@@ -160,9 +160,33 @@ static void test_errors(void **state)
     assert_int_equal(sp_icmp_repr_parse(&v, &r), SP_ECHECKSUM);
 }
 
+/* Bytes the caller may not change, as a decider's proposal is: static const, so they sit in
+ * read-only memory where any write through the view (or the repr's parse) would fault, and the
+ * compiler would refuse a view that asked for them writable. */
+static const uint8_t RO_ECHO[] = {
+    0x08, 0x00, 0x06, 0xfa, 0x12, 0x34, 0x00, 0x01, 0x70, 0x69, 0x6e, 0x67, /* "ping" */
+};
+
+static void test_view_of_read_only_bytes(void **state)
+{
+    (void)state;
+    struct sp_icmp_view v;
+    assert_int_equal(sp_icmp_view_init(&v, RO_ECHO, sizeof RO_ECHO), 0);
+    assert_int_equal(sp_icmp_type(&v), SP_ICMP_ECHO_REQUEST);
+    assert_true(sp_icmp_checksum_ok(&v));
+    assert_ptr_equal(sp_icmp_data(&v), RO_ECHO + SP_ICMP_HDR_LEN);
+    struct sp_icmp_repr r;
+    assert_int_equal(sp_icmp_repr_parse(&v, &r), 0);
+    assert_int_equal(r.ident, 0x1234);
+    assert_int_equal(r.seq, 1);
+    assert_ptr_equal(r.data, RO_ECHO + SP_ICMP_HDR_LEN);
+    assert_int_equal(r.data_len, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_view_of_read_only_bytes),
         cmocka_unit_test(test_parse_captured_echo_request),
         cmocka_unit_test(test_echo_reply_built_in_place),
         cmocka_unit_test(test_emit_from_overlapping_source),

@@ -263,9 +263,38 @@ static void test_addr_format(void **state)
     assert_int_equal(back, 0xcb00710a);
 }
 
+/* Bytes the caller may not change, as a decider's proposal is: static const, so they sit in
+ * read-only memory where any write through the view (or the repr's parse) would fault, and the
+ * compiler would refuse a view that asked for them writable. */
+static const uint8_t RO_FRAG[] = {
+    0x45, 0x10, 0x00, 0x1c, 0x11, 0x11, 0x20, 0xb9, 0x3f, 0x11, 0xc5, 0xf3,
+    0xc0, 0x00, 0x02, 0x01, 0xc0, 0x00, 0x02, 0x02, 0x78, 0x78, 0x78, 0x78,
+    0x78, 0x78, 0x78, 0x78,
+};
+
+static void test_view_of_read_only_bytes(void **state)
+{
+    (void)state;
+    struct sp_ipv4_view v;
+    assert_int_equal(sp_ipv4_view_init(&v, RO_FRAG, sizeof RO_FRAG), 0);
+    assert_int_equal(sp_ipv4_total_len(&v), 28);
+    assert_true(sp_ipv4_mf(&v));
+    assert_int_equal(sp_ipv4_frag_offset(&v), 185 * 8);
+    assert_true(sp_ipv4_checksum_ok(&v));
+    /* The payload is where it lies in the caller's bytes, not in a copy. */
+    assert_ptr_equal(sp_ipv4_payload(&v), RO_FRAG + 20);
+    assert_int_equal(sp_ipv4_payload_len(&v), 8);
+    struct sp_ipv4_repr r;
+    assert_int_equal(sp_ipv4_repr_parse(&v, &r), 0);
+    assert_int_equal(r.src, 0xc0000201);
+    assert_int_equal(r.protocol, SP_IP_PROTO_UDP);
+    assert_int_equal(r.payload_len, 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_view_of_read_only_bytes),
         cmocka_unit_test(test_parse_captured_ping),
         cmocka_unit_test(test_fragment_round_trip),
         cmocka_unit_test(test_emit_then_parse),

@@ -317,9 +317,35 @@ static void test_sequence_comparisons_wrap(void **state)
     assert_true(sp_seq_lt(0, 0x7fffffff));
 }
 
+/* Bytes the caller may not change, as a decider's proposal is: static const, so they sit in
+ * read-only memory where any write through the view (or the repr's parse) would fault, and the
+ * compiler would refuse a view that asked for them writable. */
+static const uint8_t RO_SYN[] = {
+    0x9c, 0x40, 0x00, 0x50, 0x11, 0x22, 0x33, 0x44, 0x00, 0x00, 0x00, 0x00,
+    0x60, 0x02, 0xfa, 0xf0, 0x38, 0x3b, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, /* MSS 1460 */
+};
+
+static void test_view_of_read_only_bytes(void **state)
+{
+    (void)state;
+    struct sp_tcp_view v;
+    assert_int_equal(sp_tcp_view_init(&v, RO_SYN, sizeof RO_SYN), 0);
+    assert_int_equal(sp_tcp_hdr_len(&v), 24);
+    assert_int_equal(sp_tcp_flags(&v), SP_TCP_SYN);
+    assert_ptr_equal(sp_tcp_payload(&v), RO_SYN + sizeof RO_SYN);
+    assert_int_equal(sp_tcp_payload_len(&v), 0);
+    struct sp_tcp_repr r;
+    assert_int_equal(sp_tcp_repr_parse(&v, CLIENT_IP, SERVER_IP, &r), 0); /* checksum verified */
+    assert_int_equal(r.src_port, 40000);
+    assert_int_equal(r.seq, 0x11223344);
+    assert_int_equal(r.mss, 1460);
+    assert_int_equal(r.wscale, -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_view_of_read_only_bytes),
         cmocka_unit_test(test_parse_captured_syn),
         cmocka_unit_test(test_emit_synack_with_all_options),
         cmocka_unit_test(test_emit_option_subsets_stay_aligned),

@@ -12,14 +12,15 @@
 #define SP_ARP_OP_REQUEST 1
 #define SP_ARP_OP_REPLY 2
 
+/* Read-only, like every view (ipv4.h says why). */
 struct sp_arp_view {
-    uint8_t *buf;
+    const uint8_t *buf;
     size_t len;
 };
 
 /* Fails with SP_ETRUNCATED when shorter than the 8-byte fixed part plus the addresses its hlen and
  * plen announce. */
-int sp_arp_view_init(struct sp_arp_view *v, uint8_t *buf, size_t len);
+int sp_arp_view_init(struct sp_arp_view *v, const uint8_t *buf, size_t len);
 
 static inline uint16_t sp_arp_htype(const struct sp_arp_view *v) { return sp_get16(v->buf); }
 static inline uint16_t sp_arp_ptype(const struct sp_arp_view *v) { return sp_get16(v->buf + 2); }

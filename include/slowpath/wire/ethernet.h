@@ -31,13 +31,14 @@ int sp_mac_parse(const char *text, struct sp_mac *out);
 /* Writes "xx:xx:xx:xx:xx:xx" (18 bytes with the NUL). */
 void sp_mac_format(struct sp_mac m, char out[18]);
 
+/* Read-only, like every view (ipv4.h says why). */
 struct sp_eth_view {
-    uint8_t *buf;
+    const uint8_t *buf;
     size_t len;
 };
 
 /* Wraps buf; fails with SP_ETRUNCATED when it cannot hold the header. */
-int sp_eth_view_init(struct sp_eth_view *v, uint8_t *buf, size_t len);
+int sp_eth_view_init(struct sp_eth_view *v, const uint8_t *buf, size_t len);
 
 static inline struct sp_mac sp_eth_dst(const struct sp_eth_view *v)
 {
@@ -52,7 +53,7 @@ static inline struct sp_mac sp_eth_src(const struct sp_eth_view *v)
     return m;
 }
 static inline uint16_t sp_eth_type(const struct sp_eth_view *v) { return sp_get16(v->buf + 12); }
-static inline uint8_t *sp_eth_payload(const struct sp_eth_view *v) { return v->buf + SP_ETH_HDR_LEN; }
+static inline const uint8_t *sp_eth_payload(const struct sp_eth_view *v) { return v->buf + SP_ETH_HDR_LEN; }
 static inline size_t sp_eth_payload_len(const struct sp_eth_view *v) { return v->len - SP_ETH_HDR_LEN; }
 
 struct sp_eth_repr {

@@ -25,19 +25,20 @@
  * RFC 1812 allows more, but 8 is what every host understands. */
 #define SP_ICMP_ERROR_QUOTE 8
 
+/* Read-only, like every view (ipv4.h says why). */
 struct sp_icmp_view {
-    uint8_t *buf;
+    const uint8_t *buf;
     size_t len;
 };
 
-int sp_icmp_view_init(struct sp_icmp_view *v, uint8_t *buf, size_t len);
+int sp_icmp_view_init(struct sp_icmp_view *v, const uint8_t *buf, size_t len);
 
 static inline uint8_t sp_icmp_type(const struct sp_icmp_view *v) { return v->buf[0]; }
 static inline uint8_t sp_icmp_code(const struct sp_icmp_view *v) { return v->buf[1]; }
 static inline uint16_t sp_icmp_checksum(const struct sp_icmp_view *v) { return sp_get16(v->buf + 2); }
 static inline uint16_t sp_icmp_echo_ident(const struct sp_icmp_view *v) { return sp_get16(v->buf + 4); }
 static inline uint16_t sp_icmp_echo_seq(const struct sp_icmp_view *v) { return sp_get16(v->buf + 6); }
-static inline uint8_t *sp_icmp_data(const struct sp_icmp_view *v) { return v->buf + SP_ICMP_HDR_LEN; }
+static inline const uint8_t *sp_icmp_data(const struct sp_icmp_view *v) { return v->buf + SP_ICMP_HDR_LEN; }
 static inline size_t sp_icmp_data_len(const struct sp_icmp_view *v) { return v->len - SP_ICMP_HDR_LEN; }
 static inline bool sp_icmp_is_error(uint8_t type)
 {
@@ -60,7 +61,8 @@ struct sp_icmp_repr {
  * bytes after the 8-byte header. */
 int sp_icmp_repr_parse(const struct sp_icmp_view *v, struct sp_icmp_repr *r);
 static inline size_t sp_icmp_repr_buffer_len(const struct sp_icmp_repr *r) { return SP_ICMP_HDR_LEN + r->data_len; }
-/* Writes header, data and checksum at buf. data may alias buf + 8 (echo built in place). */
+/* Writes header, data and checksum at buf. data may overlap buf: it is moved before the header is
+ * written. */
 void sp_icmp_repr_emit(const struct sp_icmp_repr *r, uint8_t *buf);
 
 #endif

@@ -31,15 +31,18 @@ static inline uint32_t sp_ipv4_netmask(uint8_t prefix_len)
 }
 static inline bool sp_ipv4_is_multicast(uint32_t a) { return (a >> 28) == 0xe; }
 
+/* A view reads a packet where it lies and never writes it, so it can check bytes the caller may
+ * not change (a frame being received, a decider's proposal) without a copy. Every view in wire/
+ * works this way; writing is the repr's emit, into a buffer of its buffer_len bytes. */
 struct sp_ipv4_view {
-    uint8_t *buf;
+    const uint8_t *buf;
     size_t len;    /* bytes available; may exceed total length (Ethernet padding) */
 };
 
 /* The one length check: at least 20 bytes, version 4 (SP_EUNSUPPORTED), IHL >= 5 and within the
  * buffer (SP_EMALFORMED), total length >= header length (SP_EMALFORMED) and <= the buffer
  * (SP_ETRUNCATED). After success every accessor below is a plain read. */
-int sp_ipv4_view_init(struct sp_ipv4_view *v, uint8_t *buf, size_t len);
+int sp_ipv4_view_init(struct sp_ipv4_view *v, const uint8_t *buf, size_t len);
 
 static inline uint8_t sp_ipv4_version(const struct sp_ipv4_view *v) { return v->buf[0] >> 4; }
 static inline size_t sp_ipv4_hdr_len(const struct sp_ipv4_view *v) { return (size_t)(v->buf[0] & 0xf) * 4; }
@@ -58,7 +61,7 @@ static inline uint8_t sp_ipv4_protocol(const struct sp_ipv4_view *v) { return v-
 static inline uint16_t sp_ipv4_checksum(const struct sp_ipv4_view *v) { return sp_get16(v->buf + 10); }
 static inline uint32_t sp_ipv4_src(const struct sp_ipv4_view *v) { return sp_get32(v->buf + 12); }
 static inline uint32_t sp_ipv4_dst(const struct sp_ipv4_view *v) { return sp_get32(v->buf + 16); }
-static inline uint8_t *sp_ipv4_payload(const struct sp_ipv4_view *v) { return v->buf + sp_ipv4_hdr_len(v); }
+static inline const uint8_t *sp_ipv4_payload(const struct sp_ipv4_view *v) { return v->buf + sp_ipv4_hdr_len(v); }
 static inline size_t sp_ipv4_payload_len(const struct sp_ipv4_view *v)
 {
     return sp_ipv4_total_len(v) - sp_ipv4_hdr_len(v);

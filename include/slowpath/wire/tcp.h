@@ -28,13 +28,14 @@
 #define SP_TCP_OPT_SACK_PERM 4
 #define SP_TCP_OPT_TIMESTAMP 8
 
+/* Read-only, like every view (ipv4.h says why). */
 struct sp_tcp_view {
-    uint8_t *buf;
+    const uint8_t *buf;
     size_t len;    /* the whole segment: header, options and payload */
 };
 
 /* At least 20 bytes (SP_ETRUNCATED); data offset >= 5 and within the buffer (SP_EMALFORMED). */
-int sp_tcp_view_init(struct sp_tcp_view *v, uint8_t *buf, size_t len);
+int sp_tcp_view_init(struct sp_tcp_view *v, const uint8_t *buf, size_t len);
 
 static inline uint16_t sp_tcp_src_port(const struct sp_tcp_view *v) { return sp_get16(v->buf); }
 static inline uint16_t sp_tcp_dst_port(const struct sp_tcp_view *v) { return sp_get16(v->buf + 2); }
@@ -44,7 +45,7 @@ static inline size_t sp_tcp_hdr_len(const struct sp_tcp_view *v) { return (size_
 static inline uint8_t sp_tcp_flags(const struct sp_tcp_view *v) { return v->buf[13]; }
 static inline uint16_t sp_tcp_window(const struct sp_tcp_view *v) { return sp_get16(v->buf + 14); }
 static inline uint16_t sp_tcp_checksum(const struct sp_tcp_view *v) { return sp_get16(v->buf + 16); }
-static inline uint8_t *sp_tcp_payload(const struct sp_tcp_view *v) { return v->buf + sp_tcp_hdr_len(v); }
+static inline const uint8_t *sp_tcp_payload(const struct sp_tcp_view *v) { return v->buf + sp_tcp_hdr_len(v); }
 static inline size_t sp_tcp_payload_len(const struct sp_tcp_view *v) { return v->len - sp_tcp_hdr_len(v); }
 
 struct sp_tcp_repr {

@@ -9,19 +9,20 @@
 
 #define SP_UDP_HDR_LEN 8
 
+/* Read-only, like every view (ipv4.h says why). */
 struct sp_udp_view {
-    uint8_t *buf;
+    const uint8_t *buf;
     size_t len;
 };
 
 /* At least 8 bytes (SP_ETRUNCATED); the length field between 8 and the buffer (SP_EMALFORMED). */
-int sp_udp_view_init(struct sp_udp_view *v, uint8_t *buf, size_t len);
+int sp_udp_view_init(struct sp_udp_view *v, const uint8_t *buf, size_t len);
 
 static inline uint16_t sp_udp_src_port(const struct sp_udp_view *v) { return sp_get16(v->buf); }
 static inline uint16_t sp_udp_dst_port(const struct sp_udp_view *v) { return sp_get16(v->buf + 2); }
 static inline uint16_t sp_udp_length(const struct sp_udp_view *v) { return sp_get16(v->buf + 4); }
 static inline uint16_t sp_udp_checksum(const struct sp_udp_view *v) { return sp_get16(v->buf + 6); }
-static inline uint8_t *sp_udp_payload(const struct sp_udp_view *v) { return v->buf + SP_UDP_HDR_LEN; }
+static inline const uint8_t *sp_udp_payload(const struct sp_udp_view *v) { return v->buf + SP_UDP_HDR_LEN; }
 static inline size_t sp_udp_payload_len(const struct sp_udp_view *v) { return sp_udp_length(v) - SP_UDP_HDR_LEN; }
 
 struct sp_udp_repr {
