@@ -63,11 +63,11 @@ static struct efd_dev *efd_open(void)
 {
     struct efd_dev *x = test_calloc(1, sizeof *x);
     assert_non_null(x);
-    x->mem = sp_mem_open(SP_DEFAULT_MTU, H_DEPTH);
+    x->mem = sp_mem_open(SP_MAX_MTU, H_DEPTH);
     assert_non_null(x->mem);
     x->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     assert_true(x->efd >= 0);
-    x->dev = (struct sp_device){.ops = &efd_ops, .name = "efd(mem)", .mtu = SP_DEFAULT_MTU};
+    x->dev = (struct sp_device){.ops = &efd_ops, .name = "efd(mem)", .mtu = SP_MAX_MTU};
     return x;
 }
 
