@@ -138,10 +138,9 @@ static int parse_delegate(const char *arg, enum sp_decision_mode *modes)
         if (!eq)
             return -1;
         *eq = '\0';
-        int kind = -1;
-        for (int k = 0; k < SP_DECISION_KINDS; k++)
-            if (strcmp(item, sp_decision_kind_name((enum sp_decision_kind)k)) == 0)
-                kind = k;
+        enum sp_decision_kind kind;
+        if (sp_decision_kind_parse(item, &kind) < 0)
+            return -1;
         const char *m = eq + 1;
         enum sp_decision_mode mode;
         if (strcmp(m, "native") == 0)
@@ -151,8 +150,6 @@ static int parse_delegate(const char *arg, enum sp_decision_mode *modes)
         else if (strcmp(m, "shadow") == 0)
             mode = SP_DECIDE_SHADOW;
         else
-            return -1;
-        if (kind < 0)
             return -1;
         modes[kind] = mode;
     }

@@ -36,11 +36,13 @@ enum sp_decision_mode { SP_DECIDE_NATIVE, SP_DECIDE_DELEGATE, SP_DECIDE_SHADOW }
 enum sp_invalid_policy { SP_INVALID_FALLBACK, SP_INVALID_DROP };
 
 const char *sp_decision_kind_name(enum sp_decision_kind k);   /* "icmp", "arp", "tcp" */
+int sp_decision_kind_parse(const char *name, enum sp_decision_kind *out); /* 0 or SP_EINVAL */
 const char *sp_decision_mode_name(enum sp_decision_mode m);   /* "native", "llm", "shadow" */
 
 /* The handshake states a TCP decision starts from or proposes. */
 enum sp_hs_state { SP_HS_LISTEN, SP_HS_SYN_SENT, SP_HS_SYN_RECEIVED, SP_HS_ESTABLISHED, SP_HS_CLOSED };
 const char *sp_hs_state_name(enum sp_hs_state s);             /* "LISTEN", "SYN-SENT", ... */
+int sp_hs_state_parse(const char *name, enum sp_hs_state *out);  /* 0 or SP_EINVAL */
 
 /* A flow: protocol, addresses (host order) and ports, or the ICMP identifier in `remote_port`. */
 struct sp_flow {
@@ -82,6 +84,7 @@ struct sp_decision_request {
 };
 
 enum sp_proposal_action { SP_PROPOSE_DROP, SP_PROPOSE_REPLY, SP_PROPOSE_SYN_ACK, SP_PROPOSE_ACK, SP_PROPOSE_RST };
+const char *sp_proposal_action_name(enum sp_proposal_action a); /* "drop","reply","syn_ack","ack","rst" */
 
 /* What a decider proposes. Structured proposals give fields and the stack builds bytes and
  * checksums; raw proposals give the reply's bytes (same framing as the request's packet) and

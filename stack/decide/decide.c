@@ -13,6 +13,16 @@ const char *sp_decision_kind_name(enum sp_decision_kind k)
     return (unsigned)k < SP_DECISION_KINDS ? names[k] : "?";
 }
 
+int sp_decision_kind_parse(const char *name, enum sp_decision_kind *out)
+{
+    for (int k = 0; name && k < SP_DECISION_KINDS; k++)
+        if (strcmp(name, sp_decision_kind_name((enum sp_decision_kind)k)) == 0) {
+            *out = (enum sp_decision_kind)k;
+            return 0;
+        }
+    return SP_EINVAL;
+}
+
 const char *sp_decision_mode_name(enum sp_decision_mode m)
 {
     static const char *const names[] = {"native", "llm", "shadow"};
@@ -23,6 +33,22 @@ const char *sp_hs_state_name(enum sp_hs_state s)
 {
     static const char *const names[] = {"LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "CLOSED"};
     return (unsigned)s <= SP_HS_CLOSED ? names[s] : "?";
+}
+
+int sp_hs_state_parse(const char *name, enum sp_hs_state *out)
+{
+    for (int s = 0; name && s <= SP_HS_CLOSED; s++)
+        if (strcmp(name, sp_hs_state_name((enum sp_hs_state)s)) == 0) {
+            *out = (enum sp_hs_state)s;
+            return 0;
+        }
+    return SP_EINVAL;
+}
+
+const char *sp_proposal_action_name(enum sp_proposal_action a)
+{
+    static const char *const names[] = {"drop", "reply", "syn_ack", "ack", "rst"};
+    return (unsigned)a <= SP_PROPOSE_RST ? names[a] : "?";
 }
 
 const char *sp_verdict_name(enum sp_verdict v)

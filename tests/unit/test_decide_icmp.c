@@ -588,6 +588,27 @@ static void test_names(void **state)
     assert_string_equal(sp_verdict_name(SP_VERDICT_DATA), "invalid:data");
     assert_string_equal(sp_decision_action_name(SP_ACTION_FALLBACK), "fallback");
     assert_string_equal(sp_hs_state_name(SP_HS_SYN_RECEIVED), "SYN-RECEIVED");
+    assert_string_equal(sp_proposal_action_name(SP_PROPOSE_SYN_ACK), "syn_ack");
+    assert_string_equal(sp_proposal_action_name(SP_PROPOSE_DROP), "drop");
+    /* Every name reads back as its value; anything else is refused. */
+    for (int k = 0; k < SP_DECISION_KINDS; k++) {
+        enum sp_decision_kind got;
+        assert_int_equal(sp_decision_kind_parse(sp_decision_kind_name((enum sp_decision_kind)k), &got), 0);
+        assert_int_equal(got, k);
+    }
+    for (int s = SP_HS_LISTEN; s <= SP_HS_CLOSED; s++) {
+        enum sp_hs_state got;
+        assert_int_equal(sp_hs_state_parse(sp_hs_state_name((enum sp_hs_state)s), &got), 0);
+        assert_int_equal(got, s);
+    }
+    enum sp_decision_kind k = SP_DECISION_TCP;
+    assert_int_equal(sp_decision_kind_parse("ICMP", &k), SP_EINVAL);
+    assert_int_equal(sp_decision_kind_parse(NULL, &k), SP_EINVAL);
+    assert_int_equal(k, SP_DECISION_TCP);
+    enum sp_hs_state st = SP_HS_LISTEN;
+    assert_int_equal(sp_hs_state_parse("TIME-WAIT", &st), SP_EINVAL);
+    assert_int_equal(sp_hs_state_parse("syn-sent", &st), SP_EINVAL);
+    assert_int_equal(st, SP_HS_LISTEN);
 }
 
 int main(void)
