@@ -53,82 +53,6 @@ void sp_llm_decider_reason(int err, char *out, size_t cap)
         out[n] = '\0';
 }
 
-/* --- Converting a parsed answer --------------------------------------------------------------- */
-
-static uint32_t host32(const uint8_t b[4])
-{
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-static enum sp_hs_state hs_of(enum sp_llm_tcp_state s)
-{
-    switch (s) {
-    case SP_LLM_TCP_LISTEN:
-        return SP_HS_LISTEN;
-    case SP_LLM_TCP_SYN_SENT:
-        return SP_HS_SYN_SENT;
-    case SP_LLM_TCP_SYN_RECEIVED:
-        return SP_HS_SYN_RECEIVED;
-    case SP_LLM_TCP_ESTABLISHED:
-        return SP_HS_ESTABLISHED;
-    default:
-        return SP_HS_CLOSED;
-    }
-}
-
-static enum sp_proposal_action action_of(enum sp_llm_action a)
-{
-    switch (a) {
-    case SP_LLM_ACT_REPLY:
-        return SP_PROPOSE_REPLY;
-    case SP_LLM_ACT_SYN_ACK:
-        return SP_PROPOSE_SYN_ACK;
-    case SP_LLM_ACT_ACK:
-        return SP_PROPOSE_ACK;
-    case SP_LLM_ACT_RST:
-        return SP_PROPOSE_RST;
-    default:
-        return SP_PROPOSE_DROP;
-    }
-}
-
-/* The engine speaks network-order address bytes, the stack host-order integers. The raw bytes
- * stay in p (the stack reads them during sp_decision_complete only). */
-static void to_proposal(const struct sp_llm_proposal *p, struct sp_decision_proposal *out)
-{
-    memset(out, 0, sizeof *out);
-    out->action = action_of(p->action);
-    out->next_state = hs_of(p->next_state);
-    if (p->format == SP_LLM_FMT_RAW) {
-        out->raw = true;
-        out->raw_bytes = p->frame;
-        out->raw_len = p->frame_len;
-        return;
-    }
-    switch (p->kind) {
-    case SP_LLM_KIND_ICMP:
-        out->icmp_dst = host32(p->dst);
-        out->icmp_ident = p->ident;
-        out->icmp_seq = p->seq16;
-        out->icmp_ttl = p->ttl;
-        break;
-    case SP_LLM_KIND_ARP:
-        out->arp.op = SP_ARP_OP_REPLY;
-        memcpy(out->arp.sha.b, p->sender_mac, 6);
-        memcpy(out->arp.tha.b, p->target_mac, 6);
-        out->arp.spa = host32(p->sender_ip);
-        out->arp.tpa = host32(p->target_ip);
-        break;
-    default:
-        out->tcp_seq = p->seq;
-        out->tcp_ack = p->ack;
-        out->tcp_window = p->window;
-        out->tcp_mss = p->mss;
-        out->tcp_wscale = p->wscale;
-        break;
-    }
-}
-
 /* --- Asking ----------------------------------------------------------------------------------- */
 
 /* What the flow's summary says after this request: the facts a later prompt may need. */
@@ -180,7 +104,7 @@ static int decide(void *ctx, const struct sp_decision_request *req)
         summarize(req, summary, sizeof summary);
         sp_llm_cache_set_summary(&d->cache, &a->key, summary, now); /* best effort: a full cache forgets */
         struct sp_llm_prompt p;
-        sp_llm_prompt_for(&p, sp_llm_kind_of(req->kind), d->o.format, d->user);
+        sp_llm_prompt_for(&p, req->kind, d->o.format, d->user);
         rc = sp_llm_ask(d->o.client, &p, on_answer, a);
     }
     if (rc < 0) {
@@ -215,7 +139,6 @@ static void on_answer(sp_llm_client *client, const struct sp_llm_result *res, vo
     a->usage = res->usage;
     int code = 0;
     char reason[24];
-    struct sp_decision_proposal prop;
     if (res->err == SP_LLM_ETIMEOUT) {
         code = SP_ETIMEDOUT;
         a->err = res->err;
@@ -229,7 +152,7 @@ static void on_answer(sp_llm_client *client, const struct sp_llm_result *res, vo
         snprintf(a->verdict, sizeof a->verdict, "%s:%s", a->answered ? "invalid" : "error", reason);
     } else {
         a->answered = true;
-        int rc = sp_llm_proposal_parse(sp_llm_kind_of(a->kind), d->o.format, res->text ? res->text : "",
+        int rc = sp_llm_proposal_parse(a->kind, d->o.format, res->text ? res->text : "",
                                        res->text ? res->text_len : 0, &d->parsed);
         if (rc < 0) {
             code = rc; /* an SP_LLM_E* parse code: the stack counts an error and applies the policy */
@@ -238,11 +161,10 @@ static void on_answer(sp_llm_client *client, const struct sp_llm_result *res, vo
             snprintf(a->verdict, sizeof a->verdict, "invalid:%s", reason);
             snprintf(a->bad_field, sizeof a->bad_field, "%s", d->parsed.bad_field);
         } else {
-            to_proposal(&d->parsed, &prop);
-            sp_llm_prompt_answer(&d->parsed, a->answer, sizeof a->answer);
+            sp_llm_prompt_answer(a->kind, &d->parsed.proposal, a->answer, sizeof a->answer);
         }
     }
-    sp_decision_complete(d->o.iface, uv_now(d->o.loop), a->id, code, code ? NULL : &prop);
+    sp_decision_complete(d->o.iface, uv_now(d->o.loop), a->id, code, code ? NULL : &d->parsed.proposal);
     /* The outcome ran inside the call (the record is done), or the stack no longer knew the id. */
     unlink_free(d, a);
 }

@@ -40,7 +40,7 @@ struct sp_llm_decider {
      * back from inside sp_llm_ask). */
     char state[SP_LLM_PROMPT_MAX];
     char user[SP_LLM_PROMPT_MAX];
-    struct sp_llm_proposal parsed;
+    struct sp_llm_decision parsed;
 };
 
 /* decider_stats.c: counts one finished request. */

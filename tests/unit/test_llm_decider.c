@@ -606,8 +606,8 @@ static void test_system_prompt_static(void **state)
 {
     (void)state;
     struct sp_llm_prompt a, b;
-    sp_llm_prompt_for(&a, SP_LLM_KIND_ICMP, SP_LLM_FMT_RAW, "{\"zq\":\"marker-one\"}");
-    sp_llm_prompt_for(&b, SP_LLM_KIND_ICMP, SP_LLM_FMT_RAW, "{\"zq\":\"marker-two\"}");
+    sp_llm_prompt_for(&a, SP_DECISION_ICMP, SP_LLM_FMT_RAW, "{\"zq\":\"marker-one\"}");
+    sp_llm_prompt_for(&b, SP_DECISION_ICMP, SP_LLM_FMT_RAW, "{\"zq\":\"marker-two\"}");
     assert_non_null(a.system);
     assert_string_equal(a.system, b.system);
     assert_string_equal(a.schema, b.schema);
@@ -650,19 +650,20 @@ static void test_prompt_tcp_listen_solved_by_sim(void **state)
     sp_llm_sim_opts_default(&so);
     sp_llm_sim_init(&sim, &so);
     struct sp_llm_sim_reply rep;
-    assert_int_equal(sp_llm_sim_answer(&sim, sp_llm_decision_system_prompt(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED),
+    assert_int_equal(sp_llm_sim_answer(&sim, sp_llm_decision_system_prompt(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED),
                                        user, &rep),
                      0);
-    struct sp_llm_proposal *p = test_malloc(sizeof *p);
-    assert_int_equal(sp_llm_proposal_parse(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED, rep.text, rep.len, p), 0);
-    assert_int_equal(p->action, SP_LLM_ACT_SYN_ACK);
-    assert_int_equal(p->seq, 0x12345678);
-    assert_int_equal(p->ack, 1001);
-    assert_int_equal(p->next_state, SP_LLM_TCP_SYN_RECEIVED);
+    struct sp_llm_decision *d = test_malloc(sizeof *d);
+    assert_int_equal(sp_llm_proposal_parse(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED, rep.text, rep.len, d), 0);
+    const struct sp_decision_proposal *p = &d->proposal;
+    assert_int_equal(p->action, SP_PROPOSE_SYN_ACK);
+    assert_int_equal(p->tcp_seq, 0x12345678);
+    assert_int_equal(p->tcp_ack, 1001);
+    assert_int_equal(p->next_state, SP_HS_SYN_RECEIVED);
     char ans[128];
-    sp_llm_prompt_answer(p, ans, sizeof ans);
+    sp_llm_prompt_answer(SP_DECISION_TCP, p, ans, sizeof ans);
     assert_string_equal(ans, "syn_ack seq=305419896 ack=1001 win=65535 mss=1460 ws=-1 next=SYN-RECEIVED");
-    test_free(p);
+    test_free(d);
     sp_llm_sim_reply_free(&rep);
 }
 
