@@ -158,8 +158,11 @@ struct sp_decision_outcome {
 
 /* The decider: asked for each delegated or shadowed decision. `decide` returns 0 when it will
  * call sp_decision_complete later (possibly from inside the call), or a negative error: the
- * stack then applies the policy at once. `outcome` (optional) is told what became of each
- * request, after the stack acted on it: the place to write a trace. */
+ * stack then applies the policy at once. A request the decider completes gets its outcome back
+ * from sp_decision_complete; `outcome` (optional) is told only of the endings the stack starts
+ * itself, after it acted: the deadline passed (SP_ETIMEDOUT), the request was abandoned because
+ * its connection went away (SP_ECLOSED), or decide refused it (its error). Each request ends
+ * once, and so is reported once, one way or the other. */
 struct sp_decider {
     int (*decide)(void *ctx, const struct sp_decision_request *req);
     void (*outcome)(void *ctx, const struct sp_decision_outcome *out);
@@ -178,10 +181,12 @@ void sp_iface_set_decision_timeout(struct sp_iface *iface, sp_time_t ms);
 
 /* Completes request `id` with a proposal (error 0) or an error (proposal NULL; SP_ETIMEDOUT is
  * counted as a timeout, anything else as an error). Returns 0 once the stack acted, whatever the
- * verdict; unknown, timed-out or already completed ids are ignored (SP_EINVAL). May be called from
- * inside decide. */
+ * verdict, with what it did in *out (out may be NULL; the outcome callback is not called for
+ * it). Unknown, timed-out or already completed ids are ignored: SP_EINVAL, *out untouched (the
+ * stack ended that request itself and told the outcome callback). May be called from inside
+ * decide. */
 int sp_decision_complete(struct sp_iface *iface, sp_time_t now, uint64_t id, int error,
-                         const struct sp_decision_proposal *proposal);
+                         const struct sp_decision_proposal *proposal, struct sp_decision_outcome *out);
 
 /* Per-kind counters of decisions (also what SIGUSR1 prints). asked: decide calls; joined:
  * repeats of a parked request (delegate: nothing sent; shadow: answered natively again);

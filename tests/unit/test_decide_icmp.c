@@ -99,7 +99,7 @@ static void test_delegate_structured_reply_after_completion(void **state)
     assert_int_equal(sp_iface_poll_at(h->iface), 2000 + SP_DECISION_TIMEOUT_MS);
 
     struct sp_decision_proposal p = good_structured();
-    assert_int_equal(sp_decision_complete(h->iface, 2500, r->id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2500, r->id, 0, &p), 0);
     expect_pong(h);
     h_assert_silent(h);
     outcome_is(f, r->id, SP_VERDICT_VALID, 0, SP_ACTION_LLM, true);
@@ -111,7 +111,7 @@ static void test_delegate_structured_reply_after_completion(void **state)
     assert_int_equal(s->invalid + s->fallback + s->dropped + s->timeouts + s->errors, 0);
     assert_int_equal(h_stat(h, SP_STAT_icmp_echo_tx), 1);
     /* Done: the id is unknown now, and no deadline is left. */
-    assert_int_equal(sp_decision_complete(h->iface, 2600, r->id, 0, &p), SP_EINVAL);
+    assert_int_equal(fake_complete(f, 2600, r->id, 0, &p), SP_EINVAL);
     assert_true(sp_iface_poll_at(h->iface) > 2000 + SP_DECISION_TIMEOUT_MS);
     test_free(f);
 }
@@ -125,7 +125,7 @@ static void test_delegate_structured_other_ttl_is_refused(void **state)
     rx_ping(h, 2000);
     struct sp_decision_proposal p = good_structured();
     p.icmp_ttl = 255;
-    assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2001, f->reqs[0].req.id, 0, &p), 0);
     uint8_t fr[H_FRAME_CAP];
     struct h_ip_out o;
     h_take_ip(h, fr, &o);
@@ -147,7 +147,7 @@ static void test_delegate_raw_valid(void **state)
     sp_put16(raw + 4, 0x7777);       /* its own identifier: the stack picks its own */
     raw[6] = 0x40;                   /* DF, as Linux sets it: accepted, not carried over */
     fix_sums(raw, p.raw_len);
-    assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2001, f->reqs[0].req.id, 0, &p), 0);
     uint8_t fr[H_FRAME_CAP];
     struct h_ip_out o;
     h_take_ip(h, fr, &o);
@@ -229,7 +229,7 @@ static void run_invalid(enum mutation m, enum sp_invalid_policy policy)
     uint8_t raw[SP_DECISION_MAX_PACKET + 1];
     struct sp_decision_proposal p = mutate(&f->reqs[0], m, raw);
     assert_int_equal(sp_validate_proposal(&f->reqs[0].req, &p), expected[m]);
-    assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2001, f->reqs[0].req.id, 0, &p), 0);
     const struct sp_decision_stats *s = dstats(h, SP_DECISION_ICMP);
     assert_int_equal(s->invalid, 1);
     assert_int_equal(s->valid, 0);
@@ -273,12 +273,12 @@ static void test_injected_destination_is_refused(void **state)
     struct sp_decision_proposal p = good_structured();
     p.icmp_seq = 1;
     p.icmp_dst = EVIL_IP;
-    assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2001, f->reqs[0].req.id, 0, &p), 0);
     uint8_t raw[SP_DECISION_MAX_PACKET];
     p = raw_from_native(&f->reqs[1], raw);
     sp_put32(raw + 16, EVIL_IP);
     fix_sums(raw, p.raw_len);
-    assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[1].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2001, f->reqs[1].req.id, 0, &p), 0);
     h_assert_silent(h);
     assert_int_equal(h_stat(h, SP_STAT_arp_tx_request), 0);
     assert_int_equal(dstats(h, SP_DECISION_ICMP)->verdicts[SP_VERDICT_ADDRESS], 2);
@@ -289,7 +289,7 @@ static void test_injected_destination_is_refused(void **state)
     p = good_structured();
     p.icmp_seq = 3;
     p.icmp_dst = EVIL_IP;
-    assert_int_equal(sp_decision_complete(h->iface, 3001, f->reqs[2].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 3001, f->reqs[2].req.id, 0, &p), 0);
     uint8_t fr[H_FRAME_CAP];
     struct h_ip_out o;
     h_take_ip(h, fr, &o);
@@ -317,7 +317,7 @@ static void test_timeout_applies_policy_at_the_deadline(void **state)
     assert_int_equal(dstats(h, SP_DECISION_ICMP)->fallback, 1);
     /* A late proposal finds nothing. */
     struct sp_decision_proposal p = good_structured();
-    assert_int_equal(sp_decision_complete(h->iface, deadline + 5, f->reqs[0].req.id, 0, &p), SP_EINVAL);
+    assert_int_equal(fake_complete(f, deadline + 5, f->reqs[0].req.id, 0, &p), SP_EINVAL);
     h_assert_silent(h);
     test_free(f);
 }
@@ -362,7 +362,7 @@ static void test_completion_with_an_error(void **state)
     struct harness *h = *state;
     struct fake *f = fake_install(h, SP_DECISION_ICMP, SP_DECIDE_DELEGATE);
     rx_ping(h, 2000);
-    assert_int_equal(sp_decision_complete(h->iface, 2300, f->reqs[0].req.id, SP_EIO, NULL), 0);
+    assert_int_equal(fake_complete(f, 2300, f->reqs[0].req.id, SP_EIO, NULL), 0);
     expect_pong(h);
     outcome_is(f, f->reqs[0].req.id, SP_VERDICT_VALID, SP_EIO, SP_ACTION_FALLBACK, true);
     assert_int_equal(dstats(h, SP_DECISION_ICMP)->errors, 1);
@@ -385,11 +385,11 @@ static void test_repeat_joins_new_sequence_is_separate(void **state)
     h_assert_silent(h);
 
     struct sp_decision_proposal p = good_structured();
-    assert_int_equal(sp_decision_complete(h->iface, 2300, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2300, f->reqs[0].req.id, 0, &p), 0);
     expect_pong(h); /* one reply for the request and its repeat */
     h_assert_silent(h);
     p.icmp_seq = PING_SEQ + 1;
-    assert_int_equal(sp_decision_complete(h->iface, 2300, f->reqs[1].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2300, f->reqs[1].req.id, 0, &p), 0);
     uint8_t fr[H_FRAME_CAP];
     struct h_ip_out o;
     h_take_ip(h, fr, &o);
@@ -416,7 +416,7 @@ static void test_full_table_answers_natively(void **state)
     /* A completion frees a slot for the next request. */
     struct sp_decision_proposal p = good_structured();
     p.icmp_seq = 100;
-    assert_int_equal(sp_decision_complete(h->iface, 2002, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2002, f->reqs[0].req.id, 0, &p), 0);
     h_drain(h);
     rx_ping(h, 2003);
     h_assert_silent(h);
@@ -463,7 +463,7 @@ static void test_shadow_answers_natively_and_grades(void **state)
     assert_int_equal(dstats(h, SP_DECISION_ICMP)->joined, 1);
 
     struct sp_decision_proposal p = good_structured();
-    assert_int_equal(sp_decision_complete(h->iface, 2100, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2100, f->reqs[0].req.id, 0, &p), 0);
     h_assert_silent(h);
     outcome_is(f, f->reqs[0].req.id, SP_VERDICT_VALID, 0, SP_ACTION_SHADOW, false);
     assert_true(f->outs[0].matches_native);
@@ -473,7 +473,7 @@ static void test_shadow_answers_natively_and_grades(void **state)
     h_drain(h);
     p.icmp_seq = 20;
     p.icmp_ttl = 1;
-    assert_int_equal(sp_decision_complete(h->iface, 2300, f->reqs[1].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2300, f->reqs[1].req.id, 0, &p), 0);
     h_assert_silent(h);
     assert_false(f->outs[1].matches_native);
 
@@ -485,7 +485,7 @@ static void test_shadow_answers_natively_and_grades(void **state)
     sp_put16(raw + 4, 0x4242);
     raw[6] = 0x40;
     fix_sums(raw, p.raw_len);
-    assert_int_equal(sp_decision_complete(h->iface, 2500, f->reqs[2].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2500, f->reqs[2].req.id, 0, &p), 0);
     assert_true(f->outs[2].matches_native);
 
     /* Invalid: counted by reason, a mismatch, never sent (no fallback either). */
@@ -494,7 +494,7 @@ static void test_shadow_answers_natively_and_grades(void **state)
     p = good_structured();
     p.icmp_seq = 22;
     p.icmp_dst = EVIL_IP;
-    assert_int_equal(sp_decision_complete(h->iface, 2700, f->reqs[3].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2700, f->reqs[3].req.id, 0, &p), 0);
     h_assert_silent(h);
     outcome_is(f, f->reqs[3].req.id, SP_VERDICT_ADDRESS, 0, SP_ACTION_SHADOW, false);
 
@@ -528,7 +528,7 @@ static void test_synchronous_completion_inside_decide(void **state)
     h_assert_silent(h);
     assert_int_equal(f->nout, 1);
     outcome_is(f, f->reqs[0].req.id, SP_VERDICT_VALID, 0, SP_ACTION_LLM, true);
-    assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[0].req.id, 0, &f->sync_prop), SP_EINVAL);
+    assert_int_equal(fake_complete(f, 2001, f->reqs[0].req.id, 0, &f->sync_prop), SP_EINVAL);
 
     /* Completed inside, then decide reports an error anyway: the request is not ended twice. */
     f->decide_rc = SP_EIO;

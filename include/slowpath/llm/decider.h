@@ -4,8 +4,10 @@
  * schema, parses the answer strictly and hands the proposal to the stack's validator via
  * sp_decision_complete. It never blocks: the answer comes later on the loop.
  *
- * What it reports (trace line and per-kind statistics) is told by the stack's outcome callback,
- * after the stack acted:
+ * What it reports (trace line and per-kind statistics) is the outcome sp_decision_complete
+ * returns once the stack acted (an ask the client refuses at once is completed the same way, from
+ * inside decide), or, for the endings the stack starts itself (its deadline, a connection that
+ * went away), the one its outcome callback is told:
  *   valid / invalid:<validator reason>   a parsed proposal, graded by the stack;
  *   invalid:<parse reason>               the model answered but not with a valid answer
  *                                        (not_json, unknown_field, missing_field, field_type,
