@@ -188,14 +188,17 @@ void sp_iface_set_decision_timeout(struct sp_iface *iface, sp_time_t ms);
 int sp_decision_complete(struct sp_iface *iface, sp_time_t now, uint64_t id, int error,
                          const struct sp_decision_proposal *proposal, struct sp_decision_outcome *out);
 
-/* Per-kind counters of decisions (also what SIGUSR1 prints). asked: decide calls; joined:
- * repeats of a parked request (delegate: nothing sent; shadow: answered natively again);
- * pending_full / too_big: answered natively without asking; valid / invalid and verdicts[]: graded
- * proposals; timeouts / errors: requests ended without a proposal; then what delegate mode did:
- * emitted_llm, fallback, dropped; shadow_match / shadow_mismatch: shadow grades (an invalid
- * proposal is a mismatch). */
+/* Per-kind counters of decisions: the one count of them (a decider that prints statistics derives
+ * its figures from these). asked: decide calls; joined: repeats of a parked request (delegate:
+ * nothing sent; shadow: answered natively again); pending_full / too_big: answered natively
+ * without asking; valid / invalid and verdicts[]: graded proposals; timeouts / errors / cancelled:
+ * requests ended without a proposal (cancelled: abandoned because their connection went away,
+ * SP_ECLOSED); then what delegate mode did: emitted_llm (valid proposals sent), fallback, dropped
+ * (cancelled ones included); shadow_match / shadow_mismatch: shadow grades, one per shadow request
+ * ended (an invalid proposal, an error or a timeout is a mismatch). Every request asked and ended
+ * is counted once in valid, invalid, timeouts, errors or cancelled. */
 struct sp_decision_stats {
-    uint64_t asked, joined, pending_full, too_big, valid, invalid, timeouts, errors;
+    uint64_t asked, joined, pending_full, too_big, valid, invalid, timeouts, errors, cancelled;
     uint64_t emitted_llm, fallback, dropped, shadow_match, shadow_mismatch;
     uint64_t verdicts[SP_VERDICT_COUNT];
 };

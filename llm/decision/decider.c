@@ -110,7 +110,6 @@ static int decide(void *ctx, const struct sp_decision_request *req)
     sp_llm_flow_label(req, a->flow, sizeof a->flow);
     sp_llm_prompt_question(req, a->question, sizeof a->question);
     link_ask(d, a);
-    d->stats[req->kind].asked++;
 
     const struct sp_llm_flow *flow = sp_llm_cache_get(&d->cache, &a->key, now);
     int rc = sp_llm_prompt_state(req, flow, d->state, sizeof d->state);

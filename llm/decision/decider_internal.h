@@ -43,7 +43,8 @@ struct sp_llm_decider {
     struct sp_llm_decision parsed;
 };
 
-/* decider_stats.c: counts one finished request. */
+/* decider_stats.c: counts what only the decider knows of one finished request (the stack counted
+ * the decision itself). */
 void sp_llm_decider_count(struct sp_llm_decider *d, const struct ask *a, const struct sp_decision_outcome *out,
                           const char *verdict);
 /* "SP_LLM_ENOT_JSON" -> "not_json" into out. */

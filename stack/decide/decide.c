@@ -275,13 +275,16 @@ static void end_with_error(struct sp_iface *iface, sp_time_t now, struct sp_deci
                                         .error = error};
     if (error == SP_ETIMEDOUT)
         k->stats.timeouts++;
-    else if (error != SP_ECLOSED)
+    else if (error == SP_ECLOSED)
+        k->stats.cancelled++;
+    else
         k->stats.errors++;
     if (error == SP_ECLOSED) {
         out->action = SP_ACTION_DROP;
         k->stats.dropped++;
     } else if (e->req.mode == SP_DECIDE_SHADOW) {
         out->action = SP_ACTION_SHADOW;
+        k->stats.shadow_mismatch++; /* no answer: nothing that could match */
     } else {
         apply_policy(iface, now, e, out);
     }

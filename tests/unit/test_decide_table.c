@@ -139,6 +139,8 @@ static void test_cancel_owner(void **state)
     outcome_is(f, f->reqs[0].req.id, SP_VERDICT_VALID, SP_ECLOSED, SP_ACTION_DROP, false);
     assert_int_equal(mod.natives, 0);
     assert_int_equal(dstats(h, SP_DECISION_TCP)->dropped, 1);
+    assert_int_equal(dstats(h, SP_DECISION_TCP)->cancelled, 1);
+    assert_int_equal(dstats(h, SP_DECISION_TCP)->errors, 0);
     struct sp_decision_proposal p = {.action = SP_PROPOSE_SYN_ACK};
     assert_int_equal(fake_complete(f, 2200, f->reqs[0].req.id, 0, &p), SP_EINVAL);
     /* The other one is still there until its deadline. */

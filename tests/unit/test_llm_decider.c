@@ -257,11 +257,12 @@ static void delegated_ping(enum sp_llm_format fmt, const char *fmt_name)
     assert_null(cJSON_GetObjectItemCaseSensitive(l.v[0], "shadow_match"));
     free_lines(&l);
 
-    const struct sp_llm_decider_stats *s = sp_llm_decider_stats(f->dec, SP_DECISION_ICMP);
-    assert_int_equal(s->asked, 1);
-    assert_int_equal(s->valid, 1);
-    assert_int_equal(s->llm, 1);
-    assert_int_equal(s->latency_seen, 1);
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(f->dec, SP_DECISION_ICMP, &c);
+    assert_int_equal(c.asked, 1);
+    assert_int_equal(c.valid, 1);
+    assert_int_equal(c.llm, 1);
+    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_ICMP)->latency_seen, 1);
     assert_true(sp_llm_decider_accuracy(f->dec, SP_DECISION_ICMP) == 1.0);
     assert_int_equal(sp_iface_decision_stats(f->iface, SP_DECISION_ICMP)->emitted_llm, 1);
     fx_close(f);
@@ -333,9 +334,19 @@ static void test_always_wrong_model_falls_back(void **state)
         assert_int_equal((int)num_of(l.v[i], "frame"), 2 + i);
     }
     free_lines(&l);
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(f->dec, SP_DECISION_ICMP, &c);
+    assert_int_equal(c.invalid, 12);
+    assert_int_equal(c.fallback, 12);
+    assert_int_equal(c.errors, 0);
+    /* The stack saw the answers that were not valid answers as errors; the decider knows why. */
+    const struct sp_decision_stats *ds = sp_iface_decision_stats(f->iface, SP_DECISION_ICMP);
     const struct sp_llm_decider_stats *s = sp_llm_decider_stats(f->dec, SP_DECISION_ICMP);
-    assert_int_equal(s->invalid, 12);
-    assert_int_equal(s->fallback, 12);
+    uint64_t model = 0;
+    for (int i = 0; i < SP_LLM_DECIDER_NERR; i++)
+        model += s->invalid_model[i];
+    assert_int_equal(ds->invalid + model, 12);
+    assert_int_equal(ds->errors, model);
     assert_true(sp_llm_decider_accuracy(f->dec, SP_DECISION_ICMP) == 0.0);
     fx_close(f);
 }
@@ -360,7 +371,10 @@ static void test_always_wrong_model_with_drop_policy_sends_nothing(void **state)
         assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(l.v[i], "frame")));
     }
     free_lines(&l);
-    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_ICMP)->dropped, 8);
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(f->dec, SP_DECISION_ICMP, &c);
+    assert_int_equal(c.dropped, 8);
+    assert_int_equal(c.invalid, 8);
     fx_close(f);
 }
 
@@ -384,9 +398,12 @@ static void test_busy_client_is_an_error_with_fallback(void **state)
     assert_string_equal(str_of(l.v[0], "flow"), "icmp 192.0.2.1>192.0.2.2 id=2");
     assert_string_equal(str_of(l.v[1], "verdict"), "valid");
     free_lines(&l);
-    const struct sp_llm_decider_stats *s = sp_llm_decider_stats(f->dec, SP_DECISION_ICMP);
-    assert_int_equal(s->errors, 1);
-    assert_int_equal(s->valid, 1);
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(f->dec, SP_DECISION_ICMP, &c);
+    assert_int_equal(c.errors, 1);
+    assert_int_equal(c.valid, 1);
+    assert_int_equal(c.fallback, 1);
+    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_ICMP)->errors_by[-SP_LLM_EBUSY - 200], 1);
     fx_close(f);
 }
 
@@ -410,9 +427,11 @@ static void test_stack_timeout_before_answer(void **state)
     assert_string_equal(str_of(l.v[0], "verdict"), "timeout");
     assert_string_equal(str_of(l.v[0], "action"), "fallback");
     free_lines(&l);
-    const struct sp_llm_decider_stats *s = sp_llm_decider_stats(f->dec, SP_DECISION_ICMP);
-    assert_int_equal(s->timeouts, 1);
-    assert_int_equal(s->late, 1);
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(f->dec, SP_DECISION_ICMP, &c);
+    assert_int_equal(c.timeouts, 1);
+    assert_int_equal(c.errors, 0);
+    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_ICMP)->late, 1);
     fx_close(f);
 }
 
@@ -435,7 +454,10 @@ static void test_shadow_grades_without_sending(void **state)
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(l.v[0], "shadow_match")));
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(l.v[0], "frame")));
     free_lines(&l);
-    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_ICMP)->shadow_match, 1);
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(f->dec, SP_DECISION_ICMP, &c);
+    assert_int_equal(c.shadow, 1);
+    assert_int_equal(c.shadow_match, 1);
     fx_close(f);
 }
 
@@ -489,6 +511,109 @@ static void test_tcp_syn_answered_by_model(void **state)
     assert_int_equal((int)num_of(lines.v[0], "frame"), 3);
     free_lines(&lines);
     sp_tcp_close(l);
+    fx_close(f);
+}
+
+/* Sends the peer's segment r (from 192.0.2.1) to us. */
+static void fx_tcp(struct fx *f, const struct sp_tcp_repr *r)
+{
+    uint8_t fr[H_FRAME_CAP], seg[64];
+    size_t sl = sp_tcp_repr_buffer_len(r);
+    sp_tcp_repr_emit(r, H_IP_PEER, H_IP_US, seg);
+    struct sp_ipv4_repr ip = h_ip(H_IP_PEER, H_IP_US, SP_IP_PROTO_TCP, sl);
+    fx_rx(f, fr, h_ip_frame(fr, &ip, seg, sl));
+}
+
+/* The peer gives up (RST) while the model still thinks: the stack abandons the request and tells
+ * the decider through its callback (error:closed, dropped); the answer that comes later is late.
+ * The printed statistics say the same as the trace. */
+static void test_tcp_connection_gone_while_asking(void **state)
+{
+    (void)state;
+    struct fx_opts o = {.format = SP_LLM_FMT_STRUCTURED, .latency_ms = 20};
+    struct fx *f = fx_open(&o);
+    struct sp_tcp *l;
+    assert_int_equal(sp_tcp_listen(f->iface, 80, 0, on_accept, NULL, &l), 0);
+    sp_llm_decider_install(f->dec, SP_DECISION_TCP, SP_DECIDE_DELEGATE);
+    uint8_t fr[H_FRAME_CAP];
+    fx_rx(f, fr, h_arp_request(fr, H_MAC_PEER, H_IP_PEER, H_IP_US));
+    assert_true(sp_mem_take(f->mem, fr, sizeof fr) > 0);
+    struct sp_tcp_repr syn = {.src_port = 40000, .dst_port = 80, .seq = 1000, .flags = SP_TCP_SYN,
+                              .window = 64240, .mss = 1460, .wscale = -1};
+    fx_tcp(f, &syn);
+    struct sp_tcp_repr rst = {.src_port = 40000, .dst_port = 80, .seq = 1001, .flags = SP_TCP_RST, .wscale = -1};
+    fx_tcp(f, &rst);
+    fx_settle(f);
+    assert_int_equal(fx_pending(f), 0);
+
+    struct lines lines;
+    read_trace(f, &lines);
+    assert_int_equal(lines.n, 1);
+    check_shape(lines.v[0], "tcp", "llm", "structured");
+    assert_string_equal(str_of(lines.v[0], "verdict"), "error:closed");
+    assert_string_equal(str_of(lines.v[0], "action"), "drop");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(lines.v[0], "frame")));
+    free_lines(&lines);
+    const struct sp_decision_stats *ds = sp_iface_decision_stats(f->iface, SP_DECISION_TCP);
+    assert_int_equal(ds->cancelled, 1);
+    assert_int_equal(ds->errors, 0);
+    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_TCP)->late, 1);
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    sp_llm_decider_print_stats(f->dec, out);
+    fclose(out);
+    assert_non_null(strstr(text, "  tcp  asked 1, valid 0, invalid 0, timeouts 0, errors 1; llm 0, fallback 0, "
+                                 "dropped 1, late answers 1\n"));
+    assert_null(strstr(text, "  icmp "));
+    free(text);
+    sp_tcp_close(l);
+    fx_close(f);
+}
+
+/* The printed statistics: the stack's counters as the decider reports them, the validator's and
+ * the model's reasons, accuracy from the same counts. */
+static void test_printed_stats(void **state)
+{
+    (void)state;
+    struct fx_opts o = {.format = SP_LLM_FMT_RAW, .error_rate = 1.0};
+    struct fx *f = fx_open(&o);
+    sp_llm_decider_install(f->dec, SP_DECISION_ICMP, SP_DECIDE_DELEGATE);
+    for (uint16_t seq = 1; seq <= 12; seq++) {
+        fx_ping(f, PING_IDENT, seq, PING_DATA);
+        fx_settle(f);
+        expect_echo_reply(f, PING_IDENT, seq, PING_DATA);
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    sp_llm_decider_print_stats(f->dec, out);
+    fclose(out);
+    static const char head[] = "slowpath decisions (sim, model sim, raw prompts):\n"
+                               "  icmp asked 12, valid 0, invalid 12, timeouts 0, errors 0; llm 0, fallback 12, "
+                               "dropped 0\n       accuracy 0.0% (0/12 answered), latency p50 ";
+    assert_int_equal(strncmp(text, head, strlen(head)), 0);
+    /* Each reason line counts what the trace says, and they add up to the invalid answers. */
+    struct lines l;
+    read_trace(f, &l);
+    assert_int_equal(l.n, 12);
+    int sum = 0;
+    for (const char *line = strstr(text, "\n       invalid:"); line; line = strstr(line + 1, "\n       invalid:")) {
+        char reason[40];
+        int n = 0;
+        assert_int_equal(sscanf(line + 8, "%39s %d", reason, &n), 2);
+        int traced = 0;
+        for (int i = 0; i < l.n; i++)
+            traced += strcmp(str_of(l.v[i], "verdict"), reason) == 0;
+        assert_int_equal(n, traced);
+        sum += n;
+    }
+    assert_int_equal(sum, 12);
+    free_lines(&l);
+    free(text);
     fx_close(f);
 }
 
@@ -706,6 +831,8 @@ int main(void)
         cmocka_unit_test(test_stack_timeout_before_answer),
         cmocka_unit_test(test_shadow_grades_without_sending),
         cmocka_unit_test(test_flow_state_carried_to_next_prompt),
+        cmocka_unit_test(test_tcp_connection_gone_while_asking),
+        cmocka_unit_test(test_printed_stats),
         cmocka_unit_test(test_prompt_payload_only_as_hex),
         cmocka_unit_test(test_system_prompt_static),
         cmocka_unit_test(test_prompt_tcp_listen_solved_by_sim),
