@@ -29,7 +29,10 @@ for h in slowpath/iface.h slowpath/tcp.h slowpath/udp.h slowpath/decide.h slowpa
 done
 expect no WIRE slowpath/device.h
 expect yes DEV slowpath/device.h
+expect no LLM slowpath/device.h
+expect no LLM slowpath/iface.h
+expect yes LLM slowpath/decide.h
 for h in slowpath/wire/*.h slowpath/error.h; do expect yes WIRE "$h"; done
-checked=$(( $(ls slowpath/llm/*.h | wc -l) * 4 + 6 * 3 + 2 + $(ls slowpath/wire/*.h | wc -l) + 1 ))
+checked=$(( $(ls slowpath/llm/*.h | wc -l) * 4 + 6 * 3 + 5 + $(ls slowpath/wire/*.h | wc -l) + 1 ))
 echo "$((checked - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slowpath/device.h"
 #include "slowpath/error.h"
 #include "slowpath/wire/ipv4.h"
 
@@ -326,4 +327,11 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
         o->mac = (struct sp_mac){{0x02, 0x53, 0x50, (uint8_t)(o->ip >> 16), (uint8_t)(o->ip >> 8), (uint8_t)o->ip}};
     }
     return 0;
+}
+
+int sp_options_pcap_dirs(const struct sp_options *o)
+{
+    if (!o->pcap)
+        return 0;
+    return o->tap ? SP_PCAP_RX | SP_PCAP_TX : SP_PCAP_TX;
 }

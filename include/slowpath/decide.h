@@ -154,6 +154,13 @@ struct sp_decision_outcome {
     enum sp_decision_action action;
     bool matches_native;           /* shadow: the proposal equals the native answer */
     bool emitted;                  /* a frame went to the device */
+    /* The emitted answer's frame, numbered (1 = the first) among the frames the stack exchanged
+     * with its device (sp_iface_frame_count): frame_sent counts the frames it sent, frame_any the
+     * frames it received and sent, in order. A capture wrapping the device numbers its frames the
+     * first way when it records only what is sent, the second when it records both directions.
+     * 0 when no frame went out for it (nothing emitted, or the answer waits for its next hop's
+     * address and goes out later). */
+    uint64_t frame_sent, frame_any;
 };
 
 /* The decider: asked for each delegated or shadowed decision. `decide` returns 0 when it will

@@ -195,6 +195,15 @@ static void verdict_of(const struct ask *a, const struct sp_decision_outcome *ou
         snprintf(buf, cap, "error:%s", out->error == SP_ECLOSED ? "closed" : "stack");
 }
 
+/* The answer's number in the capture, or -1 (null) when there is none to name. */
+static int64_t frame_number(const struct sp_llm_decider *d, const struct sp_decision_outcome *out)
+{
+    uint64_t n = d->o.frames == SP_LLM_FRAMES_SENT  ? out->frame_sent
+                 : d->o.frames == SP_LLM_FRAMES_ALL ? out->frame_any
+                                                    : 0;
+    return n ? (int64_t)n : -1;
+}
+
 static void trace(struct sp_llm_decider *d, const struct ask *a, const struct sp_decision_outcome *out,
                   const char *verdict)
 {
@@ -212,7 +221,7 @@ static void trace(struct sp_llm_decider *d, const struct ask *a, const struct sp
         .tokens_cached = a->usage.cache_read_tokens,
         .verdict = verdict,
         .action = sp_decision_action_name(out->action),
-        .frame = out->emitted && d->o.pcap ? (int64_t)sp_pcap_writer_count(d->o.pcap) : -1,
+        .frame = frame_number(d, out),
         .shadow_match = a->mode == SP_DECIDE_SHADOW ? out->matches_native : -1,
         .bad_field = a->bad_field,
     };

@@ -250,6 +250,27 @@ static void tell(struct sp_iface *iface, const struct sp_decision_outcome *out)
         dec->outcome(dec->ctx, out);
 }
 
+/* Where the device's frame numbers stood before an answer was sent. */
+struct frame_mark {
+    struct sp_frame_count frames;
+    uint32_t queued; /* frames parked so far waiting for a next hop's address */
+};
+
+static struct frame_mark frame_mark(const struct sp_iface *iface)
+{
+    return (struct frame_mark){.frames = iface->frames, .queued = iface->neigh.next_order};
+}
+
+/* The answer is the first frame handed to the device since the mark, unless it had to wait for
+ * its next hop's address (then what went out was the ARP request, and the answer goes later). */
+static void number_answer(const struct sp_iface *iface, const struct frame_mark *m, struct sp_decision_outcome *out)
+{
+    if (!out->emitted || iface->frames.sent == m->frames.sent || iface->neigh.next_order != m->queued)
+        return;
+    out->frame_sent = m->frames.sent + 1;
+    out->frame_any = m->frames.received + m->frames.sent + 1;
+}
+
 /* Delegate mode without a usable proposal: the policy decides. */
 static void apply_policy(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e,
                          struct sp_decision_outcome *out)
@@ -258,7 +279,9 @@ static void apply_policy(struct sp_iface *iface, sp_time_t now, struct sp_decisi
     if (iface->decide.policy == SP_INVALID_FALLBACK) {
         out->action = SP_ACTION_FALLBACK;
         k->stats.fallback++;
+        struct frame_mark m = frame_mark(iface);
         out->emitted = k->ops->send_native(iface, now, e) == 0;
+        number_answer(iface, &m, out);
     } else {
         out->action = SP_ACTION_DROP;
         k->stats.dropped++;
@@ -342,7 +365,9 @@ static void take_proposal(struct sp_iface *iface, sp_time_t now, struct sp_decis
             k->stats.shadow_mismatch++;
     } else if (out->verdict == SP_VERDICT_VALID) {
         out->action = SP_ACTION_LLM;
+        struct frame_mark m = frame_mark(iface);
         out->emitted = k->ops->send_proposal(iface, now, e, proposal, &built) == 0;
+        number_answer(iface, &m, out);
         if (out->emitted)
             k->stats.emitted_llm++;
     } else {

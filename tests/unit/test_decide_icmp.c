@@ -103,6 +103,11 @@ static void test_delegate_structured_reply_after_completion(void **state)
     expect_pong(h);
     h_assert_silent(h);
     outcome_is(f, r->id, SP_VERDICT_VALID, 0, SP_ACTION_LLM, true);
+    /* The pong: second frame sent (after the gratuitous ARP), third exchanged (after the ping). */
+    assert_int_equal(f->outs[0].frame_sent, 2);
+    assert_int_equal(f->outs[0].frame_any, 3);
+    assert_int_equal(sp_iface_frame_count(h->iface).sent, 2);
+    assert_int_equal(sp_iface_frame_count(h->iface).received, 1);
     const struct sp_decision_stats *s = dstats(h, SP_DECISION_ICMP);
     assert_int_equal(s->asked, 1);
     assert_int_equal(s->valid, 1);
@@ -130,6 +135,8 @@ static void test_delegate_structured_other_ttl_is_refused(void **state)
     struct h_ip_out o;
     h_take_ip(h, fr, &o);
     outcome_is(f, f->reqs[0].req.id, SP_VERDICT_HEADER, 0, SP_ACTION_FALLBACK, true);
+    assert_int_equal(f->outs[0].frame_sent, 2); /* the fallback's frame is numbered the same way */
+    assert_int_equal(f->outs[0].frame_any, 3);
     assert_int_equal(o.ip.ttl, SP_DEFAULT_TTL);
     assert_int_equal(o.ip.dst, H_IP_PEER);
     assert_int_equal(sp_csum(o.payload, o.payload_len), 0);
@@ -579,6 +586,30 @@ static void test_native_mode_asks_nobody(void **state)
     test_free(f);
 }
 
+/* An answer that must wait for its next hop's address has no frame number yet: what went out
+ * meanwhile was the ARP request. Frames handed to the interface directly never passed the device
+ * and are not numbered. */
+static void test_frame_numbers(void **state)
+{
+    struct harness *h = *state;
+    struct fake *f = fake_install(h, SP_DECISION_ICMP, SP_DECIDE_DELEGATE);
+    rx_ping(h, 2000);
+    struct sp_decision_proposal p = good_structured();
+    sp_time_t later = 2000 + SP_ARP_ENTRY_TTL_MS + 1; /* the peer's entry has lapsed */
+    assert_int_equal(fake_complete(f, later, f->reqs[0].req.id, 0, &p), 0);
+    outcome_is(f, f->reqs[0].req.id, SP_VERDICT_VALID, 0, SP_ACTION_LLM, true);
+    h_expect_arp_request(h, H_IP_PEER);
+    assert_int_equal(f->outs[0].frame_sent, 0);
+    assert_int_equal(f->outs[0].frame_any, 0);
+
+    uint8_t fr[H_FRAME_CAP];
+    size_t n = h_ping(fr, H_IP_PEER, H_IP_US, PING_IDENT, PING_SEQ + 1, (const uint8_t *)"x", 1);
+    struct sp_frame_count before = sp_iface_frame_count(h->iface);
+    sp_iface_ingress(h->iface, later + 1, fr, n);
+    assert_int_equal(sp_iface_frame_count(h->iface).received, before.received);
+    test_free(f);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -617,6 +648,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delegate_structured_reply_after_completion, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_delegate_structured_other_ttl_is_refused, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_delegate_raw_valid, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_frame_numbers, h_setup, h_teardown),
         cmocka_unit_test(test_invalid_falls_back_to_native),
         cmocka_unit_test(test_invalid_dropped_sends_nothing),
         cmocka_unit_test_setup_teardown(test_injected_destination_is_refused, h_setup, h_teardown),

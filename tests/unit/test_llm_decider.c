@@ -40,6 +40,8 @@ struct fx_opts {
     uint32_t max_inflight;
     enum sp_invalid_policy policy;
     sp_time_t stack_timeout;
+    int pcap_dirs;                       /* 0: SP_PCAP_TX, as in a replay */
+    bool unnumbered;                     /* the decider is told there is no capture */
 };
 
 static void on_client_closed(sp_llm_client *c) { ((struct fx *)c->data)->closed = 1; }
@@ -55,7 +57,8 @@ static struct fx *fx_open(const struct fx_opts *o)
     int fd = mkstemp(f->pcap_path);
     assert_true(fd >= 0);
     close(fd);
-    f->dev = sp_pcap_writer_open(f->mem, f->pcap_path, SP_PCAP_TX, err, sizeof err);
+    int dirs = o->pcap_dirs ? o->pcap_dirs : SP_PCAP_TX;
+    f->dev = sp_pcap_writer_open(f->mem, f->pcap_path, dirs, err, sizeof err);
     assert_non_null(f->dev);
     struct sp_iface_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -86,7 +89,8 @@ static struct fx *fx_open(const struct fx_opts *o)
     assert_non_null(f->trace);
     struct sp_llm_decider_opts dopts = {
         .loop = &f->loop, .iface = f->iface, .client = &f->client, .format = o->format,
-        .provider = "sim", .model = NULL, .trace = f->trace, .pcap = f->dev,
+        .provider = "sim", .model = NULL, .trace = f->trace,
+        .frames = o->unnumbered ? SP_LLM_FRAMES_NONE : dirs & SP_PCAP_RX ? SP_LLM_FRAMES_ALL : SP_LLM_FRAMES_SENT,
     };
     f->dec = sp_llm_decider_new(&dopts, err, sizeof err);
     assert_non_null(f->dec);
@@ -617,6 +621,45 @@ static void test_printed_stats(void **state)
     fx_close(f);
 }
 
+/* The trace's frame is the reply's number in the capture, whichever way the capture numbers its
+ * frames: received and sent (a TAP), sent only (a replay), or no capture at all. */
+static void test_frame_numbers_follow_the_capture(void **state)
+{
+    (void)state;
+    static const struct {
+        int dirs;
+        bool unnumbered;
+        int want; /* -1: null */
+    } cases[] = {
+        {SP_PCAP_RX | SP_PCAP_TX, false, 3}, /* gratuitous ARP, the ping, the reply */
+        {SP_PCAP_TX, false, 2},
+        {SP_PCAP_TX, true, -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct fx_opts o = {.format = SP_LLM_FMT_STRUCTURED, .pcap_dirs = cases[i].dirs, .unnumbered = cases[i].unnumbered};
+        struct fx *f = fx_open(&o);
+        sp_llm_decider_install(f->dec, SP_DECISION_ICMP, SP_DECIDE_DELEGATE);
+        fx_ping(f, PING_IDENT, 1, PING_DATA);
+        fx_settle(f);
+        expect_echo_reply(f, PING_IDENT, 1, PING_DATA);
+        struct lines l;
+        read_trace(f, &l);
+        assert_int_equal(l.n, 1);
+        const cJSON *fr = cJSON_GetObjectItemCaseSensitive(l.v[0], "frame");
+        if (cases[i].want < 0) {
+            assert_true(cJSON_IsNull(fr));
+        } else {
+            assert_int_equal((int)num_of(l.v[0], "frame"), cases[i].want);
+            assert_int_equal(sp_pcap_writer_count(f->dev), cases[i].want); /* the reply was the last */
+        }
+        free_lines(&l);
+        struct sp_frame_count n = sp_iface_frame_count(f->iface);
+        assert_int_equal(n.received, 1);
+        assert_int_equal(n.sent, 2);
+        fx_close(f);
+    }
+}
+
 /* The second request of a flow carries the first exchange (question and how its answer fared). */
 static void test_flow_state_carried_to_next_prompt(void **state)
 {
@@ -833,6 +876,7 @@ int main(void)
         cmocka_unit_test(test_flow_state_carried_to_next_prompt),
         cmocka_unit_test(test_tcp_connection_gone_while_asking),
         cmocka_unit_test(test_printed_stats),
+        cmocka_unit_test(test_frame_numbers_follow_the_capture),
         cmocka_unit_test(test_prompt_payload_only_as_hex),
         cmocka_unit_test(test_system_prompt_static),
         cmocka_unit_test(test_prompt_tcp_listen_solved_by_sim),

@@ -29,13 +29,21 @@
 #include <uv.h>
 
 #include "slowpath/decide.h"
-#include "slowpath/device.h"
 #include "slowpath/llm/cache.h"
 #include "slowpath/llm/client.h"
 #include "slowpath/llm/decision.h"
 #include "slowpath/llm/error.h"
 
 typedef struct sp_llm_decider sp_llm_decider;
+
+/* How the capture beside the device numbers its frames, for the trace's "frame": the stack hands
+ * out both numberings (struct sp_decision_outcome); the application knows which one its capture
+ * uses. */
+enum sp_llm_frame_numbers {
+    SP_LLM_FRAMES_NONE, /* no capture: "frame" is null */
+    SP_LLM_FRAMES_SENT, /* it records the frames sent only (a replay) */
+    SP_LLM_FRAMES_ALL,  /* it records the frames received and sent, in order (a TAP) */
+};
 
 struct sp_llm_decider_opts {
     uv_loop_t *loop;               /* uv_now() is the time given to the stack and the cache */
@@ -45,7 +53,7 @@ struct sp_llm_decider_opts {
     const char *provider;          /* for the trace: "sim", "openai", "anthropic" */
     const char *model;             /* for the trace; NULL/"" -> "sim" */
     FILE *trace;                   /* NULL: no trace; not closed by the decider */
-    const struct sp_device *pcap;  /* the pcap writer in the chain (frame numbers), or NULL */
+    enum sp_llm_frame_numbers frames; /* the trace's frame numbers */
     struct sp_llm_cache_opts cache;
 };
 
