@@ -59,6 +59,8 @@ struct sp_decision_request {
     enum sp_decision_kind kind;
     enum sp_decision_mode mode;    /* delegate or shadow */
     struct sp_flow flow;
+    sp_time_t asked_at;            /* the stack's time when it asked: the `now` for a decider that
+                                    * completes from inside decide */
     sp_time_t deadline;            /* the stack gives up (timeout verdict) at this time */
     /* Who we are: what a reply must carry. */
     struct sp_mac our_mac;

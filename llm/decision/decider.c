@@ -80,16 +80,17 @@ static void summarize(const struct sp_decision_request *req, char *out, size_t c
 static void report(struct sp_llm_decider *d, struct ask *a, const struct sp_decision_outcome *out);
 static void on_answer(sp_llm_client *client, const struct sp_llm_result *res, void *data);
 
-/* Refused at once (busy, breaker, closing, too big): the request is completed here and now with
- * the engine's code (disjoint from SP_E*), so its outcome comes back like any other's. */
-static void refused(struct sp_llm_decider *d, struct ask *a, int rc)
+/* Refused at once (busy, breaker, closing, too big): the request is completed here and now (at
+ * the stack's time: we are inside its call) with the engine's code (disjoint from SP_E*), so its
+ * outcome comes back like any other's. */
+static void refused(struct sp_llm_decider *d, struct ask *a, sp_time_t now, int rc)
 {
     char reason[24];
     sp_llm_decider_reason(rc, reason, sizeof reason);
     snprintf(a->verdict, sizeof a->verdict, "error:%s", reason);
     a->err = rc;
     struct sp_decision_outcome out;
-    if (sp_decision_complete(d->o.iface, uv_now(d->o.loop), a->id, rc, NULL, &out) == 0)
+    if (sp_decision_complete(d->o.iface, now, a->id, rc, NULL, &out) == 0)
         report(d, a, &out);
     unlink_free(d, a);
 }
@@ -124,7 +125,7 @@ static int decide(void *ctx, const struct sp_decision_request *req)
         rc = sp_llm_ask(d->o.client, &p, on_answer, a);
     }
     if (rc < 0)
-        refused(d, a, rc);
+        refused(d, a, req->asked_at, rc);
     return 0;
 }
 

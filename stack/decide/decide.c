@@ -401,6 +401,7 @@ void sp_decision_ask(struct sp_iface *iface, sp_time_t now, struct sp_decision_e
     if (e->req.mode == SP_DECIDE_SHADOW)
         k->ops->send_native(iface, now, e);
     e->asked = true;
+    e->req.asked_at = now;
     k->stats.asked++;
     uint64_t id = e->req.id;
     int rc = k->decider.decide(k->decider.ctx, &e->req);

@@ -84,6 +84,8 @@ static void test_delegate_structured_reply_after_completion(void **state)
     assert_true(sp_mac_eq(r->our_mac, H_MAC_US));
     assert_int_equal(r->our_ip, H_IP_US);
     assert_int_equal(r->ttl, SP_DEFAULT_TTL);
+    assert_int_equal(r->asked_at, 2000);
+    assert_int_equal(r->deadline, 2000 + SP_DECISION_TIMEOUT_MS);
     uint8_t want[H_FRAME_CAP];
     sp_test_hex(PING, want, sizeof want);
     assert_int_equal(r->packet_len, 46);

@@ -54,7 +54,7 @@ static int fk_decide(void *ctx, const struct sp_decision_request *req)
     if (f->sync) {
         struct sp_decision_proposal p = f->sync_prop;
         p.tcp_seq = req->iss;
-        assert_int_equal(fk_complete(f, sp_iface_now(f->iface), req->id, &p), 0);
+        assert_int_equal(fk_complete(f, req->asked_at, req->id, &p), 0);
     }
     return f->rc;
 }
