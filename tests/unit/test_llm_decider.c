@@ -636,7 +636,8 @@ static void test_frame_numbers_follow_the_capture(void **state)
         {SP_PCAP_TX, true, -1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct fx_opts o = {.format = SP_LLM_FMT_STRUCTURED, .pcap_dirs = cases[i].dirs, .unnumbered = cases[i].unnumbered};
+        struct fx_opts o = {.format = SP_LLM_FMT_STRUCTURED, .pcap_dirs = cases[i].dirs,
+                            .unnumbered = cases[i].unnumbered};
         struct fx *f = fx_open(&o);
         sp_llm_decider_install(f->dec, SP_DECISION_ICMP, SP_DECIDE_DELEGATE);
         fx_ping(f, PING_IDENT, 1, PING_DATA);
