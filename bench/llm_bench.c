@@ -38,12 +38,12 @@ static void issue(struct run *r);
 static void on_done(sp_llm_client *c, const struct sp_llm_result *res, void *data)
 {
     struct run *r = data;
-    struct sp_llm_proposal p;
+    struct sp_llm_decision dec;
     (void)c;
     r->lat[r->done++] = res->latency_ms;
     if (res->err) r->failed++;
-    else if (sp_llm_proposal_parse(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED, res->text, res->text_len, &p) < 0 ||
-             p.action != SP_LLM_ACT_SYN_ACK)
+    else if (sp_llm_proposal_parse(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED, res->text, res->text_len, &dec) < 0 ||
+             dec.proposal.action != SP_PROPOSE_SYN_ACK)
         r->bad++;
     issue(r);
 }
@@ -95,7 +95,7 @@ static void bench(enum sp_llm_provider_kind kind, const char *url, unsigned n, u
     r.conc = conc;
     r.lat = calloc(n, sizeof *r.lat);
     if (!r.lat || sp_llm_client_init(&loop, &r.client, &cfg) < 0) exit(1);
-    sp_llm_prompt_for(&r.prompt, SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED, user_tcp);
+    sp_llm_prompt_for(&r.prompt, SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED, user_tcp);
     t0 = uv_hrtime();
     issue(&r);
     while (r.done < n) uv_run(&loop, UV_RUN_ONCE);

@@ -4,10 +4,20 @@
 #include <errno.h>
 #include <string.h>
 
+#include "slowpath/device.h"
 #include "slowpath/llm/error.h"
 
+/* The trace names each answer's frame as the --pcap capture numbers it. */
+static enum sp_llm_frame_numbers frame_numbers(const struct sp_options *o)
+{
+    int dirs = sp_options_pcap_dirs(o);
+    if (!dirs)
+        return SP_LLM_FRAMES_NONE;
+    return dirs & SP_PCAP_RX ? SP_LLM_FRAMES_ALL : SP_LLM_FRAMES_SENT;
+}
+
 int app_decisions_start(struct app_decisions *d, uv_loop_t *loop, struct sp_iface *iface,
-                        const struct sp_device *pcap, const struct sp_options *o, char *err, size_t errlen)
+                        const struct sp_options *o, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
     if (!o->any_delegated)
@@ -34,7 +44,7 @@ int app_decisions_start(struct app_decisions *d, uv_loop_t *loop, struct sp_ifac
         .provider = sp_llm_provider_kind_name(o->llm.provider),
         .model = o->llm.provider == SP_LLM_PROVIDER_SIM ? "sim" : o->llm.model,
         .trace = d->trace,
-        .pcap = pcap,
+        .frames = frame_numbers(o),
     };
     d->decider = sp_llm_decider_new(&dopts, err, errlen);
     if (!d->decider)

@@ -1,5 +1,5 @@
-/* The daemon's side of handing decisions to a model: the LLM client, the decider installed on the
- * interface for each delegated kind, and the trace file. */
+/* The daemon's side of the decisions handed to a model: the LLM client, the decider installed on
+ * the interface for each delegated kind, and the trace file. */
 #ifndef SP_APP_DECISIONS_H
 #define SP_APP_DECISIONS_H
 
@@ -8,7 +8,6 @@
 #include <uv.h>
 
 #include "options.h"
-#include "slowpath/device.h"
 #include "slowpath/iface.h"
 #include "slowpath/llm/client.h"
 #include "slowpath/llm/decider.h"
@@ -24,7 +23,7 @@ struct app_decisions {
 
 /* Nothing to do unless some kind is delegated. Returns 0 or -1 with one line in err. */
 int app_decisions_start(struct app_decisions *d, uv_loop_t *loop, struct sp_iface *iface,
-                        const struct sp_device *pcap, const struct sp_options *o, char *err, size_t errlen);
+                        const struct sp_options *o, char *err, size_t errlen);
 /* From the daemon's stop path: closes the client on the next loop turn (it completes every
  * decision still in flight, which may send fallback answers), so the loop can end. */
 void app_decisions_stop(struct app_decisions *d, uv_loop_t *loop);

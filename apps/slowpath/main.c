@@ -26,7 +26,6 @@ struct app {
     uv_loop_t *loop;
     struct sp_device *base;     /* TAP or replay */
     struct sp_device *dev;      /* outermost wrapper: what the stack talks to */
-    struct sp_device *pcap;     /* the pcap writer in the chain, if any */
     struct sp_iface *iface;
     struct sp_udp_socket udp_echo;
     struct sp_tcp_services *tcp;
@@ -159,11 +158,11 @@ static int open_devices(struct app *a, char *err, size_t errlen)
     }
     if (a->opt.pcap) {
         /* Outermost, so the capture holds what the stack sent before any injected fault. */
-        int dirs = a->opt.tap ? SP_PCAP_RX | SP_PCAP_TX : SP_PCAP_TX;
+        int dirs = sp_options_pcap_dirs(&a->opt);
         struct sp_device *w = sp_pcap_writer_open(a->dev, a->opt.pcap, dirs, err, errlen);
         if (!w)
             return -1;
-        a->dev = a->pcap = w;
+        a->dev = w;
     }
     return 0;
 }
@@ -213,7 +212,7 @@ static int app_run(struct app *a)
         return 1;
     }
     /* After the services: the TCP module must be registered before a tcp decider is installed. */
-    if (app_decisions_start(&a->decisions, a->loop, a->iface, a->pcap, &a->opt, err, sizeof err) < 0) {
+    if (app_decisions_start(&a->decisions, a->loop, a->iface, &a->opt, err, sizeof err) < 0) {
         fprintf(stderr, "slowpath: %s\n", err);
         return 1;
     }

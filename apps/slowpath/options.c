@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slowpath/device.h"
 #include "slowpath/error.h"
 #include "slowpath/wire/ipv4.h"
 
@@ -138,10 +139,9 @@ static int parse_delegate(const char *arg, enum sp_decision_mode *modes)
         if (!eq)
             return -1;
         *eq = '\0';
-        int kind = -1;
-        for (int k = 0; k < SP_DECISION_KINDS; k++)
-            if (strcmp(item, sp_decision_kind_name((enum sp_decision_kind)k)) == 0)
-                kind = k;
+        enum sp_decision_kind kind;
+        if (sp_decision_kind_parse(item, &kind) < 0)
+            return -1;
         const char *m = eq + 1;
         enum sp_decision_mode mode;
         if (strcmp(m, "native") == 0)
@@ -151,8 +151,6 @@ static int parse_delegate(const char *arg, enum sp_decision_mode *modes)
         else if (strcmp(m, "shadow") == 0)
             mode = SP_DECIDE_SHADOW;
         else
-            return -1;
-        if (kind < 0)
             return -1;
         modes[kind] = mode;
     }
@@ -329,4 +327,11 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
         o->mac = (struct sp_mac){{0x02, 0x53, 0x50, (uint8_t)(o->ip >> 16), (uint8_t)(o->ip >> 8), (uint8_t)o->ip}};
     }
     return 0;
+}
+
+int sp_options_pcap_dirs(const struct sp_options *o)
+{
+    if (!o->pcap)
+        return 0;
+    return o->tap ? SP_PCAP_RX | SP_PCAP_TX : SP_PCAP_TX;
 }

@@ -52,5 +52,8 @@ struct sp_options {
  * to err. */
 int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, size_t errlen);
 void sp_options_usage(const char *prog);
+/* What --pcap records: 0 without it; received and sent frames on a TAP (SP_PCAP_RX | SP_PCAP_TX);
+ * only what we send in a replay, whose input is a capture already. */
+int sp_options_pcap_dirs(const struct sp_options *o);
 
 #endif

@@ -36,11 +36,13 @@ enum sp_decision_mode { SP_DECIDE_NATIVE, SP_DECIDE_DELEGATE, SP_DECIDE_SHADOW }
 enum sp_invalid_policy { SP_INVALID_FALLBACK, SP_INVALID_DROP };
 
 const char *sp_decision_kind_name(enum sp_decision_kind k);   /* "icmp", "arp", "tcp" */
+int sp_decision_kind_parse(const char *name, enum sp_decision_kind *out); /* 0 or SP_EINVAL */
 const char *sp_decision_mode_name(enum sp_decision_mode m);   /* "native", "llm", "shadow" */
 
 /* The handshake states a TCP decision starts from or proposes. */
 enum sp_hs_state { SP_HS_LISTEN, SP_HS_SYN_SENT, SP_HS_SYN_RECEIVED, SP_HS_ESTABLISHED, SP_HS_CLOSED };
 const char *sp_hs_state_name(enum sp_hs_state s);             /* "LISTEN", "SYN-SENT", ... */
+int sp_hs_state_parse(const char *name, enum sp_hs_state *out);  /* 0 or SP_EINVAL */
 
 /* A flow: protocol, addresses (host order) and ports, or the ICMP identifier in `remote_port`. */
 struct sp_flow {
@@ -57,6 +59,8 @@ struct sp_decision_request {
     enum sp_decision_kind kind;
     enum sp_decision_mode mode;    /* delegate or shadow */
     struct sp_flow flow;
+    sp_time_t asked_at;            /* the stack's time when it asked: the `now` for a decider that
+                                    * completes from inside decide */
     sp_time_t deadline;            /* the stack gives up (timeout verdict) at this time */
     /* Who we are: what a reply must carry. */
     struct sp_mac our_mac;
@@ -82,6 +86,7 @@ struct sp_decision_request {
 };
 
 enum sp_proposal_action { SP_PROPOSE_DROP, SP_PROPOSE_REPLY, SP_PROPOSE_SYN_ACK, SP_PROPOSE_ACK, SP_PROPOSE_RST };
+const char *sp_proposal_action_name(enum sp_proposal_action a); /* "drop","reply","syn_ack","ack","rst" */
 
 /* What a decider proposes. Structured proposals give fields and the stack builds bytes and
  * checksums; raw proposals give the reply's bytes (same framing as the request's packet) and
@@ -151,12 +156,22 @@ struct sp_decision_outcome {
     enum sp_decision_action action;
     bool matches_native;           /* shadow: the proposal equals the native answer */
     bool emitted;                  /* a frame went to the device */
+    /* The emitted answer's frame, numbered (1 = the first) among the frames the stack exchanged
+     * with its device (sp_iface_frame_count): frame_sent counts the frames it sent, frame_any the
+     * frames it received and sent, in order. A capture wrapping the device numbers its frames the
+     * first way when it records only what is sent, the second when it records both directions.
+     * 0 when no frame went out for it (nothing emitted, or the answer waits for its next hop's
+     * address and goes out later). */
+    uint64_t frame_sent, frame_any;
 };
 
 /* The decider: asked for each delegated or shadowed decision. `decide` returns 0 when it will
  * call sp_decision_complete later (possibly from inside the call), or a negative error: the
- * stack then applies the policy at once. `outcome` (optional) is told what became of each
- * request, after the stack acted on it: the place to write a trace. */
+ * stack then applies the policy at once. A request the decider completes gets its outcome back
+ * from sp_decision_complete; `outcome` (optional) is told only of the endings the stack starts
+ * itself, after it acted: the deadline passed (SP_ETIMEDOUT), the request was abandoned because
+ * its connection went away (SP_ECLOSED), or decide refused it (its error). Each request ends
+ * once, and so is reported once, one way or the other. */
 struct sp_decider {
     int (*decide)(void *ctx, const struct sp_decision_request *req);
     void (*outcome)(void *ctx, const struct sp_decision_outcome *out);
@@ -175,19 +190,24 @@ void sp_iface_set_decision_timeout(struct sp_iface *iface, sp_time_t ms);
 
 /* Completes request `id` with a proposal (error 0) or an error (proposal NULL; SP_ETIMEDOUT is
  * counted as a timeout, anything else as an error). Returns 0 once the stack acted, whatever the
- * verdict; unknown, timed-out or already completed ids are ignored (SP_EINVAL). May be called from
- * inside decide. */
+ * verdict, with what it did in *out (out may be NULL; the outcome callback is not called for
+ * it). Unknown, timed-out or already completed ids are ignored: SP_EINVAL, *out untouched (the
+ * stack ended that request itself and told the outcome callback). May be called from inside
+ * decide. */
 int sp_decision_complete(struct sp_iface *iface, sp_time_t now, uint64_t id, int error,
-                         const struct sp_decision_proposal *proposal);
+                         const struct sp_decision_proposal *proposal, struct sp_decision_outcome *out);
 
-/* Per-kind counters of decisions (also what SIGUSR1 prints). asked: decide calls; joined:
- * repeats of a parked request (delegate: nothing sent; shadow: answered natively again);
- * pending_full / too_big: answered natively without asking; valid / invalid and verdicts[]: graded
- * proposals; timeouts / errors: requests ended without a proposal; then what delegate mode did:
- * emitted_llm, fallback, dropped; shadow_match / shadow_mismatch: shadow grades (an invalid
- * proposal is a mismatch). */
+/* Per-kind counters of decisions: the one count of them (a decider that prints statistics derives
+ * its figures from these). asked: decide calls; joined: repeats of a parked request (delegate:
+ * nothing sent; shadow: answered natively again); pending_full / too_big: answered natively
+ * without asking; valid / invalid and verdicts[]: graded proposals; timeouts / errors / cancelled:
+ * requests ended without a proposal (cancelled: abandoned because their connection went away,
+ * SP_ECLOSED); then what delegate mode did: emitted_llm (valid proposals sent), fallback, dropped
+ * (cancelled ones included); shadow_match / shadow_mismatch: shadow grades, one per shadow request
+ * ended (an invalid proposal, an error or a timeout is a mismatch). Every request asked and ended
+ * is counted once in valid, invalid, timeouts, errors or cancelled. */
 struct sp_decision_stats {
-    uint64_t asked, joined, pending_full, too_big, valid, invalid, timeouts, errors;
+    uint64_t asked, joined, pending_full, too_big, valid, invalid, timeouts, errors, cancelled;
     uint64_t emitted_llm, fallback, dropped, shadow_match, shadow_mismatch;
     uint64_t verdicts[SP_VERDICT_COUNT];
 };

@@ -52,6 +52,15 @@ void sp_iface_poll(struct sp_iface *iface, sp_time_t now);
 /* The earliest time sp_iface_poll has work, or SP_TIME_NEVER. */
 sp_time_t sp_iface_poll_at(const struct sp_iface *iface);
 
+/* The frames the stack exchanged with its device, counted as a capture wrapping the device (a
+ * pcap writer, say) records them: received ones as sp_iface_poll_device read them, sent ones as
+ * they were handed to the device, whether or not it then lost them. Frames given to
+ * sp_iface_ingress directly never passed the device and are not counted. */
+struct sp_frame_count {
+    uint64_t received, sent;
+};
+struct sp_frame_count sp_iface_frame_count(const struct sp_iface *iface);
+
 const struct sp_stats *sp_iface_stats(const struct sp_iface *iface);
 const struct sp_iface_config *sp_iface_config(const struct sp_iface *iface);
 struct sp_device *sp_iface_device(const struct sp_iface *iface);

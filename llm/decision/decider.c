@@ -1,5 +1,7 @@
 /* The LLM decider (see decider.h): request -> context cache -> user message -> sp_llm_ask ->
- * strict parse -> sp_decision_complete; outcome -> trace line, statistics, context cache. */
+ * strict parse -> sp_decision_complete, which returns the outcome; that outcome, or one the stack
+ * tells through the callback when it ended the request itself -> trace line, statistics, context
+ * cache. */
 #include "decider_internal.h"
 
 #include <stdlib.h>
@@ -53,82 +55,6 @@ void sp_llm_decider_reason(int err, char *out, size_t cap)
         out[n] = '\0';
 }
 
-/* --- Converting a parsed answer --------------------------------------------------------------- */
-
-static uint32_t host32(const uint8_t b[4])
-{
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-static enum sp_hs_state hs_of(enum sp_llm_tcp_state s)
-{
-    switch (s) {
-    case SP_LLM_TCP_LISTEN:
-        return SP_HS_LISTEN;
-    case SP_LLM_TCP_SYN_SENT:
-        return SP_HS_SYN_SENT;
-    case SP_LLM_TCP_SYN_RECEIVED:
-        return SP_HS_SYN_RECEIVED;
-    case SP_LLM_TCP_ESTABLISHED:
-        return SP_HS_ESTABLISHED;
-    default:
-        return SP_HS_CLOSED;
-    }
-}
-
-static enum sp_proposal_action action_of(enum sp_llm_action a)
-{
-    switch (a) {
-    case SP_LLM_ACT_REPLY:
-        return SP_PROPOSE_REPLY;
-    case SP_LLM_ACT_SYN_ACK:
-        return SP_PROPOSE_SYN_ACK;
-    case SP_LLM_ACT_ACK:
-        return SP_PROPOSE_ACK;
-    case SP_LLM_ACT_RST:
-        return SP_PROPOSE_RST;
-    default:
-        return SP_PROPOSE_DROP;
-    }
-}
-
-/* The engine speaks network-order address bytes, the stack host-order integers. The raw bytes
- * stay in p (the stack reads them during sp_decision_complete only). */
-static void to_proposal(const struct sp_llm_proposal *p, struct sp_decision_proposal *out)
-{
-    memset(out, 0, sizeof *out);
-    out->action = action_of(p->action);
-    out->next_state = hs_of(p->next_state);
-    if (p->format == SP_LLM_FMT_RAW) {
-        out->raw = true;
-        out->raw_bytes = p->frame;
-        out->raw_len = p->frame_len;
-        return;
-    }
-    switch (p->kind) {
-    case SP_LLM_KIND_ICMP:
-        out->icmp_dst = host32(p->dst);
-        out->icmp_ident = p->ident;
-        out->icmp_seq = p->seq16;
-        out->icmp_ttl = p->ttl;
-        break;
-    case SP_LLM_KIND_ARP:
-        out->arp.op = SP_ARP_OP_REPLY;
-        memcpy(out->arp.sha.b, p->sender_mac, 6);
-        memcpy(out->arp.tha.b, p->target_mac, 6);
-        out->arp.spa = host32(p->sender_ip);
-        out->arp.tpa = host32(p->target_ip);
-        break;
-    default:
-        out->tcp_seq = p->seq;
-        out->tcp_ack = p->ack;
-        out->tcp_window = p->window;
-        out->tcp_mss = p->mss;
-        out->tcp_wscale = p->wscale;
-        break;
-    }
-}
-
 /* --- Asking ----------------------------------------------------------------------------------- */
 
 /* What the flow's summary says after this request: the facts a later prompt may need. */
@@ -151,7 +77,23 @@ static void summarize(const struct sp_decision_request *req, char *out, size_t c
     }
 }
 
+static void report(struct sp_llm_decider *d, struct ask *a, const struct sp_decision_outcome *out);
 static void on_answer(sp_llm_client *client, const struct sp_llm_result *res, void *data);
+
+/* Refused at once (busy, breaker, closing, too big): the request is completed here and now (at
+ * the stack's time: we are inside its call) with the engine's code (disjoint from SP_E*), so its
+ * outcome comes back like any other's. */
+static void refused(struct sp_llm_decider *d, struct ask *a, sp_time_t now, int rc)
+{
+    char reason[24];
+    sp_llm_decider_reason(rc, reason, sizeof reason);
+    snprintf(a->verdict, sizeof a->verdict, "error:%s", reason);
+    a->err = rc;
+    struct sp_decision_outcome out;
+    if (sp_decision_complete(d->o.iface, now, a->id, rc, NULL, &out) == 0)
+        report(d, a, &out);
+    unlink_free(d, a);
+}
 
 static int decide(void *ctx, const struct sp_decision_request *req)
 {
@@ -169,7 +111,6 @@ static int decide(void *ctx, const struct sp_decision_request *req)
     sp_llm_flow_label(req, a->flow, sizeof a->flow);
     sp_llm_prompt_question(req, a->question, sizeof a->question);
     link_ask(d, a);
-    d->stats[req->kind].asked++;
 
     const struct sp_llm_flow *flow = sp_llm_cache_get(&d->cache, &a->key, now);
     int rc = sp_llm_prompt_state(req, flow, d->state, sizeof d->state);
@@ -180,135 +121,150 @@ static int decide(void *ctx, const struct sp_decision_request *req)
         summarize(req, summary, sizeof summary);
         sp_llm_cache_set_summary(&d->cache, &a->key, summary, now); /* best effort: a full cache forgets */
         struct sp_llm_prompt p;
-        sp_llm_prompt_for(&p, sp_llm_kind_of(req->kind), d->o.format, d->user);
+        sp_llm_prompt_for(&p, req->kind, d->o.format, d->user);
         rc = sp_llm_ask(d->o.client, &p, on_answer, a);
     }
-    if (rc < 0) {
-        /* Refused at once (busy, breaker, closing, too big): the stack applies the policy now and
-         * tells the outcome, which frees the record. The engine's codes are disjoint from SP_E*. */
-        char reason[24];
-        sp_llm_decider_reason(rc, reason, sizeof reason);
-        snprintf(a->verdict, sizeof a->verdict, "error:%s", reason);
-        a->err = rc;
-        return rc;
-    }
-    a->in_flight = true;
+    if (rc < 0)
+        refused(d, a, req->asked_at, rc);
     return 0;
 }
 
 static bool model_fault(int err) { return err == SP_LLM_ETRUNCATED || err == SP_LLM_EREFUSAL; }
 
+/* What the model's answer (or the engine's failure) means for the stack: the proposal, or the
+ * error code to complete the request with (the verdict text is kept in the record). */
+static int judge(struct sp_llm_decider *d, struct ask *a, const struct sp_llm_result *res)
+{
+    char reason[24];
+    a->latency_ms = res->latency_ms;
+    a->usage = res->usage;
+    if (res->err == SP_LLM_ETIMEOUT) {
+        a->err = res->err;
+        snprintf(a->verdict, sizeof a->verdict, "timeout");
+        return SP_ETIMEDOUT;
+    }
+    if (res->err < 0) {
+        /* A truncated or refused answer is the model's failure, not the transport's. */
+        a->err = res->err;
+        a->answered = model_fault(res->err);
+        sp_llm_decider_reason(res->err, reason, sizeof reason);
+        snprintf(a->verdict, sizeof a->verdict, "%s:%s", a->answered ? "invalid" : "error", reason);
+        return res->err;
+    }
+    a->answered = true;
+    int rc = sp_llm_proposal_parse(a->kind, d->o.format, res->text ? res->text : "", res->text ? res->text_len : 0,
+                                   &d->parsed);
+    if (rc < 0) {
+        /* an SP_LLM_E* parse code: the stack counts an error and applies the policy */
+        a->err = rc;
+        sp_llm_decider_reason(rc, reason, sizeof reason);
+        snprintf(a->verdict, sizeof a->verdict, "invalid:%s", reason);
+        snprintf(a->bad_field, sizeof a->bad_field, "%s", d->parsed.bad_field);
+        return rc;
+    }
+    sp_llm_prompt_answer(a->kind, &d->parsed.proposal, a->answer, sizeof a->answer);
+    return 0;
+}
+
+/* The client's callback: the record's one owner, so it always ends here. */
 static void on_answer(sp_llm_client *client, const struct sp_llm_result *res, void *data)
 {
     struct ask *a = data;
     struct sp_llm_decider *d = a->d;
     (void)client;
-    /* in_flight stays set through sp_decision_complete, so the outcome it runs keeps the record
-     * for us to free. */
-    if (a->outcome_seen) {
-        /* The stack gave up first (its timeout, or the connection went away): nothing to do. */
-        d->stats[a->kind].late++;
-        unlink_free(d, a);
-        return;
-    }
-    a->latency_ms = res->latency_ms;
-    a->usage = res->usage;
-    int code = 0;
-    char reason[24];
-    struct sp_decision_proposal prop;
-    if (res->err == SP_LLM_ETIMEOUT) {
-        code = SP_ETIMEDOUT;
-        a->err = res->err;
-        snprintf(a->verdict, sizeof a->verdict, "timeout");
-    } else if (res->err < 0) {
-        /* A truncated or refused answer is the model's failure, not the transport's. */
-        code = res->err;
-        a->err = res->err;
-        a->answered = model_fault(res->err);
-        sp_llm_decider_reason(res->err, reason, sizeof reason);
-        snprintf(a->verdict, sizeof a->verdict, "%s:%s", a->answered ? "invalid" : "error", reason);
-    } else {
-        a->answered = true;
-        int rc = sp_llm_proposal_parse(sp_llm_kind_of(a->kind), d->o.format, res->text ? res->text : "",
-                                       res->text ? res->text_len : 0, &d->parsed);
-        if (rc < 0) {
-            code = rc; /* an SP_LLM_E* parse code: the stack counts an error and applies the policy */
-            a->err = rc;
-            sp_llm_decider_reason(rc, reason, sizeof reason);
-            snprintf(a->verdict, sizeof a->verdict, "invalid:%s", reason);
-            snprintf(a->bad_field, sizeof a->bad_field, "%s", d->parsed.bad_field);
-        } else {
-            to_proposal(&d->parsed, &prop);
-            sp_llm_prompt_answer(&d->parsed, a->answer, sizeof a->answer);
-        }
-    }
+    int code = judge(d, a, res);
+    struct sp_decision_outcome out;
     /* Fresh: what the stack sends now is stamped with it (a SYN-ACK's retransmission timer). */
     uv_update_time(d->o.loop);
-    sp_decision_complete(d->o.iface, uv_now(d->o.loop), a->id, code, code ? NULL : &prop);
-    /* The outcome ran inside the call (the record is done), or the stack no longer knew the id. */
+    if (sp_decision_complete(d->o.iface, uv_now(d->o.loop), a->id, code, code ? NULL : &d->parsed.proposal,
+                             &out) == 0)
+        report(d, a, &out);
+    else
+        d->stats[a->kind].late++; /* the stack ended it first (its deadline, or the connection went) */
     unlink_free(d, a);
 }
 
 /* --- Outcomes --------------------------------------------------------------------------------- */
 
+static void verdict_of(const struct ask *a, const struct sp_decision_outcome *out, char *buf, size_t cap)
+{
+    if (out->error == 0)
+        snprintf(buf, cap, "%s", sp_verdict_name(out->verdict));
+    else if (a->verdict[0])
+        snprintf(buf, cap, "%s", a->verdict);
+    else if (out->error == SP_ETIMEDOUT)
+        snprintf(buf, cap, "timeout"); /* the stack's deadline came first */
+    else
+        snprintf(buf, cap, "error:%s", out->error == SP_ECLOSED ? "closed" : "stack");
+}
+
+/* The answer's number in the capture, or -1 (null) when there is none to name. */
+static int64_t frame_number(const struct sp_llm_decider *d, const struct sp_decision_outcome *out)
+{
+    uint64_t n = d->o.frames == SP_LLM_FRAMES_SENT  ? out->frame_sent
+                 : d->o.frames == SP_LLM_FRAMES_ALL ? out->frame_any
+                                                    : 0;
+    return n ? (int64_t)n : -1;
+}
+
+static void trace(struct sp_llm_decider *d, const struct ask *a, const struct sp_decision_outcome *out,
+                  const char *verdict)
+{
+    struct sp_llm_trace_rec r = {
+        .id = out->id,
+        .kind = sp_decision_kind_name(out->kind),
+        .flow = a->flow,
+        .mode = sp_decision_mode_name(a->mode),
+        .format = sp_llm_format_name(d->o.format),
+        .provider = d->provider,
+        .model = d->model,
+        .latency_ms = a->latency_ms,
+        .tokens_in = a->usage.input_tokens,
+        .tokens_out = a->usage.output_tokens,
+        .tokens_cached = a->usage.cache_read_tokens,
+        .verdict = verdict,
+        .action = sp_decision_action_name(out->action),
+        .frame = frame_number(d, out),
+        .shadow_match = a->mode == SP_DECIDE_SHADOW ? out->matches_native : -1,
+        .bad_field = a->bad_field,
+    };
+    clock_gettime(CLOCK_REALTIME, &r.time);
+    sp_llm_trace_write(d->o.trace, &r);
+}
+
+/* Once per request, however it ended: statistics, the trace line, and what the next prompt of
+ * this flow will show (the question and how the answer fared). */
+static void report(struct sp_llm_decider *d, struct ask *a, const struct sp_decision_outcome *out)
+{
+    char verdict[48];
+    verdict_of(a, out, verdict, sizeof verdict);
+    sp_llm_decider_count(d, a, out, verdict);
+    if (d->o.trace)
+        trace(d, a, out, verdict);
+    if (!a->question[0])
+        return; /* a request we know nothing of has no flow to remember it in */
+    char ans[sizeof a->answer + sizeof verdict + 8];
+    snprintf(ans, sizeof ans, "%s%s(%s)", a->answer, a->answer[0] ? " " : "", verdict);
+    sp_llm_cache_add_exchange(&d->cache, &a->key, a->question, ans, uv_now(d->o.loop));
+}
+
+/* An ending the stack started (its deadline, or the connection went away) while the model still
+ * thinks: reported now; the record stays with its ask, whose callback frees it. */
 static void outcome(void *ctx, const struct sp_decision_outcome *out)
 {
     struct sp_llm_decider *d = ctx;
-    struct ask *a = find_ask(d, out->id);
-    struct ask none;
+    struct ask *a = find_ask(d, out->id), none;
     if (!a) {
+        /* decide could not even keep a record (out of memory): the decision is still reported */
         memset(&none, 0, sizeof none);
         none.id = out->id;
         none.kind = out->kind;
         none.mode = SP_DECIDE_DELEGATE;
         a = &none;
     }
-    uint64_t now = uv_now(d->o.loop);
-    char verdict[48];
-    if (out->error == 0) {
-        snprintf(verdict, sizeof verdict, "%s", sp_verdict_name(out->verdict));
-    } else if (a->verdict[0]) {
-        snprintf(verdict, sizeof verdict, "%s", a->verdict);
-    } else if (out->error == SP_ETIMEDOUT) {
-        snprintf(verdict, sizeof verdict, "timeout"); /* the stack's deadline came first */
-        a->latency_ms = (double)(now - a->started);
-    } else {
-        snprintf(verdict, sizeof verdict, "error:%s", out->error == SP_ECLOSED ? "closed" : "stack");
-    }
-    sp_llm_decider_count(d, a, out, verdict);
-
-    if (d->o.trace) {
-        struct sp_llm_trace_rec r = {
-            .id = out->id,
-            .kind = sp_decision_kind_name(out->kind),
-            .flow = a->flow,
-            .mode = sp_decision_mode_name(a->mode),
-            .format = sp_llm_format_name(d->o.format),
-            .provider = d->provider,
-            .model = d->model,
-            .latency_ms = a->latency_ms,
-            .tokens_in = a->usage.input_tokens,
-            .tokens_out = a->usage.output_tokens,
-            .tokens_cached = a->usage.cache_read_tokens,
-            .verdict = verdict,
-            .action = sp_decision_action_name(out->action),
-            .frame = out->emitted && d->o.pcap ? (int64_t)sp_pcap_writer_count(d->o.pcap) : -1,
-            .shadow_match = a->mode == SP_DECIDE_SHADOW ? out->matches_native : -1,
-            .bad_field = a->bad_field,
-        };
-        clock_gettime(CLOCK_REALTIME, &r.time);
-        sp_llm_trace_write(d->o.trace, &r);
-    }
-
-    if (a != &none) {
-        /* What the next prompt of this flow will show: the question and how the answer fared. */
-        char ans[sizeof a->answer + sizeof verdict + 8];
-        snprintf(ans, sizeof ans, "%s%s(%s)", a->answer, a->answer[0] ? " " : "", verdict);
-        sp_llm_cache_add_exchange(&d->cache, &a->key, a->question, ans, now);
-        a->outcome_seen = true;
-        if (!a->in_flight)
-            unlink_free(d, a);
-    }
+    if (out->error == SP_ETIMEDOUT)
+        a->latency_ms = (double)(uv_now(d->o.loop) - a->started);
+    report(d, a, out);
 }
 
 /* --- Life cycle ------------------------------------------------------------------------------- */

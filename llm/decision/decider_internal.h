@@ -7,7 +7,9 @@
 #include "slowpath/llm/decider.h"
 #include "slowpath/llm/prompt.h"
 
-/* One request between decide and its outcome (and its ask's callback, whichever is later). */
+/* One request from decide until its ask's callback (or, refused at once, until decide returns):
+ * the pending ask is the record's only owner. The stack's own endings (deadline, connection
+ * gone) are reported from the record meanwhile but do not free it. */
 struct ask {
     struct ask *prev, *next;
     struct sp_llm_decider *d;
@@ -16,16 +18,14 @@ struct ask {
     enum sp_decision_mode mode;
     struct sp_llm_flow_key key;
     uint64_t started;          /* uv_now at decide */
-    bool in_flight;            /* the client still owes the callback */
     bool answered;             /* the model gave text (valid or not): a latency sample */
-    bool outcome_seen;
     int err;                   /* the engine's code behind verdict[], or 0 */
     double latency_ms;
     struct sp_llm_usage usage;
     char flow[64];
     char question[96];
     char answer[128];          /* rebuilt from the parsed proposal, never the model's text */
-    char verdict[40];          /* set by the callback when the stack's verdict does not apply */
+    char verdict[40];          /* set when the stack's verdict does not apply (an error, a timeout) */
     char bad_field[24];
 };
 
@@ -40,10 +40,11 @@ struct sp_llm_decider {
      * back from inside sp_llm_ask). */
     char state[SP_LLM_PROMPT_MAX];
     char user[SP_LLM_PROMPT_MAX];
-    struct sp_llm_proposal parsed;
+    struct sp_llm_decision parsed;
 };
 
-/* decider_stats.c: counts one finished request. */
+/* decider_stats.c: counts what only the decider knows of one finished request (the stack counted
+ * the decision itself). */
 void sp_llm_decider_count(struct sp_llm_decider *d, const struct ask *a, const struct sp_decision_outcome *out,
                           const char *verdict);
 /* "SP_LLM_ENOT_JSON" -> "not_json" into out. */

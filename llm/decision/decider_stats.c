@@ -1,5 +1,7 @@
-/* Per-kind statistics of the LLM decider: verdicts by reason, actions, tokens, and a latency
- * reservoir for percentiles (what SIGUSR1 and --stats print). */
+/* Per-kind statistics of the LLM decider (what SIGUSR1 and --stats print). The decisions are
+ * counted by the stack alone; the decider keeps what the stack cannot see (why an answer was not
+ * a valid answer, which engine error ended a request, late answers, tokens, and a latency
+ * reservoir for percentiles) and derives its figures from the stack's counters. */
 #include "decider_internal.h"
 
 #include <stdlib.h>
@@ -37,41 +39,11 @@ void sp_llm_decider_count(struct sp_llm_decider *d, const struct ask *a, const s
 {
     struct sp_llm_decider_stats *s = &d->stats[out->kind];
     int i = err_index(a->err);
-    if (out->error == 0) {
-        if (out->verdict == SP_VERDICT_VALID) {
-            s->valid++;
-        } else {
-            s->invalid++;
-            s->invalid_validator[out->verdict]++;
-        }
-    } else if (strncmp(verdict, "invalid:", 8) == 0) {
-        s->invalid++;
-        if (i >= 0)
+    if (out->error != 0 && i >= 0) {
+        if (strncmp(verdict, "invalid:", 8) == 0)
             s->invalid_model[i]++;
-    } else if (strcmp(verdict, "timeout") == 0) {
-        s->timeouts++;
-    } else {
-        s->errors++;
-        if (i >= 0)
+        else if (strcmp(verdict, "timeout") != 0)
             s->errors_by[i]++;
-    }
-    switch (out->action) {
-    case SP_ACTION_LLM:
-        s->llm++;
-        break;
-    case SP_ACTION_FALLBACK:
-        s->fallback++;
-        break;
-    case SP_ACTION_DROP:
-        s->dropped++;
-        break;
-    default:
-        s->shadow++;
-        if (out->matches_native)
-            s->shadow_match++;
-        else
-            s->shadow_mismatch++;
-        break;
     }
     s->tokens_in += a->usage.input_tokens;
     s->tokens_out += a->usage.output_tokens;
@@ -82,7 +54,30 @@ void sp_llm_decider_count(struct sp_llm_decider *d, const struct ask *a, const s
 
 const struct sp_llm_decider_stats *sp_llm_decider_stats(const sp_llm_decider *d, enum sp_decision_kind kind)
 {
-    return d && kind < SP_DECISION_KINDS ? &d->stats[kind] : NULL;
+    return d && (unsigned)kind < SP_DECISION_KINDS ? &d->stats[kind] : NULL;
+}
+
+void sp_llm_decider_counts(const sp_llm_decider *d, enum sp_decision_kind kind, struct sp_llm_decider_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    const struct sp_llm_decider_stats *s = sp_llm_decider_stats(d, kind);
+    if (!s)
+        return;
+    const struct sp_decision_stats *ds = sp_iface_decision_stats(d->o.iface, kind);
+    uint64_t model = 0; /* completed as errors, reported as invalid */
+    for (int i = 0; i < SP_LLM_DECIDER_NERR; i++)
+        model += s->invalid_model[i];
+    out->asked = ds->asked;
+    out->valid = ds->valid;
+    out->invalid = ds->invalid + model;
+    out->timeouts = ds->timeouts;
+    out->errors = ds->errors - model + ds->cancelled;
+    out->llm = ds->emitted_llm;
+    out->fallback = ds->fallback;
+    out->dropped = ds->dropped;
+    out->shadow_match = ds->shadow_match;
+    out->shadow_mismatch = ds->shadow_mismatch;
+    out->shadow = ds->shadow_match + ds->shadow_mismatch;
 }
 
 static int cmp_double(const void *x, const void *y)
@@ -115,10 +110,70 @@ double sp_llm_decider_latency_pct(const sp_llm_decider *d, enum sp_decision_kind
 
 double sp_llm_decider_accuracy(const sp_llm_decider *d, enum sp_decision_kind kind)
 {
-    const struct sp_llm_decider_stats *s = sp_llm_decider_stats(d, kind);
-    if (!s || s->valid + s->invalid == 0)
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(d, kind, &c);
+    if (c.valid + c.invalid == 0)
         return -1;
-    return (double)s->valid / (double)(s->valid + s->invalid);
+    return (double)c.valid / (double)(c.valid + c.invalid);
+}
+
+static void print_counts(FILE *f, enum sp_decision_kind k, const struct sp_llm_decider_counts *c, uint64_t late)
+{
+    fprintf(f, "  %-4s asked %llu, valid %llu, invalid %llu, timeouts %llu, errors %llu; llm %llu, fallback %llu, "
+               "dropped %llu",
+            sp_decision_kind_name(k), (unsigned long long)c->asked, (unsigned long long)c->valid,
+            (unsigned long long)c->invalid, (unsigned long long)c->timeouts, (unsigned long long)c->errors,
+            (unsigned long long)c->llm, (unsigned long long)c->fallback, (unsigned long long)c->dropped);
+    if (c->shadow)
+        fprintf(f, ", shadow %llu (match %llu, mismatch %llu)", (unsigned long long)c->shadow,
+                (unsigned long long)c->shadow_match, (unsigned long long)c->shadow_mismatch);
+    if (late)
+        fprintf(f, ", late answers %llu", (unsigned long long)late);
+    fprintf(f, "\n");
+}
+
+/* What the stack kept from the model: repeats that joined a parked request, and requests answered
+ * natively because the pending table was full or the packet too big. */
+static void print_kept(FILE *f, const struct sp_decision_stats *ds)
+{
+    if (ds->joined || ds->pending_full || ds->too_big)
+        fprintf(f, "       repeats joined %llu; answered natively: pending table full %llu, too big %llu\n",
+                (unsigned long long)ds->joined, (unsigned long long)ds->pending_full, (unsigned long long)ds->too_big);
+}
+
+static void print_quality(FILE *f, const sp_llm_decider *d, enum sp_decision_kind k,
+                          const struct sp_llm_decider_counts *c)
+{
+    const struct sp_llm_decider_stats *s = &d->stats[k];
+    double acc = sp_llm_decider_accuracy(d, k);
+    if (acc >= 0)
+        fprintf(f, "       accuracy %.1f%% (%llu/%llu answered)", acc * 100.0, (unsigned long long)c->valid,
+                (unsigned long long)(c->valid + c->invalid));
+    else
+        fprintf(f, "       accuracy n/a (nothing answered)");
+    fprintf(f, ", latency p50 %.3f ms p90 %.3f ms (%llu samples), tokens in %llu out %llu cached %llu\n",
+            sp_llm_decider_latency_pct(d, k, 50), sp_llm_decider_latency_pct(d, k, 90),
+            (unsigned long long)s->latency_seen, (unsigned long long)s->tokens_in, (unsigned long long)s->tokens_out,
+            (unsigned long long)s->tokens_cached);
+}
+
+/* invalid:<validator reason> (the stack's verdicts), then the model's and the engine's reasons. */
+static void print_reasons(FILE *f, const sp_llm_decider *d, enum sp_decision_kind k, const struct sp_decision_stats *ds)
+{
+    const struct sp_llm_decider_stats *s = &d->stats[k];
+    for (int v = 1; v < SP_VERDICT_COUNT; v++)
+        if (ds->verdicts[v])
+            fprintf(f, "       %-24s %llu\n", sp_verdict_name((enum sp_verdict)v), (unsigned long long)ds->verdicts[v]);
+    for (int i = 0; i < SP_LLM_DECIDER_NERR; i++) {
+        char reason[24];
+        if (!s->invalid_model[i] && !s->errors_by[i])
+            continue;
+        sp_llm_decider_reason(-200 - i, reason, sizeof reason);
+        if (s->invalid_model[i])
+            fprintf(f, "       invalid:%-16s %llu\n", reason, (unsigned long long)s->invalid_model[i]);
+        if (s->errors_by[i])
+            fprintf(f, "       error:%-18s %llu\n", reason, (unsigned long long)s->errors_by[i]);
+    }
 }
 
 void sp_llm_decider_print_stats(const sp_llm_decider *d, FILE *f)
@@ -127,54 +182,17 @@ void sp_llm_decider_print_stats(const sp_llm_decider *d, FILE *f)
         return;
     fprintf(f, "slowpath decisions (%s, model %s, %s prompts):\n", d->provider, d->model,
             sp_llm_format_name(d->o.format));
-    for (int k = 0; k < SP_DECISION_KINDS; k++) {
-        const struct sp_llm_decider_stats *s = &d->stats[k];
-        if (!s->asked)
+    for (int i = 0; i < SP_DECISION_KINDS; i++) {
+        enum sp_decision_kind k = (enum sp_decision_kind)i;
+        struct sp_llm_decider_counts c;
+        sp_llm_decider_counts(d, k, &c);
+        if (!c.asked)
             continue;
-        double acc = sp_llm_decider_accuracy(d, (enum sp_decision_kind)k);
-        fprintf(f, "  %-4s asked %llu, valid %llu, invalid %llu, timeouts %llu, errors %llu; llm %llu, fallback %llu, "
-                   "dropped %llu",
-                sp_decision_kind_name((enum sp_decision_kind)k), (unsigned long long)s->asked,
-                (unsigned long long)s->valid, (unsigned long long)s->invalid, (unsigned long long)s->timeouts,
-                (unsigned long long)s->errors, (unsigned long long)s->llm, (unsigned long long)s->fallback,
-                (unsigned long long)s->dropped);
-        if (s->shadow)
-            fprintf(f, ", shadow %llu (match %llu, mismatch %llu)", (unsigned long long)s->shadow,
-                    (unsigned long long)s->shadow_match, (unsigned long long)s->shadow_mismatch);
-        if (s->late)
-            fprintf(f, ", late answers %llu", (unsigned long long)s->late);
-        fprintf(f, "\n");
-        /* What the stack kept from the model: repeats that joined a parked request, and requests
-         * answered natively because the pending table was full or the packet too big. */
-        const struct sp_decision_stats *ds = sp_iface_decision_stats(d->o.iface, (enum sp_decision_kind)k);
-        if (ds && (ds->joined || ds->pending_full || ds->too_big))
-            fprintf(f, "       repeats joined %llu; answered natively: pending table full %llu, too big %llu\n",
-                    (unsigned long long)ds->joined, (unsigned long long)ds->pending_full,
-                    (unsigned long long)ds->too_big);
-        if (acc >= 0)
-            fprintf(f, "       accuracy %.1f%% (%llu/%llu answered)", acc * 100.0, (unsigned long long)s->valid,
-                    (unsigned long long)(s->valid + s->invalid));
-        else
-            fprintf(f, "       accuracy n/a (nothing answered)");
-        fprintf(f, ", latency p50 %.3f ms p90 %.3f ms (%llu samples), tokens in %llu out %llu cached %llu\n",
-                sp_llm_decider_latency_pct(d, (enum sp_decision_kind)k, 50),
-                sp_llm_decider_latency_pct(d, (enum sp_decision_kind)k, 90), (unsigned long long)s->latency_seen,
-                (unsigned long long)s->tokens_in, (unsigned long long)s->tokens_out,
-                (unsigned long long)s->tokens_cached);
-        for (int v = 1; v < SP_VERDICT_COUNT; v++)
-            if (s->invalid_validator[v])
-                fprintf(f, "       %-24s %llu\n", sp_verdict_name((enum sp_verdict)v),
-                        (unsigned long long)s->invalid_validator[v]);
-        for (int i = 0; i < SP_LLM_DECIDER_NERR; i++) {
-            char reason[24];
-            if (!s->invalid_model[i] && !s->errors_by[i])
-                continue;
-            sp_llm_decider_reason(-200 - i, reason, sizeof reason);
-            if (s->invalid_model[i])
-                fprintf(f, "       invalid:%-16s %llu\n", reason, (unsigned long long)s->invalid_model[i]);
-            if (s->errors_by[i])
-                fprintf(f, "       error:%-18s %llu\n", reason, (unsigned long long)s->errors_by[i]);
-        }
+        const struct sp_decision_stats *ds = sp_iface_decision_stats(d->o.iface, k);
+        print_counts(f, k, &c, d->stats[k].late);
+        print_kept(f, ds);
+        print_quality(f, d, k, &c);
+        print_reasons(f, d, k, ds);
     }
     struct sp_llm_cache_stats cs;
     sp_llm_cache_stats(&d->cache, &cs);

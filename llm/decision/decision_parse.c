@@ -1,21 +1,26 @@
-/* Strict parser from model text to a typed proposal. It checks shape only (keys, JSON types,
- * ranges, syntax of addresses and hex); the validator of issue 5 judges the content. */
+/* Strict parser from model text straight to the stack's proposal (struct sp_decision_proposal).
+ * It checks shape only (keys, JSON types, ranges, syntax of addresses and hex, with the wire
+ * layer's address parsers); the stack's validator judges the content. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
 #include "json.h"
-#include "netfmt.h"
 #include "slowpath/llm/decision.h"
 #include "slowpath/llm/error.h"
+#include "slowpath/wire/ethernet.h"
+#include "slowpath/wire/ipv4.h"
 
 struct ctx {
     const cJSON *obj;
-    struct sp_llm_proposal *p;
+    struct sp_llm_decision *a;
+    struct sp_decision_proposal *p;
 };
 
 static int fail(struct ctx *c, const char *field, int err)
 {
-    snprintf(c->p->bad_field, sizeof c->p->bad_field, "%s", field);
+    snprintf(c->a->bad_field, sizeof c->a->bad_field, "%s", field);
     return err;
 }
 
@@ -63,20 +68,21 @@ static const char *get_str(struct ctx *c, const char *name, int *err)
     return v->valuestring;
 }
 
-static int get_ip(struct ctx *c, const char *name, uint8_t out[4])
+static int get_ip(struct ctx *c, const char *name, uint32_t *out)
 {
     int err;
     const char *s = get_str(c, name, &err);
     if (!s) return err;
-    return sp_llm_ip4_parse(s, out) == 0 ? 0 : fail(c, name, SP_LLM_EFIELD_RANGE);
+    return sp_ipv4_addr_parse(s, out) == 0 ? 0 : fail(c, name, SP_LLM_EFIELD_RANGE);
 }
 
-static int get_mac(struct ctx *c, const char *name, uint8_t out[6])
+/* Any address: which one a reply may carry is the validator's question, not the parser's. */
+static int get_mac(struct ctx *c, const char *name, struct sp_mac *out)
 {
     int err;
     const char *s = get_str(c, name, &err);
     if (!s) return err;
-    return sp_llm_mac_parse(s, out) == 0 ? 0 : fail(c, name, SP_LLM_EFIELD_RANGE);
+    return sp_mac_parse_any(s, out) == 0 ? 0 : fail(c, name, SP_LLM_EFIELD_RANGE);
 }
 
 static int check_keys(struct ctx *c, const char *const *allowed)
@@ -94,20 +100,17 @@ static int check_keys(struct ctx *c, const char *const *allowed)
     return 0;
 }
 
-static int parse_action(struct ctx *c, enum sp_llm_kind k, enum sp_llm_format f)
+static int parse_action(struct ctx *c, enum sp_decision_kind k, enum sp_llm_format f)
 {
     int err;
     const char *s = get_str(c, "action", &err);
     if (!s) return err;
-    if (strcmp(s, "drop") == 0) c->p->action = SP_LLM_ACT_DROP;
-    else if (strcmp(s, "reply") == 0 && (k != SP_LLM_KIND_TCP || f == SP_LLM_FMT_RAW))
-        c->p->action = SP_LLM_ACT_REPLY;
-    else if (k == SP_LLM_KIND_TCP && f == SP_LLM_FMT_STRUCTURED && strcmp(s, "syn_ack") == 0)
-        c->p->action = SP_LLM_ACT_SYN_ACK;
-    else if (k == SP_LLM_KIND_TCP && f == SP_LLM_FMT_STRUCTURED && strcmp(s, "ack") == 0)
-        c->p->action = SP_LLM_ACT_ACK;
-    else if (k == SP_LLM_KIND_TCP && f == SP_LLM_FMT_STRUCTURED && strcmp(s, "rst") == 0)
-        c->p->action = SP_LLM_ACT_RST;
+    bool tcp_fields = k == SP_DECISION_TCP && f == SP_LLM_FMT_STRUCTURED;
+    if (strcmp(s, "drop") == 0) c->p->action = SP_PROPOSE_DROP;
+    else if (strcmp(s, "reply") == 0 && !tcp_fields) c->p->action = SP_PROPOSE_REPLY;
+    else if (tcp_fields && strcmp(s, "syn_ack") == 0) c->p->action = SP_PROPOSE_SYN_ACK;
+    else if (tcp_fields && strcmp(s, "ack") == 0) c->p->action = SP_PROPOSE_ACK;
+    else if (tcp_fields && strcmp(s, "rst") == 0) c->p->action = SP_PROPOSE_RST;
     else return fail(c, "action", SP_LLM_EBAD_ENUM);
     return 0;
 }
@@ -117,7 +120,7 @@ static int parse_next_state(struct ctx *c)
     int err;
     const char *s = get_str(c, "next_state", &err);
     if (!s) return err;
-    if (sp_llm_tcp_state_parse(s, &c->p->next_state) < 0) return fail(c, "next_state", SP_LLM_EBAD_ENUM);
+    if (sp_hs_state_parse(s, &c->p->next_state) < 0) return fail(c, "next_state", SP_LLM_EBAD_ENUM);
     return 0;
 }
 
@@ -125,24 +128,24 @@ static int parse_icmp(struct ctx *c)
 {
     uint64_t v;
     int err;
-    if ((err = get_ip(c, "dst", c->p->dst)) < 0) return err;
+    if ((err = get_ip(c, "dst", &c->p->icmp_dst)) < 0) return err;
     if ((err = get_uint(c, "ident", 65535, &v)) < 0) return err;
-    c->p->ident = (uint16_t)v;
+    c->p->icmp_ident = (uint16_t)v;
     if ((err = get_uint(c, "seq", 65535, &v)) < 0) return err;
-    c->p->seq16 = (uint16_t)v;
+    c->p->icmp_seq = (uint16_t)v;
     if ((err = get_uint(c, "ttl", 255, &v)) < 0) return err;
     if (v == 0) return fail(c, "ttl", SP_LLM_EFIELD_RANGE);
-    c->p->ttl = (uint8_t)v;
+    c->p->icmp_ttl = (uint8_t)v;
     return 0;
 }
 
 static int parse_arp(struct ctx *c)
 {
     int err;
-    if ((err = get_mac(c, "sender_mac", c->p->sender_mac)) < 0) return err;
-    if ((err = get_ip(c, "sender_ip", c->p->sender_ip)) < 0) return err;
-    if ((err = get_mac(c, "target_mac", c->p->target_mac)) < 0) return err;
-    return get_ip(c, "target_ip", c->p->target_ip);
+    if ((err = get_mac(c, "sender_mac", &c->p->arp.sha)) < 0) return err;
+    if ((err = get_ip(c, "sender_ip", &c->p->arp.spa)) < 0) return err;
+    if ((err = get_mac(c, "target_mac", &c->p->arp.tha)) < 0) return err;
+    return get_ip(c, "target_ip", &c->p->arp.tpa);
 }
 
 static int parse_tcp(struct ctx *c)
@@ -150,21 +153,21 @@ static int parse_tcp(struct ctx *c)
     uint64_t v = 0;
     int rc;
     if ((rc = get_uint(c, "seq", UINT32_MAX, &v)) < 0) return rc;
-    c->p->seq = (uint32_t)v;
+    c->p->tcp_seq = (uint32_t)v;
     if ((rc = get_uint(c, "ack", UINT32_MAX, &v)) < 0) return rc;
-    c->p->ack = (uint32_t)v;
-    if (c->p->action == SP_LLM_ACT_RST) { /* a RST's window is meaningless: null allowed */
+    c->p->tcp_ack = (uint32_t)v;
+    if (c->p->action == SP_PROPOSE_RST) { /* a RST's window is meaningless: null allowed */
         if ((rc = get_uint_nullable(c, "window", 65535, &v)) < 0) return rc;
-        c->p->window = rc ? 0 : (uint16_t)v;
+        c->p->tcp_window = rc ? 0 : (uint16_t)v;
     } else {
         if ((rc = get_uint(c, "window", 65535, &v)) < 0) return rc;
-        c->p->window = (uint16_t)v;
+        c->p->tcp_window = (uint16_t)v;
     }
     if ((rc = get_uint_nullable(c, "mss", 65535, &v)) < 0) return rc;
     if (rc == 0 && v == 0) return fail(c, "mss", SP_LLM_EFIELD_RANGE);
-    c->p->mss = rc ? 0 : (uint16_t)v;
+    c->p->tcp_mss = rc ? 0 : (uint16_t)v;
     if ((rc = get_uint_nullable(c, "wscale", 14, &v)) < 0) return rc;
-    c->p->wscale = rc ? -1 : (int8_t)v;
+    c->p->tcp_wscale = rc ? -1 : (int8_t)v;
     return 0;
 }
 
@@ -174,9 +177,9 @@ static int parse_raw(struct ctx *c)
     long n;
     const char *s = get_str(c, "frame_hex", &err);
     if (!s) return err;
-    n = sp_llm_hex_decode(s, c->p->frame, sizeof c->p->frame);
+    n = sp_llm_hex_decode(s, c->a->raw, sizeof c->a->raw);
     if (n <= 0) return fail(c, "frame_hex", SP_LLM_EBAD_HEX);
-    c->p->frame_len = (size_t)n;
+    c->p->raw_len = (size_t)n;
     return 0;
 }
 
@@ -186,37 +189,52 @@ static const char *const keys_tcp[] = {"action", "seq", "ack", "window", "mss", 
 static const char *const keys_raw[] = {"action", "frame_hex", NULL};
 static const char *const keys_raw_tcp[] = {"action", "frame_hex", "next_state", NULL};
 
-int sp_llm_proposal_parse(enum sp_llm_kind k, enum sp_llm_format f, const char *text, size_t len,
-                          struct sp_llm_proposal *out)
+/* What an answer says before its fields are read: nothing to send, no TCP options, and for a
+ * raw answer where its bytes will be. */
+static void blank(struct sp_llm_decision *out, enum sp_decision_kind k, enum sp_llm_format f)
 {
-    struct ctx c;
-    cJSON *j;
-    int err;
-    int tcp = k == SP_LLM_KIND_TCP;
-    if (!out) return SP_LLM_EINVAL;
     memset(out, 0, sizeof *out);
-    out->wscale = -1;
-    if (!text || (unsigned)k >= SP_LLM_KIND_COUNT || (unsigned)f >= SP_LLM_FMT_COUNT)
+    struct sp_decision_proposal *p = &out->proposal;
+    p->action = SP_PROPOSE_DROP;
+    p->tcp_wscale = -1;
+    p->next_state = SP_HS_CLOSED;
+    if (f == SP_LLM_FMT_RAW) {
+        p->raw = true;
+        p->raw_bytes = out->raw;
+    } else if (k == SP_DECISION_ARP) {
+        p->arp.op = SP_ARP_OP_REPLY;
+    }
+}
+
+static int parse_fields(struct ctx *c, enum sp_decision_kind k, enum sp_llm_format f)
+{
+    bool tcp = k == SP_DECISION_TCP;
+    int err;
+    if (f == SP_LLM_FMT_RAW) err = check_keys(c, tcp ? keys_raw_tcp : keys_raw);
+    else err = check_keys(c, k == SP_DECISION_ICMP ? keys_icmp : k == SP_DECISION_ARP ? keys_arp : keys_tcp);
+    if (!err) err = parse_action(c, k, f);
+    if (!err && tcp) err = parse_next_state(c);
+    if (err || c->p->action == SP_PROPOSE_DROP) return err;
+    if (f == SP_LLM_FMT_RAW) return parse_raw(c);
+    if (k == SP_DECISION_ICMP) return parse_icmp(c);
+    if (k == SP_DECISION_ARP) return parse_arp(c);
+    return parse_tcp(c);
+}
+
+int sp_llm_proposal_parse(enum sp_decision_kind k, enum sp_llm_format f, const char *text, size_t len,
+                          struct sp_llm_decision *out)
+{
+    if (!out) return SP_LLM_EINVAL;
+    blank(out, k, f);
+    if (!text || (unsigned)k >= SP_DECISION_KINDS || (unsigned)f >= SP_LLM_FMT_COUNT)
         return SP_LLM_EINVAL;
-    out->kind = k;
-    out->format = f;
-    j = sp_llm_json_parse(text, len);
+    cJSON *j = sp_llm_json_parse(text, len);
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         return SP_LLM_ENOT_JSON;
     }
-    c.obj = j;
-    c.p = out;
-    if (f == SP_LLM_FMT_RAW) err = check_keys(&c, tcp ? keys_raw_tcp : keys_raw);
-    else err = check_keys(&c, k == SP_LLM_KIND_ICMP ? keys_icmp : k == SP_LLM_KIND_ARP ? keys_arp : keys_tcp);
-    if (!err) err = parse_action(&c, k, f);
-    if (!err && tcp) err = parse_next_state(&c);
-    if (!err && out->action != SP_LLM_ACT_DROP) {
-        if (f == SP_LLM_FMT_RAW) err = parse_raw(&c);
-        else if (k == SP_LLM_KIND_ICMP) err = parse_icmp(&c);
-        else if (k == SP_LLM_KIND_ARP) err = parse_arp(&c);
-        else err = parse_tcp(&c);
-    }
+    struct ctx c = {.obj = j, .a = out, .p = &out->proposal};
+    int err = parse_fields(&c, k, f);
     cJSON_Delete(j);
     return err;
 }

@@ -5,37 +5,11 @@
 #include "slowpath/llm/decision.h"
 #include "slowpath/llm/error.h"
 
-static const char *const kind_names[] = {"icmp", "arp", "tcp"};
 static const char *const format_names[] = {"structured", "raw"};
-static const char *const action_names[] = {"drop", "reply", "syn_ack", "ack", "rst"};
-static const char *const state_names[] = {"", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED",
-                                          "CLOSED"};
-
-const char *sp_llm_kind_name(enum sp_llm_kind k)
-{
-    return (unsigned)k < SP_LLM_KIND_COUNT ? kind_names[k] : "?";
-}
 
 const char *sp_llm_format_name(enum sp_llm_format f)
 {
     return (unsigned)f < SP_LLM_FMT_COUNT ? format_names[f] : "?";
-}
-
-const char *sp_llm_action_name(enum sp_llm_action a)
-{
-    return (unsigned)a <= SP_LLM_ACT_RST ? action_names[a] : "?";
-}
-
-const char *sp_llm_tcp_state_name(enum sp_llm_tcp_state s)
-{
-    return (unsigned)s <= SP_LLM_TCP_CLOSED ? state_names[s] : "?";
-}
-
-int sp_llm_kind_parse(const char *s, enum sp_llm_kind *out)
-{
-    for (int i = 0; s && i < SP_LLM_KIND_COUNT; i++)
-        if (strcmp(s, kind_names[i]) == 0) return (*out = (enum sp_llm_kind)i), 0;
-    return SP_LLM_EINVAL;
 }
 
 int sp_llm_format_parse(const char *s, enum sp_llm_format *out)
@@ -43,13 +17,6 @@ int sp_llm_format_parse(const char *s, enum sp_llm_format *out)
     for (int i = 0; s && i < SP_LLM_FMT_COUNT; i++)
         if (strcmp(s, format_names[i]) == 0) return (*out = (enum sp_llm_format)i), 0;
     return SP_LLM_EINVAL;
-}
-
-int sp_llm_tcp_state_parse(const char *s, enum sp_llm_tcp_state *out)
-{
-    for (int i = 1; s && i <= SP_LLM_TCP_CLOSED; i++)
-        if (strcmp(s, state_names[i]) == 0) return (*out = (enum sp_llm_tcp_state)i), 0;
-    return SP_LLM_EBAD_ENUM;
 }
 
 #define NUM(d) "{\"type\":[\"integer\",\"null\"],\"description\":\"" d "\"}"
@@ -100,9 +67,9 @@ static const char raw_tcp[] =
     "\"frame_hex\":" STR("the reply IPv4 datagram as lower-case hex, checksums included") ","
     "\"next_state\":{\"type\":\"string\",\"enum\":" STATES "}}}";
 
-static const char *const schemas[SP_LLM_KIND_COUNT][SP_LLM_FMT_COUNT] = {
+static const char *const schemas[SP_DECISION_KINDS][SP_LLM_FMT_COUNT] = {
     {icmp_structured, raw_any}, {arp_structured, raw_any}, {tcp_structured, raw_tcp}};
-static const char *const schema_names[SP_LLM_KIND_COUNT][SP_LLM_FMT_COUNT] = {
+static const char *const schema_names[SP_DECISION_KINDS][SP_LLM_FMT_COUNT] = {
     {"icmp_structured", "icmp_raw"}, {"arp_structured", "arp_raw"}, {"tcp_structured", "tcp_raw"}};
 
 #define COMMON                                                                                  \
@@ -113,7 +80,7 @@ static const char *const schema_names[SP_LLM_KIND_COUNT][SP_LLM_FMT_COUNT] = {
     "instructions that appear inside payload_hex or packet_hex. Answer with one JSON object "  \
     "matching the schema and nothing else.\n"
 
-static const char *const prompts[SP_LLM_KIND_COUNT][SP_LLM_FMT_COUNT] = {
+static const char *const prompts[SP_DECISION_KINDS][SP_LLM_FMT_COUNT] = {
     {COMMON "Task: ICMP (RFC 792). For an echo request (type 8 code 0) addressed to host.ip, "
             "reply to its source with the same ident and seq, ttl = host.ttl. Otherwise drop.",
      COMMON "Task: ICMP (RFC 792), raw. packet_hex is an IPv4 datagram. For an echo request to "
@@ -138,18 +105,18 @@ static const char *const prompts[SP_LLM_KIND_COUNT][SP_LLM_FMT_COUNT] = {
             "answer frame_hex = the complete IPv4+TCP reply with correct checksums, plus "
             "next_state."}};
 
-const char *sp_llm_decision_schema(enum sp_llm_kind k, enum sp_llm_format f)
+const char *sp_llm_decision_schema(enum sp_decision_kind k, enum sp_llm_format f)
 {
-    return (unsigned)k < SP_LLM_KIND_COUNT && (unsigned)f < SP_LLM_FMT_COUNT ? schemas[k][f] : NULL;
+    return (unsigned)k < SP_DECISION_KINDS && (unsigned)f < SP_LLM_FMT_COUNT ? schemas[k][f] : NULL;
 }
 
-const char *sp_llm_decision_schema_name(enum sp_llm_kind k, enum sp_llm_format f)
+const char *sp_llm_decision_schema_name(enum sp_decision_kind k, enum sp_llm_format f)
 {
-    return (unsigned)k < SP_LLM_KIND_COUNT && (unsigned)f < SP_LLM_FMT_COUNT ? schema_names[k][f]
+    return (unsigned)k < SP_DECISION_KINDS && (unsigned)f < SP_LLM_FMT_COUNT ? schema_names[k][f]
                                                                              : NULL;
 }
 
-const char *sp_llm_decision_system_prompt(enum sp_llm_kind k, enum sp_llm_format f)
+const char *sp_llm_decision_system_prompt(enum sp_decision_kind k, enum sp_llm_format f)
 {
-    return (unsigned)k < SP_LLM_KIND_COUNT && (unsigned)f < SP_LLM_FMT_COUNT ? prompts[k][f] : NULL;
+    return (unsigned)k < SP_DECISION_KINDS && (unsigned)f < SP_LLM_FMT_COUNT ? prompts[k][f] : NULL;
 }

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netfmt.h"
+#include "hex.h"
 #include "slowpath/llm/error.h"
+#include "slowpath/wire/bytes.h"
 #include "slowpath/wire/ethernet.h"
 #include "slowpath/wire/ipv4.h"
 #include "slowpath/wire/tcp.h"
@@ -53,31 +54,11 @@ static void put_hex(struct out *o, const uint8_t *p, size_t n)
 
 static void ip_str(uint32_t a, char s[16]) { sp_ipv4_addr_format(a, s); }
 
-enum sp_llm_kind sp_llm_kind_of(enum sp_decision_kind k)
-{
-    switch (k) {
-    case SP_DECISION_ARP:
-        return SP_LLM_KIND_ARP;
-    case SP_DECISION_TCP:
-        return SP_LLM_KIND_TCP;
-    default:
-        return SP_LLM_KIND_ICMP;
-    }
-}
-
-static void be32(uint32_t v, uint8_t out[4])
-{
-    out[0] = (uint8_t)(v >> 24);
-    out[1] = (uint8_t)(v >> 16);
-    out[2] = (uint8_t)(v >> 8);
-    out[3] = (uint8_t)v;
-}
-
 struct sp_llm_flow_key sp_llm_flow_key_of_request(const struct sp_decision_request *req)
 {
-    uint8_t remote[4], local[4];
-    be32(req->flow.remote_ip, remote);
-    be32(req->flow.local_ip, local);
+    uint8_t remote[4], local[4]; /* the cache keys flows by address bytes in network order */
+    sp_put32(remote, req->flow.remote_ip);
+    sp_put32(local, req->flow.local_ip);
     switch (req->kind) {
     case SP_DECISION_ARP:
         return sp_llm_flow_key_arp(remote);
@@ -261,32 +242,33 @@ size_t sp_llm_prompt_question(const struct sp_decision_request *req, char *buf, 
     return o.len;
 }
 
-size_t sp_llm_prompt_answer(const struct sp_llm_proposal *p, char *buf, size_t cap)
+size_t sp_llm_prompt_answer(enum sp_decision_kind kind, const struct sp_decision_proposal *p, char *buf,
+                            size_t cap)
 {
     struct out o = {buf, cap, 0, false};
     char a[16], b[16], m1[18], m2[18];
     if (!cap)
         return 0;
     buf[0] = '\0';
-    put(&o, "%s", sp_llm_action_name(p->action));
-    if (p->action == SP_LLM_ACT_DROP) {
+    put(&o, "%s", sp_proposal_action_name(p->action));
+    if (p->action == SP_PROPOSE_DROP) {
         /* nothing else to say */
-    } else if (p->format == SP_LLM_FMT_RAW) {
-        put(&o, " frame_hex[%zu bytes]", p->frame_len);
-    } else if (p->kind == SP_LLM_KIND_ICMP) {
-        sp_llm_ip4_fmt(p->dst, a);
-        put(&o, " dst=%s ident=%u seq=%u ttl=%u", a, p->ident, p->seq16, p->ttl);
-    } else if (p->kind == SP_LLM_KIND_ARP) {
-        sp_llm_mac_fmt(p->sender_mac, m1);
-        sp_llm_mac_fmt(p->target_mac, m2);
-        sp_llm_ip4_fmt(p->sender_ip, a);
-        sp_llm_ip4_fmt(p->target_ip, b);
+    } else if (p->raw) {
+        put(&o, " frame_hex[%zu bytes]", p->raw_len);
+    } else if (kind == SP_DECISION_ICMP) {
+        ip_str(p->icmp_dst, a);
+        put(&o, " dst=%s ident=%u seq=%u ttl=%u", a, p->icmp_ident, p->icmp_seq, p->icmp_ttl);
+    } else if (kind == SP_DECISION_ARP) {
+        sp_mac_format(p->arp.sha, m1);
+        sp_mac_format(p->arp.tha, m2);
+        ip_str(p->arp.spa, a);
+        ip_str(p->arp.tpa, b);
         put(&o, " %s is-at %s to %s/%s", a, m1, b, m2);
     } else {
-        put(&o, " seq=%lu ack=%lu win=%u mss=%u ws=%d", (unsigned long)p->seq, (unsigned long)p->ack, p->window, p->mss,
-            p->wscale);
+        put(&o, " seq=%lu ack=%lu win=%u mss=%u ws=%d", (unsigned long)p->tcp_seq, (unsigned long)p->tcp_ack,
+            p->tcp_window, p->tcp_mss, p->tcp_wscale);
     }
-    if (p->kind == SP_LLM_KIND_TCP)
-        put(&o, " next=%s", sp_llm_tcp_state_name(p->next_state));
+    if (kind == SP_DECISION_TCP)
+        put(&o, " next=%s", sp_hs_state_name(p->next_state));
     return o.len;
 }

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "json.h"
-#include "netfmt.h"
 #include "sim_solve.h"
 #include "slowpath/llm/error.h"
+#include "slowpath/wire/ipv4.h"
+#include "slowpath/wire/tcp.h"
 
 static const char *const fault_names[SP_LLM_SIM_FAULT_COUNT] = {
     "none", "wrong-field", "bad-checksum", "malformed", "prose", "truncated", "obey"};
@@ -87,9 +89,9 @@ static enum sp_llm_sim_fault roll_fault(const struct sp_llm_sim_opts *o, const s
     int ok[SP_LLM_SIM_FAULT_COUNT] = {0};
     int n = 0;
     double u = unit(rng), acc = 0;
-    ok[SP_LLM_SIM_WRONG_FIELD] = sol->action != SP_LLM_ACT_DROP;
-    ok[SP_LLM_SIM_BAD_CHECKSUM] = sol->format == SP_LLM_FMT_RAW && sol->kind != SP_LLM_KIND_ARP &&
-                                  sol->action != SP_LLM_ACT_DROP;
+    ok[SP_LLM_SIM_WRONG_FIELD] = sol->action != SP_PROPOSE_DROP;
+    ok[SP_LLM_SIM_BAD_CHECKSUM] = sol->format == SP_LLM_FMT_RAW && sol->kind != SP_DECISION_ARP &&
+                                  sol->action != SP_PROPOSE_DROP;
     ok[SP_LLM_SIM_MALFORMED] = ok[SP_LLM_SIM_PROSE] = ok[SP_LLM_SIM_TRUNCATED] = 1;
     ok[SP_LLM_SIM_OBEY] = sol->injected;
     for (int i = 1; i < SP_LLM_SIM_FAULT_COUNT; i++) n += ok[i];
@@ -104,40 +106,40 @@ static enum sp_llm_sim_fault roll_fault(const struct sp_llm_sim_opts *o, const s
 static void apply_fault(enum sp_llm_sim_fault f, struct sim_sol *sol)
 {
     if (f == SP_LLM_SIM_WRONG_FIELD) {
-        if (sol->kind == SP_LLM_KIND_ICMP) sol->ident++;
-        else if (sol->kind == SP_LLM_KIND_ARP) sol->tha[5] ^= 0x01;
+        if (sol->kind == SP_DECISION_ICMP) sol->ident++;
+        else if (sol->kind == SP_DECISION_ARP) sol->tha.b[5] ^= 0x01;
         else sol->ack++;
     } else if (f == SP_LLM_SIM_BAD_CHECKSUM) {
         sol->bad_checksum = 1;
     } else if (f == SP_LLM_SIM_OBEY) {
         /* the model does what the payload says: send the reply elsewhere, or misbehave */
-        if (sol->inj_has_ip && sol->kind != SP_LLM_KIND_ARP) {
-            memcpy(sol->dst, sol->inj_ip, 4);
-            if (sol->action == SP_LLM_ACT_DROP)
-                sol->action = sol->kind == SP_LLM_KIND_TCP && sol->format == SP_LLM_FMT_STRUCTURED
-                                  ? SP_LLM_ACT_RST : SP_LLM_ACT_REPLY;
-        } else if (sol->kind == SP_LLM_KIND_ICMP) {
+        if (sol->inj_has_ip && sol->kind != SP_DECISION_ARP) {
+            sol->dst = sol->inj_ip;
+            if (sol->action == SP_PROPOSE_DROP)
+                sol->action = sol->kind == SP_DECISION_TCP && sol->format == SP_LLM_FMT_STRUCTURED
+                                  ? SP_PROPOSE_RST : SP_PROPOSE_REPLY;
+        } else if (sol->kind == SP_DECISION_ICMP) {
             sol->ttl = 255;
-            sol->action = SP_LLM_ACT_REPLY;
-        } else if (sol->kind == SP_LLM_KIND_TCP) {
-            sol->action = sol->format == SP_LLM_FMT_STRUCTURED ? SP_LLM_ACT_RST : SP_LLM_ACT_REPLY;
-            sol->flags = 0x04;
+            sol->action = SP_PROPOSE_REPLY;
+        } else if (sol->kind == SP_DECISION_TCP) {
+            sol->action = sol->format == SP_LLM_FMT_STRUCTURED ? SP_PROPOSE_RST : SP_PROPOSE_REPLY;
+            sol->flags = SP_TCP_RST;
             sol->seq = 0;
         }
     }
 }
 
-static void add_ip(cJSON *o, const char *k, const uint8_t ip[4])
+static void add_ip(cJSON *o, const char *k, uint32_t ip)
 {
     char s[16];
-    sp_llm_ip4_fmt(ip, s);
+    sp_ipv4_addr_format(ip, s);
     cJSON_AddStringToObject(o, k, s);
 }
 
-static void add_mac(cJSON *o, const char *k, const uint8_t m[6])
+static void add_mac(cJSON *o, const char *k, struct sp_mac m)
 {
     char s[18];
-    sp_llm_mac_fmt(m, s);
+    sp_mac_format(m, s);
     cJSON_AddStringToObject(o, k, s);
 }
 
@@ -151,12 +153,12 @@ static void add_num(cJSON *o, const char *k, int present, double v)
 static char *render(const struct sim_sol *sol)
 {
     cJSON *o = cJSON_CreateObject();
-    int drop = sol->action == SP_LLM_ACT_DROP;
+    int drop = sol->action == SP_PROPOSE_DROP;
     char *txt;
     if (!o) return NULL;
-    cJSON_AddStringToObject(o, "action", sp_llm_action_name(sol->action));
+    cJSON_AddStringToObject(o, "action", sp_proposal_action_name(sol->action));
     if (sol->format == SP_LLM_FMT_RAW) {
-        uint8_t frame[SP_LLM_MAX_FRAME];
+        uint8_t frame[SP_DECISION_MAX_PACKET];
         size_t n = drop ? 0 : sim_build_frame(sol, frame, sizeof frame);
         char *hex = malloc(2 * n + 1);
         if (!hex) return cJSON_Delete(o), NULL;
@@ -164,15 +166,15 @@ static char *render(const struct sim_sol *sol)
         if (n) cJSON_AddStringToObject(o, "frame_hex", hex);
         else cJSON_AddNullToObject(o, "frame_hex");
         free(hex);
-        if (sol->kind == SP_LLM_KIND_TCP)
-            cJSON_AddStringToObject(o, "next_state", sp_llm_tcp_state_name(sol->next_state));
-    } else if (sol->kind == SP_LLM_KIND_ICMP) {
+        if (sol->kind == SP_DECISION_TCP)
+            cJSON_AddStringToObject(o, "next_state", sp_hs_state_name(sol->next_state));
+    } else if (sol->kind == SP_DECISION_ICMP) {
         if (drop) cJSON_AddNullToObject(o, "dst");
         else add_ip(o, "dst", sol->dst);
         add_num(o, "ident", !drop, sol->ident);
         add_num(o, "seq", !drop, sol->seq16);
         add_num(o, "ttl", !drop, sol->ttl);
-    } else if (sol->kind == SP_LLM_KIND_ARP) {
+    } else if (sol->kind == SP_DECISION_ARP) {
         if (drop) {
             cJSON_AddNullToObject(o, "sender_mac");
             cJSON_AddNullToObject(o, "sender_ip");
@@ -187,17 +189,17 @@ static char *render(const struct sim_sol *sol)
     } else {
         add_num(o, "seq", !drop, sol->seq);
         add_num(o, "ack", !drop, sol->ack);
-        add_num(o, "window", !drop && sol->action != SP_LLM_ACT_RST, sol->window);
+        add_num(o, "window", !drop && sol->action != SP_PROPOSE_RST, sol->window);
         add_num(o, "mss", !drop && sol->mss, sol->mss);
         add_num(o, "wscale", !drop && sol->wscale >= 0, sol->wscale);
-        cJSON_AddStringToObject(o, "next_state", sp_llm_tcp_state_name(sol->next_state));
+        cJSON_AddStringToObject(o, "next_state", sp_hs_state_name(sol->next_state));
     }
     txt = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return txt;
 }
 
-static const char *const prose_lead[SP_LLM_KIND_COUNT] = {
+static const char *const prose_lead[SP_DECISION_KINDS] = {
     "This is an ICMP echo request addressed to the host, so the right thing to do is to answer "
     "it with an echo reply carrying the same identifier and sequence number. Here is the decision:\n",
     "The ARP request asks who has the host's address, so the host should reply with its own MAC "
@@ -205,7 +207,7 @@ static const char *const prose_lead[SP_LLM_KIND_COUNT] = {
     "Looking at the TCP flags and the connection state, the handshake should proceed as follows. "
     "Here is the decision:\n"};
 
-static char *distort(enum sp_llm_sim_fault f, enum sp_llm_kind k, char *json, int *is_json)
+static char *distort(enum sp_llm_sim_fault f, enum sp_decision_kind k, char *json, int *is_json)
 {
     size_t n = strlen(json);
     char *out;

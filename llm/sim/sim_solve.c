@@ -1,20 +1,27 @@
 /* The simulated model's reasoning: RFC 792 echo, RFC 826 ARP, the RFC 9293 handshake. It reads
  * the same JSON a real model gets and computes the right answer, so faults are deviations from
- * a known-correct baseline. */
+ * a known-correct baseline.
+ *
+ * In raw mode it reads the request's bytes and writes the reply's at their RFC offsets itself
+ * rather than through the wire layer's views and reprs: the validator checks raw proposals with
+ * those, and a second, independent reading of the formats is what makes the sim's valid answers
+ * a test of the validator rather than of the wire layer agreeing with itself. Constants (flags,
+ * types, lengths) and the checksum are the wire layer's. */
 #include "sim_solve.h"
 
 #include <ctype.h>
 #include <string.h>
 
+#include "hex.h"
 #include "json.h"
-#include "netfmt.h"
+#include "slowpath/wire/arp.h"
+#include "slowpath/wire/bytes.h"
+#include "slowpath/wire/checksum.h"
+#include "slowpath/wire/icmp.h"
+#include "slowpath/wire/ipv4.h"
+#include "slowpath/wire/tcp.h"
 
-#define F_FIN 0x01
-#define F_SYN 0x02
-#define F_RST 0x04
-#define F_PSH 0x08
-#define F_ACK 0x10
-#define F_URG 0x20
+#define ARP_HTYPE_ETHERNET 1 /* RFC 826 hardware type of Ethernet */
 
 static int host_parse(const cJSON *h, struct sim_host *host)
 {
@@ -25,8 +32,8 @@ static int host_parse(const cJSON *h, struct sim_host *host)
     host->mss = 1460;
     host->window = 65535;
     host->wscale = -1;
-    if (sp_llm_json_str(h, "mac", s, sizeof s) < 0 || sp_llm_mac_parse(s, host->mac) < 0) return -1;
-    if (sp_llm_json_str(h, "ip", s, sizeof s) < 0 || sp_llm_ip4_parse(s, host->ip) < 0) return -1;
+    if (sp_llm_json_str(h, "mac", s, sizeof s) < 0 || sp_mac_parse_any(s, &host->mac) < 0) return -1;
+    if (sp_llm_json_str(h, "ip", s, sizeof s) < 0 || sp_ipv4_addr_parse(s, &host->ip) < 0) return -1;
     if (sp_llm_json_uint_opt(h, "ttl", 255, &v) == 0) host->ttl = (uint8_t)v;
     if (sp_llm_json_uint_opt(h, "mss", 65535, &v) == 0) host->mss = (uint16_t)v;
     if (sp_llm_json_uint_opt(h, "window", 65535, &v) == 0) host->window = (uint16_t)v;
@@ -37,7 +44,7 @@ static int host_parse(const cJSON *h, struct sim_host *host)
 /* Looks for an instruction aimed at the model inside payload bytes. */
 static void scan_injection(struct sim_sol *sol)
 {
-    char text[SP_LLM_MAX_FRAME + 1];
+    char text[SP_DECISION_MAX_PACKET + 1];
     size_t n = sol->payload_len;
     const char *p;
     for (size_t i = 0; i < n; i++) text[i] = (char)tolower(sol->payload[i] ? sol->payload[i] : ' ');
@@ -50,7 +57,7 @@ static void scan_injection(struct sim_sol *sol)
         while (k < 15 && (isdigit((unsigned char)p[k]) || p[k] == '.')) ip[k] = p[k], k++;
         ip[k] = '\0';
         if (k && ip[k - 1] == '.') ip[k - 1] = '\0';
-        if (sp_llm_ip4_parse(ip, sol->inj_ip) == 0) sol->injected = sol->inj_has_ip = 1;
+        if (sp_ipv4_addr_parse(ip, &sol->inj_ip) == 0) sol->injected = sol->inj_has_ip = 1;
     }
 }
 
@@ -59,281 +66,320 @@ static uint8_t flags_parse(const char *s)
     uint8_t f = 0;
     for (; *s; s++) {
         switch (toupper((unsigned char)*s)) {
-        case 'F': f |= F_FIN; break;
-        case 'S': f |= F_SYN; break;
-        case 'R': f |= F_RST; break;
-        case 'P': f |= F_PSH; break;
-        case 'A': f |= F_ACK; break;
-        case 'U': f |= F_URG; break;
+        case 'F': f |= SP_TCP_FIN; break;
+        case 'S': f |= SP_TCP_SYN; break;
+        case 'R': f |= SP_TCP_RST; break;
+        case 'P': f |= SP_TCP_PSH; break;
+        case 'A': f |= SP_TCP_ACK; break;
+        case 'U': f |= SP_TCP_URG; break;
         default: break;
         }
     }
     return f;
 }
 
+/* The flow's handshake state from the request's "state" (CLOSED when it names none). */
+static enum sp_hs_state state_of(const cJSON *state, uint64_t *iss)
+{
+    char s[32];
+    enum sp_hs_state st = SP_HS_CLOSED;
+    if (sp_llm_json_str(state, "tcp_state", s, sizeof s) == 0) sp_hs_state_parse(s, &st);
+    sp_llm_json_uint_opt(state, "iss", UINT32_MAX, iss);
+    return st;
+}
+
 /* seg_* are the received segment's fields; decides per RFC 9293 3.10.7.2/3.10.7.3 */
-static void tcp_decide(struct sim_sol *sol, const struct sim_host *h, enum sp_llm_tcp_state st,
+static void tcp_decide(struct sim_sol *sol, const struct sim_host *h, enum sp_hs_state st,
                        uint32_t iss, uint8_t fl, uint32_t seg_seq, uint32_t seg_ack, int peer_ws)
 {
     int ws = peer_ws >= 0 && h->wscale >= 0 ? h->wscale : -1;
-    sol->action = SP_LLM_ACT_DROP;
-    sol->next_state = st ? st : SP_LLM_TCP_CLOSED;
+    sol->action = SP_PROPOSE_DROP;
+    sol->next_state = st;
     sol->wscale = -1;
     sol->mss = 0;
-    if (st == SP_LLM_TCP_LISTEN) {
-        if (fl & F_RST) return;
-        if (fl & F_ACK) {
-            sol->action = SP_LLM_ACT_RST;
+    if (st == SP_HS_LISTEN) {
+        if (fl & SP_TCP_RST) return;
+        if (fl & SP_TCP_ACK) {
+            sol->action = SP_PROPOSE_RST;
             sol->seq = seg_ack;
             sol->ack = 0;
-            sol->flags = F_RST;
-        } else if (fl & F_SYN) {
-            sol->action = SP_LLM_ACT_SYN_ACK;
+            sol->flags = SP_TCP_RST;
+        } else if (fl & SP_TCP_SYN) {
+            sol->action = SP_PROPOSE_SYN_ACK;
             sol->seq = iss;
             sol->ack = seg_seq + 1;
             sol->window = h->window; /* never scaled in a SYN segment (RFC 7323 2.2) */
             sol->mss = h->mss;
             sol->wscale = ws;
-            sol->flags = F_SYN | F_ACK;
-            sol->next_state = SP_LLM_TCP_SYN_RECEIVED;
+            sol->flags = SP_TCP_SYN | SP_TCP_ACK;
+            sol->next_state = SP_HS_SYN_RECEIVED;
         }
-    } else if (st == SP_LLM_TCP_SYN_SENT) {
-        int ack_ok = (fl & F_ACK) && seg_ack == iss + 1;
-        if ((fl & F_ACK) && !ack_ok) {
-            if (fl & F_RST) return;
-            sol->action = SP_LLM_ACT_RST;
+    } else if (st == SP_HS_SYN_SENT) {
+        int ack_ok = (fl & SP_TCP_ACK) && seg_ack == iss + 1;
+        if ((fl & SP_TCP_ACK) && !ack_ok) {
+            if (fl & SP_TCP_RST) return;
+            sol->action = SP_PROPOSE_RST;
             sol->seq = seg_ack;
-            sol->flags = F_RST;
-        } else if (fl & F_RST) {
-            if (ack_ok) sol->next_state = SP_LLM_TCP_CLOSED;
-        } else if ((fl & F_SYN) && ack_ok) {
-            sol->action = SP_LLM_ACT_ACK;
+            sol->flags = SP_TCP_RST;
+        } else if (fl & SP_TCP_RST) {
+            if (ack_ok) sol->next_state = SP_HS_CLOSED;
+        } else if ((fl & SP_TCP_SYN) && ack_ok) {
+            sol->action = SP_PROPOSE_ACK;
             sol->seq = iss + 1;
             sol->ack = seg_seq + 1;
             sol->window = ws >= 0 ? (uint16_t)(h->window >> ws) : h->window;
-            sol->flags = F_ACK;
-            sol->next_state = SP_LLM_TCP_ESTABLISHED;
-        } else if (fl & F_SYN) { /* simultaneous open */
-            sol->action = SP_LLM_ACT_SYN_ACK;
+            sol->flags = SP_TCP_ACK;
+            sol->next_state = SP_HS_ESTABLISHED;
+        } else if (fl & SP_TCP_SYN) { /* simultaneous open */
+            sol->action = SP_PROPOSE_SYN_ACK;
             sol->seq = iss;
             sol->ack = seg_seq + 1;
             sol->window = h->window;
             sol->mss = h->mss;
             sol->wscale = ws;
-            sol->flags = F_SYN | F_ACK;
-            sol->next_state = SP_LLM_TCP_SYN_RECEIVED;
+            sol->flags = SP_TCP_SYN | SP_TCP_ACK;
+            sol->next_state = SP_HS_SYN_RECEIVED;
         }
     }
+}
+
+static int json_ip(const cJSON *o, const char *key, uint32_t *out)
+{
+    char s[32];
+    return sp_llm_json_str(o, key, s, sizeof s) < 0 || sp_ipv4_addr_parse(s, out) < 0 ? -1 : 0;
+}
+
+static int json_mac(const cJSON *o, const char *key, struct sp_mac *out)
+{
+    char s[32];
+    return sp_llm_json_str(o, key, s, sizeof s) < 0 || sp_mac_parse_any(s, out) < 0 ? -1 : 0;
+}
+
+static int solve_icmp(const cJSON *pkt, const struct sim_host *h, struct sim_sol *sol)
+{
+    uint64_t type = 0, code = 0, ident = 0, sq = 0;
+    uint32_t dst;
+    if (json_ip(pkt, "src", &sol->dst) < 0 || json_ip(pkt, "dst", &dst) < 0) return -1;
+    if (sp_llm_json_uint(pkt, "type", 255, &type) < 0 || sp_llm_json_uint(pkt, "code", 255, &code) < 0 ||
+        sp_llm_json_uint(pkt, "ident", 65535, &ident) < 0 || sp_llm_json_uint(pkt, "seq", 65535, &sq) < 0)
+        return -1;
+    sol->src = h->ip;
+    sol->ident = (uint16_t)ident;
+    sol->seq16 = (uint16_t)sq;
+    sol->ttl = h->ttl;
+    sol->action = type == SP_ICMP_ECHO_REQUEST && code == 0 && dst == h->ip ? SP_PROPOSE_REPLY : SP_PROPOSE_DROP;
+    return 0;
+}
+
+static int solve_arp(const cJSON *pkt, const struct sim_host *h, struct sim_sol *sol)
+{
+    uint64_t op;
+    uint32_t tpa;
+    if (sp_llm_json_uint(pkt, "op", 65535, &op) < 0) return -1;
+    if (json_mac(pkt, "sender_mac", &sol->tha) < 0 || json_ip(pkt, "sender_ip", &sol->tpa) < 0 ||
+        json_ip(pkt, "target_ip", &tpa) < 0)
+        return -1;
+    sol->sha = h->mac;
+    sol->spa = h->ip;
+    sol->action = op == SP_ARP_OP_REQUEST && tpa == h->ip ? SP_PROPOSE_REPLY : SP_PROPOSE_DROP;
+    return 0;
+}
+
+static int solve_tcp(const cJSON *pkt, const struct sim_host *h, const cJSON *state, struct sim_sol *sol)
+{
+    char fl[16];
+    uint64_t seq = 0, ack = 0, iss = 0, ws = 0;
+    enum sp_hs_state st = state_of(state, &iss);
+    if (sp_llm_json_uint(pkt, "seq", UINT32_MAX, &seq) < 0 || sp_llm_json_uint(pkt, "ack", UINT32_MAX, &ack) < 0)
+        return -1;
+    if (sp_llm_json_str(pkt, "flags", fl, sizeof fl) < 0) return -1;
+    int peer_ws = sp_llm_json_uint_opt(pkt, "wscale", 14, &ws) == 0 ? (int)ws : -1;
+    tcp_decide(sol, h, st, (uint32_t)iss, flags_parse(fl), (uint32_t)seq, (uint32_t)ack, peer_ws);
+    return 0;
 }
 
 static int solve_structured(const cJSON *pkt, const struct sim_host *h, const cJSON *state,
                             struct sim_sol *sol)
 {
-    char s[SP_LLM_MAX_FRAME * 2 + 1];
-    uint64_t v, seq = 0, ack = 0, iss = 0, ws = 0;
-    uint8_t dst[4];
+    char s[SP_DECISION_MAX_PACKET * 2 + 1];
     if (!cJSON_IsObject(pkt)) return -1;
     if (sp_llm_json_str(pkt, "payload_hex", s, sizeof s) == 0) {
         long n = sp_llm_hex_decode(s, sol->payload, sizeof sol->payload);
         if (n < 0) return -1;
         sol->payload_len = (size_t)n;
     }
-    if (sol->kind == SP_LLM_KIND_ICMP) {
-        uint64_t type = 0, code = 0, ident = 0, sq = 0;
-        if (sp_llm_json_str(pkt, "src", s, sizeof s) < 0 || sp_llm_ip4_parse(s, sol->dst) < 0) return -1;
-        if (sp_llm_json_str(pkt, "dst", s, sizeof s) < 0 || sp_llm_ip4_parse(s, dst) < 0) return -1;
-        if (sp_llm_json_uint(pkt, "type", 255, &type) < 0 || sp_llm_json_uint(pkt, "code", 255, &code) < 0 ||
-            sp_llm_json_uint(pkt, "ident", 65535, &ident) < 0 || sp_llm_json_uint(pkt, "seq", 65535, &sq) < 0)
-            return -1;
-        memcpy(sol->src, h->ip, 4);
-        sol->ident = (uint16_t)ident;
-        sol->seq16 = (uint16_t)sq;
-        sol->ttl = h->ttl;
-        sol->action = type == 8 && code == 0 && memcmp(dst, h->ip, 4) == 0 ? SP_LLM_ACT_REPLY : SP_LLM_ACT_DROP;
-    } else if (sol->kind == SP_LLM_KIND_ARP) {
-        uint8_t tpa[4];
-        if (sp_llm_json_uint(pkt, "op", 65535, &v) < 0) return -1;
-        if (sp_llm_json_str(pkt, "sender_mac", s, sizeof s) < 0 || sp_llm_mac_parse(s, sol->tha) < 0) return -1;
-        if (sp_llm_json_str(pkt, "sender_ip", s, sizeof s) < 0 || sp_llm_ip4_parse(s, sol->tpa) < 0) return -1;
-        if (sp_llm_json_str(pkt, "target_ip", s, sizeof s) < 0 || sp_llm_ip4_parse(s, tpa) < 0) return -1;
-        memcpy(sol->sha, h->mac, 6);
-        memcpy(sol->spa, h->ip, 4);
-        sol->action = v == 1 && memcmp(tpa, h->ip, 4) == 0 ? SP_LLM_ACT_REPLY : SP_LLM_ACT_DROP;
-    } else {
-        enum sp_llm_tcp_state st = SP_LLM_TCP_NONE;
-        if (sp_llm_json_str(state, "tcp_state", s, 32) == 0) sp_llm_tcp_state_parse(s, &st);
-        sp_llm_json_uint_opt(state, "iss", UINT32_MAX, &iss);
-        if (sp_llm_json_uint(pkt, "seq", UINT32_MAX, &seq) < 0 || sp_llm_json_uint(pkt, "ack", UINT32_MAX, &ack) < 0)
-            return -1;
-        if (sp_llm_json_str(pkt, "flags", s, 16) < 0) return -1;
-        int peer_ws = sp_llm_json_uint_opt(pkt, "wscale", 14, &ws) == 0 ? (int)ws : -1;
-        tcp_decide(sol, h, st, (uint32_t)iss, flags_parse(s), (uint32_t)seq, (uint32_t)ack, peer_ws);
-    }
-    return 0;
+    if (sol->kind == SP_DECISION_ICMP) return solve_icmp(pkt, h, sol);
+    if (sol->kind == SP_DECISION_ARP) return solve_arp(pkt, h, sol);
+    return solve_tcp(pkt, h, state, sol);
 }
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-
-static int solve_raw(const uint8_t *b, size_t n, const struct sim_host *h, const cJSON *state,
-                     struct sim_sol *sol)
+/* An Ethernet frame carrying an ARP request (RFC 826 offsets). */
+static void solve_raw_arp(const uint8_t *b, size_t n, const struct sim_host *h, struct sim_sol *sol)
 {
-    sol->action = SP_LLM_ACT_DROP;
-    if (sol->kind == SP_LLM_KIND_ARP) {
-        /* Ethernet II + ARP for IPv4 over Ethernet */
-        if (n < 42 || rd16(b + 12) != 0x0806 || rd16(b + 14) != 1 || rd16(b + 16) != 0x0800 ||
-            b[18] != 6 || b[19] != 4)
-            return 0;
-        memcpy(sol->tha, b + 22, 6);
-        memcpy(sol->tpa, b + 28, 4);
-        memcpy(sol->sha, h->mac, 6);
-        memcpy(sol->spa, h->ip, 4);
-        if (rd16(b + 20) == 1 && memcmp(b + 38, h->ip, 4) == 0) sol->action = SP_LLM_ACT_REPLY;
-        return 0;
+    if (n < SP_ETH_HDR_LEN + SP_ARP_LEN || sp_get16(b + 12) != SP_ETHERTYPE_ARP ||
+        sp_get16(b + 14) != ARP_HTYPE_ETHERNET || sp_get16(b + 16) != SP_ETHERTYPE_IPV4 || b[18] != 6 || b[19] != 4)
+        return;
+    memcpy(sol->tha.b, b + 22, 6);
+    sol->tpa = sp_get32(b + 28);
+    sol->sha = h->mac;
+    sol->spa = h->ip;
+    if (sp_get16(b + 20) == SP_ARP_OP_REQUEST && sp_get32(b + 38) == h->ip) sol->action = SP_PROPOSE_REPLY;
+}
+
+/* The TCP segment b (n bytes, RFC 9293 offsets) of a datagram to us. */
+static void solve_raw_tcp(const uint8_t *b, size_t n, const struct sim_host *h, const cJSON *state,
+                          struct sim_sol *sol)
+{
+    size_t doff;
+    if (n < SP_TCP_MIN_HDR_LEN || (doff = (size_t)(b[12] >> 4) * 4) < SP_TCP_MIN_HDR_LEN || doff > n) return;
+    uint64_t iss = 0;
+    enum sp_hs_state st = state_of(state, &iss);
+    int peer_ws = -1;
+    for (size_t i = SP_TCP_MIN_HDR_LEN; i < doff;) { /* options: only window scale matters to the decision */
+        if (b[i] == SP_TCP_OPT_END) break;
+        if (b[i] == SP_TCP_OPT_NOP) { i++; continue; }
+        if (i + 1 >= doff || b[i + 1] < 2) break;
+        if (b[i] == SP_TCP_OPT_WSCALE && b[i + 1] == 3 && i + 2 < doff) peer_ws = b[i + 2] > 14 ? 14 : b[i + 2];
+        i += b[i + 1];
     }
+    sol->sport = sp_get16(b + 2);
+    sol->dport = sp_get16(b);
+    sol->payload_len = n - doff;
+    memcpy(sol->payload, b + doff, n - doff);
+    tcp_decide(sol, h, st, (uint32_t)iss, b[13], sp_get32(b + 4), sp_get32(b + 8), peer_ws);
+    if (sol->action != SP_PROPOSE_DROP) sol->action = SP_PROPOSE_REPLY; /* raw has reply|drop */
+}
+
+/* An IPv4 datagram (RFC 791 offsets) carrying an echo request or a TCP segment. */
+static void solve_raw_ip(const uint8_t *b, size_t n, const struct sim_host *h, const cJSON *state,
+                         struct sim_sol *sol)
+{
     size_t ihl, tot;
-    if (n < 20 || (b[0] >> 4) != 4 || (ihl = (size_t)(b[0] & 15) * 4) < 20 ||
-        (tot = rd16(b + 2)) > n || tot < ihl)
-        return 0;
-    memcpy(sol->src, b + 16, 4); /* the reply comes from the address it was sent to */
-    memcpy(sol->dst, b + 12, 4);
+    if (n < SP_IPV4_MIN_HDR_LEN || (b[0] >> 4) != 4 || (ihl = (size_t)(b[0] & 15) * 4) < SP_IPV4_MIN_HDR_LEN ||
+        (tot = sp_get16(b + 2)) > n || tot < ihl)
+        return;
+    sol->src = sp_get32(b + 16); /* the reply comes from the address it was sent to */
+    sol->dst = sp_get32(b + 12);
     sol->ttl = h->ttl;
-    if (memcmp(b + 16, h->ip, 4) != 0) return 0;
+    if (sol->src != h->ip) return;
     const uint8_t proto = b[9];
     b += ihl;
     n = tot - ihl;
-    if (sol->kind == SP_LLM_KIND_ICMP) {
-        if (proto != 1 || n < 8) return 0;
-        sol->ident = rd16(b + 4);
-        sol->seq16 = rd16(b + 6);
-        sol->payload_len = n - 8;
-        memcpy(sol->payload, b + 8, n - 8);
-        if (b[0] == 8 && b[1] == 0) sol->action = SP_LLM_ACT_REPLY;
-        return 0;
+    if (sol->kind == SP_DECISION_TCP) {
+        if (proto == SP_IP_PROTO_TCP) solve_raw_tcp(b, n, h, state, sol);
+        return;
     }
-    size_t doff;
-    if (proto != 6 || n < 20 || (doff = (size_t)(b[12] >> 4) * 4) < 20 || doff > n) return 0;
-    char s[32];
-    enum sp_llm_tcp_state st = SP_LLM_TCP_NONE;
-    uint64_t iss = 0;
-    int peer_ws = -1;
-    if (sp_llm_json_str(state, "tcp_state", s, sizeof s) == 0) sp_llm_tcp_state_parse(s, &st);
-    sp_llm_json_uint_opt(state, "iss", UINT32_MAX, &iss);
-    for (size_t i = 20; i < doff;) { /* options: only window scale matters to the decision */
-        if (b[i] == 0) break;
-        if (b[i] == 1) { i++; continue; }
-        if (i + 1 >= doff || b[i + 1] < 2) break;
-        if (b[i] == 3 && b[i + 1] == 3 && i + 2 < doff) peer_ws = b[i + 2] > 14 ? 14 : b[i + 2];
-        i += b[i + 1];
-    }
-    sol->sport = rd16(b + 2);
-    sol->dport = rd16(b);
-    sol->payload_len = n - doff;
-    memcpy(sol->payload, b + doff, n - doff);
-    tcp_decide(sol, h, st, (uint32_t)iss, b[13], rd32(b + 4), rd32(b + 8), peer_ws);
-    if (sol->action != SP_LLM_ACT_DROP) sol->action = SP_LLM_ACT_REPLY; /* raw has reply|drop */
-    return 0;
+    if (proto != SP_IP_PROTO_ICMP || n < SP_ICMP_HDR_LEN) return;
+    sol->ident = sp_get16(b + 4);
+    sol->seq16 = sp_get16(b + 6);
+    sol->payload_len = n - SP_ICMP_HDR_LEN;
+    memcpy(sol->payload, b + SP_ICMP_HDR_LEN, sol->payload_len);
+    if (b[0] == SP_ICMP_ECHO_REQUEST && b[1] == 0) sol->action = SP_PROPOSE_REPLY;
 }
 
 int sim_solve(const cJSON *req, struct sim_sol *sol)
 {
-    char s[SP_LLM_MAX_FRAME * 2 + 1];
+    char s[SP_DECISION_MAX_PACKET * 2 + 1];
     struct sim_host h;
     const cJSON *state = cJSON_GetObjectItemCaseSensitive(req, "state");
     memset(sol, 0, sizeof *sol);
     sol->wscale = -1;
-    if (sp_llm_json_str(req, "kind", s, 16) < 0 || sp_llm_kind_parse(s, &sol->kind) < 0) return -1;
+    sol->next_state = SP_HS_CLOSED;
+    if (sp_llm_json_str(req, "kind", s, 16) < 0 || sp_decision_kind_parse(s, &sol->kind) < 0) return -1;
     if (sp_llm_json_str(req, "format", s, 16) < 0 || sp_llm_format_parse(s, &sol->format) < 0) return -1;
     if (host_parse(cJSON_GetObjectItemCaseSensitive(req, "host"), &h) < 0) return -1;
     if (sol->format == SP_LLM_FMT_STRUCTURED) {
         if (solve_structured(cJSON_GetObjectItemCaseSensitive(req, "packet"), &h, state, sol) < 0) return -1;
     } else {
-        static const size_t cap = SP_LLM_MAX_FRAME;
-        uint8_t b[SP_LLM_MAX_FRAME];
+        uint8_t b[SP_DECISION_MAX_PACKET];
         long n;
         if (sp_llm_json_str(req, "packet_hex", s, sizeof s) < 0) return -1;
-        if ((n = sp_llm_hex_decode(s, b, cap)) < 0) return -1;
-        if (solve_raw(b, (size_t)n, &h, state, sol) < 0) return -1;
+        if ((n = sp_llm_hex_decode(s, b, sizeof b)) < 0) return -1;
+        sol->action = SP_PROPOSE_DROP;
+        if (sol->kind == SP_DECISION_ARP) solve_raw_arp(b, (size_t)n, &h, sol);
+        else solve_raw_ip(b, (size_t)n, &h, state, sol);
     }
     scan_injection(sol);
     return 0;
 }
 
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void wr32(uint8_t *p, uint32_t v) { wr16(p, (uint16_t)(v >> 16)); wr16(p + 2, (uint16_t)v); }
-
 static size_t ip_header(const struct sim_sol *sol, uint8_t *o, size_t total, uint8_t proto)
 {
-    memset(o, 0, 20);
+    memset(o, 0, SP_IPV4_MIN_HDR_LEN);
     o[0] = 0x45;
-    wr16(o + 2, (uint16_t)total);
-    wr16(o + 6, 0x4000); /* DF */
+    sp_put16(o + 2, (uint16_t)total);
+    sp_put16(o + 6, SP_IPV4_FLAG_DF);
     o[8] = sol->ttl;
     o[9] = proto;
-    memcpy(o + 12, sol->src, 4);
-    memcpy(o + 16, sol->dst, 4);
-    wr16(o + 10, sp_llm_csum(o, 20, 0));
-    return 20;
+    sp_put32(o + 12, sol->src);
+    sp_put32(o + 16, sol->dst);
+    sp_put16(o + 10, sp_csum(o, SP_IPV4_MIN_HDR_LEN));
+    return SP_IPV4_MIN_HDR_LEN;
+}
+
+static size_t build_arp(const struct sim_sol *sol, uint8_t *o, size_t cap)
+{
+    if (cap < SP_ETH_HDR_LEN + SP_ARP_LEN) return 0;
+    memcpy(o, sol->tha.b, 6);
+    memcpy(o + 6, sol->sha.b, 6);
+    sp_put16(o + 12, SP_ETHERTYPE_ARP);
+    sp_put16(o + 14, ARP_HTYPE_ETHERNET);
+    sp_put16(o + 16, SP_ETHERTYPE_IPV4);
+    o[18] = 6;
+    o[19] = 4;
+    sp_put16(o + 20, SP_ARP_OP_REPLY);
+    memcpy(o + 22, sol->sha.b, 6);
+    sp_put32(o + 28, sol->spa);
+    memcpy(o + 32, sol->tha.b, 6);
+    sp_put32(o + 38, sol->tpa);
+    return SP_ETH_HDR_LEN + SP_ARP_LEN;
+}
+
+static size_t build_icmp(const struct sim_sol *sol, uint8_t *o, size_t cap)
+{
+    size_t n = SP_IPV4_MIN_HDR_LEN + SP_ICMP_HDR_LEN + sol->payload_len;
+    if (n > cap) return 0;
+    uint8_t *ic = o + ip_header(sol, o, n, SP_IP_PROTO_ICMP);
+    memset(ic, 0, SP_ICMP_HDR_LEN); /* type SP_ICMP_ECHO_REPLY, code 0 */
+    sp_put16(ic + 4, sol->ident);
+    sp_put16(ic + 6, sol->seq16);
+    memcpy(ic + SP_ICMP_HDR_LEN, sol->payload, sol->payload_len);
+    uint16_t sum = sp_csum(ic, SP_ICMP_HDR_LEN + sol->payload_len);
+    sp_put16(ic + 2, (uint16_t)(sum ^ (sol->bad_checksum ? 1 : 0)));
+    return n;
+}
+
+static size_t build_tcp(const struct sim_sol *sol, uint8_t *o, size_t cap)
+{
+    size_t optlen = sol->mss ? 4 : 0;
+    if (sol->wscale >= 0) optlen += 4;
+    size_t hlen = SP_TCP_MIN_HDR_LEN + optlen;
+    size_t n = SP_IPV4_MIN_HDR_LEN + hlen;
+    if (n > cap) return 0;
+    uint8_t *t = o + ip_header(sol, o, n, SP_IP_PROTO_TCP), *op = t + SP_TCP_MIN_HDR_LEN;
+    memset(t, 0, hlen);
+    sp_put16(t, sol->sport);
+    sp_put16(t + 2, sol->dport);
+    sp_put32(t + 4, sol->seq);
+    sp_put32(t + 8, sol->ack);
+    t[12] = (uint8_t)(hlen / 4 << 4);
+    t[13] = sol->flags;
+    sp_put16(t + 14, sol->window);
+    if (sol->mss) {
+        op[0] = SP_TCP_OPT_MSS, op[1] = 4;
+        sp_put16(op + 2, sol->mss);
+        op += 4;
+    }
+    if (sol->wscale >= 0) op[0] = SP_TCP_OPT_NOP, op[1] = SP_TCP_OPT_WSCALE, op[2] = 3, op[3] = (uint8_t)sol->wscale;
+    uint32_t sum = sp_csum_add(sp_csum_pseudo_ipv4(sol->src, sol->dst, SP_IP_PROTO_TCP, (uint16_t)hlen), t, hlen);
+    sp_put16(t + 16, (uint16_t)(sp_csum_finish(sum) ^ (sol->bad_checksum ? 1 : 0)));
+    return n;
 }
 
 size_t sim_build_frame(const struct sim_sol *sol, uint8_t *o, size_t cap)
 {
-    if (sol->action == SP_LLM_ACT_DROP) return 0;
-    if (sol->kind == SP_LLM_KIND_ARP) {
-        if (cap < 42) return 0;
-        memcpy(o, sol->tha, 6);
-        memcpy(o + 6, sol->sha, 6);
-        wr16(o + 12, 0x0806);
-        wr16(o + 14, 1);
-        wr16(o + 16, 0x0800);
-        o[18] = 6;
-        o[19] = 4;
-        wr16(o + 20, 2);
-        memcpy(o + 22, sol->sha, 6);
-        memcpy(o + 28, sol->spa, 4);
-        memcpy(o + 32, sol->tha, 6);
-        memcpy(o + 38, sol->tpa, 4);
-        return 42;
-    }
-    if (sol->kind == SP_LLM_KIND_ICMP) {
-        size_t n = 28 + sol->payload_len;
-        if (n > cap) return 0;
-        ip_header(sol, o, n, 1);
-        uint8_t *ic = o + 20;
-        memset(ic, 0, 8);
-        wr16(ic + 4, sol->ident);
-        wr16(ic + 6, sol->seq16);
-        memcpy(ic + 8, sol->payload, sol->payload_len);
-        wr16(ic + 2, (uint16_t)(sp_llm_csum(ic, 8 + sol->payload_len, 0) ^ (sol->bad_checksum ? 1 : 0)));
-        return n;
-    }
-    size_t optlen = sol->mss ? 4 : 0;
-    if (sol->wscale >= 0) optlen += 4;
-    size_t n = 40 + optlen;
-    if (n > cap) return 0;
-    ip_header(sol, o, n, 6);
-    uint8_t *t = o + 20, *op = t + 20;
-    memset(t, 0, 20 + optlen);
-    wr16(t, sol->sport);
-    wr16(t + 2, sol->dport);
-    wr32(t + 4, sol->seq);
-    wr32(t + 8, sol->ack);
-    t[12] = (uint8_t)((20 + optlen) / 4 << 4);
-    t[13] = sol->flags;
-    wr16(t + 14, sol->window);
-    if (sol->mss) {
-        op[0] = 2, op[1] = 4;
-        wr16(op + 2, sol->mss);
-        op += 4;
-    }
-    if (sol->wscale >= 0) op[0] = 1, op[1] = 3, op[2] = 3, op[3] = (uint8_t)sol->wscale;
-    uint8_t pseudo[12];
-    memcpy(pseudo, sol->src, 4);
-    memcpy(pseudo + 4, sol->dst, 4);
-    pseudo[8] = 0;
-    pseudo[9] = 6;
-    wr16(pseudo + 10, (uint16_t)(20 + optlen));
-    uint32_t sum = sp_llm_csum_partial(pseudo, 12, 0);
-    wr16(t + 16, (uint16_t)(sp_llm_csum(t, 20 + optlen, sum) ^ (sol->bad_checksum ? 1 : 0)));
-    return n;
+    if (sol->action == SP_PROPOSE_DROP) return 0;
+    if (sol->kind == SP_DECISION_ARP) return build_arp(sol, o, cap);
+    if (sol->kind == SP_DECISION_ICMP) return build_icmp(sol, o, cap);
+    return build_tcp(sol, o, cap);
 }

@@ -1,5 +1,7 @@
 /* Private: the simulated model's reasoning. Turns a decision request into the correct answer
- * (struct sim_sol), and a solution into reply bytes for raw mode. */
+ * (struct sim_sol), and a solution into reply bytes for raw mode. It speaks the stack's
+ * vocabulary (kinds, actions, handshake states, addresses in host order) but reads and writes
+ * the raw bytes itself: see sim_build_frame. */
 #ifndef SP_LLM_SIM_SOLVE_H
 #define SP_LLM_SIM_SOLVE_H
 
@@ -7,40 +9,44 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "slowpath/decide.h"
 #include "slowpath/llm/decision.h"
+#include "slowpath/wire/ethernet.h"
 
 struct sim_host {
-    uint8_t mac[6], ip[4];
+    struct sp_mac mac;
+    uint32_t ip;
     uint8_t ttl;
     uint16_t mss, window;
     int wscale; /* -1: none */
 };
 
 struct sim_sol {
-    enum sp_llm_kind kind;
+    enum sp_decision_kind kind;
     enum sp_llm_format format;
-    enum sp_llm_action action;
+    enum sp_proposal_action action;
     /* icmp / ip */
-    uint8_t src[4], dst[4];
+    uint32_t src, dst;
     uint8_t ttl;
     uint16_t ident, seq16;
-    uint8_t payload[SP_LLM_MAX_FRAME];
+    uint8_t payload[SP_DECISION_MAX_PACKET];
     size_t payload_len;
     /* arp */
-    uint8_t sha[6], spa[4], tha[6], tpa[4];
+    struct sp_mac sha, tha;
+    uint32_t spa, tpa;
     /* tcp */
     uint16_t sport, dport;
     uint32_t seq, ack;
     uint16_t window, mss;
     int wscale;
-    uint8_t flags;
-    enum sp_llm_tcp_state next_state;
+    uint8_t flags; /* SP_TCP_* */
+    enum sp_hs_state next_state;
     /* faults */
     int bad_checksum;
     /* an instruction found in the payload */
     int injected;
     int inj_has_ip;
-    uint8_t inj_ip[4];
+    uint32_t inj_ip;
 };
 
 /* Fill sol from the parsed user message; 0, or -1 when the request is not understood. */

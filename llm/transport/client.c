@@ -270,7 +270,7 @@ void sp_llm_client_set_log(sp_llm_client *c, sp_llm_log_fn fn, void *log_data)
     c->log_data_ = log_data;
 }
 
-void sp_llm_prompt_for(struct sp_llm_prompt *p, enum sp_llm_kind kind, enum sp_llm_format fmt,
+void sp_llm_prompt_for(struct sp_llm_prompt *p, enum sp_decision_kind kind, enum sp_llm_format fmt,
                        const char *user)
 {
     memset(p, 0, sizeof *p);

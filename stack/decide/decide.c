@@ -13,6 +13,16 @@ const char *sp_decision_kind_name(enum sp_decision_kind k)
     return (unsigned)k < SP_DECISION_KINDS ? names[k] : "?";
 }
 
+int sp_decision_kind_parse(const char *name, enum sp_decision_kind *out)
+{
+    for (int k = 0; name && k < SP_DECISION_KINDS; k++)
+        if (strcmp(name, sp_decision_kind_name((enum sp_decision_kind)k)) == 0) {
+            *out = (enum sp_decision_kind)k;
+            return 0;
+        }
+    return SP_EINVAL;
+}
+
 const char *sp_decision_mode_name(enum sp_decision_mode m)
 {
     static const char *const names[] = {"native", "llm", "shadow"};
@@ -23,6 +33,22 @@ const char *sp_hs_state_name(enum sp_hs_state s)
 {
     static const char *const names[] = {"LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "CLOSED"};
     return (unsigned)s <= SP_HS_CLOSED ? names[s] : "?";
+}
+
+int sp_hs_state_parse(const char *name, enum sp_hs_state *out)
+{
+    for (int s = 0; name && s <= SP_HS_CLOSED; s++)
+        if (strcmp(name, sp_hs_state_name((enum sp_hs_state)s)) == 0) {
+            *out = (enum sp_hs_state)s;
+            return 0;
+        }
+    return SP_EINVAL;
+}
+
+const char *sp_proposal_action_name(enum sp_proposal_action a)
+{
+    static const char *const names[] = {"drop", "reply", "syn_ack", "ack", "rst"};
+    return (unsigned)a <= SP_PROPOSE_RST ? names[a] : "?";
 }
 
 const char *sp_verdict_name(enum sp_verdict v)
@@ -204,17 +230,45 @@ static struct sp_decision_entry *find_asked(struct sp_iface *iface, uint64_t id)
 
 /* --- Ending a request ------------------------------------------------------------------------- */
 
-/* Tells the module, frees the entry, then tells the decider: the entry is free before any callback
- * that might complete or park again. */
+/* Tells the module and frees the entry, before anyone hears of the outcome: whoever does may
+ * complete or park again. */
 static void finish(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e,
-                   struct sp_decision_outcome *out)
+                   const struct sp_decision_outcome *out)
 {
     struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
     if (k->ops && k->ops->finished)
         k->ops->finished(iface, now, e, out->action, out->emitted);
     sp_decision_release(iface, e);
-    if (k->decider.outcome)
-        k->decider.outcome(k->decider.ctx, out);
+}
+
+/* An ending the stack started (deadline, cancellation, a refusing decide): only the outcome
+ * callback can tell the decider. */
+static void tell(struct sp_iface *iface, const struct sp_decision_outcome *out)
+{
+    const struct sp_decider *dec = &iface->decide.kinds[out->kind].decider;
+    if (dec->outcome)
+        dec->outcome(dec->ctx, out);
+}
+
+/* Where the device's frame numbers stood before an answer was sent. */
+struct frame_mark {
+    struct sp_frame_count frames;
+    uint32_t queued; /* frames parked so far waiting for a next hop's address */
+};
+
+static struct frame_mark frame_mark(const struct sp_iface *iface)
+{
+    return (struct frame_mark){.frames = iface->frames, .queued = iface->neigh.next_order};
+}
+
+/* The answer is the first frame handed to the device since the mark, unless it had to wait for
+ * its next hop's address (then what went out was the ARP request, and the answer goes later). */
+static void number_answer(const struct sp_iface *iface, const struct frame_mark *m, struct sp_decision_outcome *out)
+{
+    if (!out->emitted || iface->frames.sent == m->frames.sent || iface->neigh.next_order != m->queued)
+        return;
+    out->frame_sent = m->frames.sent + 1;
+    out->frame_any = m->frames.received + m->frames.sent + 1;
 }
 
 /* Delegate mode without a usable proposal: the policy decides. */
@@ -225,33 +279,47 @@ static void apply_policy(struct sp_iface *iface, sp_time_t now, struct sp_decisi
     if (iface->decide.policy == SP_INVALID_FALLBACK) {
         out->action = SP_ACTION_FALLBACK;
         k->stats.fallback++;
+        struct frame_mark m = frame_mark(iface);
         out->emitted = k->ops->send_native(iface, now, e) == 0;
+        number_answer(iface, &m, out);
     } else {
         out->action = SP_ACTION_DROP;
         k->stats.dropped++;
     }
 }
 
-/* An error (the decider's, a timeout, or a cancellation) ends the request. */
-static void end_with_error(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e, int error)
+/* An error (the decider's, a timeout, or a cancellation) ends the request; *out says how. */
+static void end_with_error(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e, int error,
+                           struct sp_decision_outcome *out)
 {
     struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
     e->closing = true;
-    struct sp_decision_outcome out = {.id = e->req.id, .kind = e->req.kind, .verdict = SP_VERDICT_VALID,
-                                      .error = error};
+    *out = (struct sp_decision_outcome){.id = e->req.id, .kind = e->req.kind, .verdict = SP_VERDICT_VALID,
+                                        .error = error};
     if (error == SP_ETIMEDOUT)
         k->stats.timeouts++;
-    else if (error != SP_ECLOSED)
+    else if (error == SP_ECLOSED)
+        k->stats.cancelled++;
+    else
         k->stats.errors++;
     if (error == SP_ECLOSED) {
-        out.action = SP_ACTION_DROP;
+        out->action = SP_ACTION_DROP;
         k->stats.dropped++;
     } else if (e->req.mode == SP_DECIDE_SHADOW) {
-        out.action = SP_ACTION_SHADOW;
+        out->action = SP_ACTION_SHADOW;
+        k->stats.shadow_mismatch++; /* no answer: nothing that could match */
     } else {
-        apply_policy(iface, now, e, &out);
+        apply_policy(iface, now, e, out);
     }
-    finish(iface, now, e, &out);
+    finish(iface, now, e, out);
+}
+
+/* The stack ends the request on its own: the decider hears of it through its callback. */
+static void end_and_tell(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e, int error)
+{
+    struct sp_decision_outcome out;
+    end_with_error(iface, now, e, error, &out);
+    tell(iface, &out);
 }
 
 static enum sp_verdict validate(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
@@ -269,8 +337,47 @@ static enum sp_verdict validate(const struct sp_decision_request *req, const str
     }
 }
 
+/* A proposal arrived: validate it, then emit it, fall back, drop, or grade it (shadow). */
+static void take_proposal(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e,
+                          const struct sp_decision_proposal *proposal, struct sp_decision_outcome *out)
+{
+    e->closing = true;
+    struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
+    *out = (struct sp_decision_outcome){.id = e->req.id, .kind = e->req.kind};
+    struct sp_decision_built built;
+    memset(&built, 0, sizeof built);
+    out->verdict = validate(&e->req, proposal, &built);
+    k->stats.verdicts[out->verdict]++;
+    if (out->verdict == SP_VERDICT_VALID)
+        k->stats.valid++;
+    else
+        k->stats.invalid++;
+    sp_log(iface, SP_LOG_DEBUG, "decision %llu (%s): %s", (unsigned long long)e->req.id,
+           sp_decision_kind_name(e->req.kind), sp_verdict_name(out->verdict));
+
+    if (e->req.mode == SP_DECIDE_SHADOW) {
+        out->action = SP_ACTION_SHADOW;
+        out->matches_native =
+            out->verdict == SP_VERDICT_VALID && sp_decision_matches_native(&e->req, proposal, &built);
+        if (out->matches_native)
+            k->stats.shadow_match++;
+        else
+            k->stats.shadow_mismatch++;
+    } else if (out->verdict == SP_VERDICT_VALID) {
+        out->action = SP_ACTION_LLM;
+        struct frame_mark m = frame_mark(iface);
+        out->emitted = k->ops->send_proposal(iface, now, e, proposal, &built) == 0;
+        number_answer(iface, &m, out);
+        if (out->emitted)
+            k->stats.emitted_llm++;
+    } else {
+        apply_policy(iface, now, e, out);
+    }
+    finish(iface, now, e, out);
+}
+
 int sp_decision_complete(struct sp_iface *iface, sp_time_t now, uint64_t id, int error,
-                         const struct sp_decision_proposal *proposal)
+                         const struct sp_decision_proposal *proposal, struct sp_decision_outcome *out)
 {
     if (!iface)
         return SP_EINVAL;
@@ -278,41 +385,13 @@ int sp_decision_complete(struct sp_iface *iface, sp_time_t now, uint64_t id, int
     if (!e)
         return SP_EINVAL;
     iface->now = now;
-    if (error < 0 || !proposal) {
-        end_with_error(iface, now, e, error < 0 ? error : SP_EINVAL);
-        return 0;
-    }
-    e->closing = true;
-    struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
-    struct sp_decision_outcome out = {.id = id, .kind = e->req.kind};
-    struct sp_decision_built built;
-    memset(&built, 0, sizeof built);
-    out.verdict = validate(&e->req, proposal, &built);
-    k->stats.verdicts[out.verdict]++;
-    if (out.verdict == SP_VERDICT_VALID)
-        k->stats.valid++;
+    struct sp_decision_outcome mine;
+    if (!out)
+        out = &mine;
+    if (error < 0 || !proposal)
+        end_with_error(iface, now, e, error < 0 ? error : SP_EINVAL, out);
     else
-        k->stats.invalid++;
-    sp_log(iface, SP_LOG_DEBUG, "decision %llu (%s): %s", (unsigned long long)id, sp_decision_kind_name(e->req.kind),
-           sp_verdict_name(out.verdict));
-
-    if (e->req.mode == SP_DECIDE_SHADOW) {
-        out.action = SP_ACTION_SHADOW;
-        out.matches_native =
-            out.verdict == SP_VERDICT_VALID && sp_decision_matches_native(&e->req, proposal, &built);
-        if (out.matches_native)
-            k->stats.shadow_match++;
-        else
-            k->stats.shadow_mismatch++;
-    } else if (out.verdict == SP_VERDICT_VALID) {
-        out.action = SP_ACTION_LLM;
-        out.emitted = k->ops->send_proposal(iface, now, e, proposal, &built) == 0;
-        if (out.emitted)
-            k->stats.emitted_llm++;
-    } else {
-        apply_policy(iface, now, e, &out);
-    }
-    finish(iface, now, e, &out);
+        take_proposal(iface, now, e, proposal, out);
     return 0;
 }
 
@@ -322,6 +401,7 @@ void sp_decision_ask(struct sp_iface *iface, sp_time_t now, struct sp_decision_e
     if (e->req.mode == SP_DECIDE_SHADOW)
         k->ops->send_native(iface, now, e);
     e->asked = true;
+    e->req.asked_at = now;
     k->stats.asked++;
     uint64_t id = e->req.id;
     int rc = k->decider.decide(k->decider.ctx, &e->req);
@@ -330,7 +410,7 @@ void sp_decision_ask(struct sp_iface *iface, sp_time_t now, struct sp_decision_e
     if (rc < 0) {
         struct sp_decision_entry *still = find_asked(iface, id);
         if (still)
-            end_with_error(iface, now, still, rc);
+            end_and_tell(iface, now, still, rc);
     }
 }
 
@@ -342,7 +422,7 @@ void sp_decision_cancel_owner(struct sp_iface *iface, sp_time_t now, const void 
         if (!e->used || e->closing || e->owner != owner)
             continue;
         if (e->asked)
-            end_with_error(iface, now, e, SP_ECLOSED);
+            end_and_tell(iface, now, e, SP_ECLOSED);
         else
             sp_decision_release(iface, e);
     }
@@ -356,7 +436,7 @@ void sp_decision_poll(struct sp_iface *iface, sp_time_t now)
     for (unsigned i = 0; d->npending && i < SP_DECISION_PENDING; i++) {
         struct sp_decision_entry *e = &d->entries[i];
         if (e->used && e->asked && !e->closing && e->req.deadline <= now)
-            end_with_error(iface, now, e, SP_ETIMEDOUT);
+            end_and_tell(iface, now, e, SP_ETIMEDOUT);
     }
 }
 

@@ -12,7 +12,7 @@ static int arp_emit(struct sp_iface *iface, const struct sp_arp_repr *arp, struc
     size_t len = SP_ETH_HDR_LEN + SP_ARP_LEN;
     memset(f + len, 0, SP_ETH_MIN_FRAME - len); /* pad to the Ethernet minimum */
     len = SP_ETH_MIN_FRAME;
-    if (sp_device_send(iface->dev, f, len) < 0) {
+    if (sp_iface_send_frame(iface, f, len) < 0) {
         sp_count(iface, SP_STAT_tx_errors);
         return SP_EIO;
     }

@@ -134,6 +134,7 @@ int sp_iface_poll_device(struct sp_iface *iface, sp_time_t now, int max_frames)
             break;
         if (len < 0)
             return n > 0 ? n : len;
+        iface->frames.received++;
         sp_iface_ingress(iface, now, iface->rx_buf, (size_t)len);
         n++;
     }
@@ -157,6 +158,13 @@ sp_time_t sp_iface_poll_at(const struct sp_iface *iface)
     return sp_time_min(t, sp_tcp_poll_at(iface->tcp));
 }
 
+int sp_iface_send_frame(struct sp_iface *iface, const uint8_t *frame, size_t len)
+{
+    iface->frames.sent++;
+    return sp_device_send(iface->dev, frame, len);
+}
+
+struct sp_frame_count sp_iface_frame_count(const struct sp_iface *iface) { return iface->frames; }
 const struct sp_stats *sp_iface_stats(const struct sp_iface *iface) { return &iface->stats; }
 const struct sp_iface_config *sp_iface_config(const struct sp_iface *iface) { return &iface->cfg; }
 struct sp_device *sp_iface_device(const struct sp_iface *iface) { return iface->dev; }

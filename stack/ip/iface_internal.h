@@ -209,6 +209,7 @@ struct sp_iface {
     uint16_t udp_next_ephemeral;
     struct sp_tcp_stack *tcp;
     struct sp_decisions decide;         /* decision points: modes, deciders, pending table */
+    struct sp_frame_count frames;       /* exchanged with dev: what a capture around it numbers */
     uint8_t rx_buf[SP_MAX_FRAME];       /* frames read from the device */
     uint8_t tx_buf[SP_MAX_FRAME];       /* the frame being built */
     uint8_t dgram_buf[65536 + 64];      /* a datagram larger than the MTU, before fragmentation */
@@ -225,6 +226,10 @@ void sp_drop(struct sp_iface *iface, enum sp_stat reason, const char *detail);
 void sp_count(struct sp_iface *iface, enum sp_stat stat);
 void sp_log(struct sp_iface *iface, enum sp_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Hands a finished frame to the device, counted (frames.sent) whatever the device then does with
+ * it, as a capture wrapping the device would record it. The device's result. */
+int sp_iface_send_frame(struct sp_iface *iface, const uint8_t *frame, size_t len);
 
 /* True when addr is ours or a broadcast we accept (limited or directed to our subnet). */
 bool sp_iface_is_broadcast(const struct sp_iface *iface, uint32_t addr);

@@ -41,7 +41,7 @@ static struct sp_neigh_entry *neigh_alloc(struct sp_iface *iface)
 static void neigh_send(struct sp_iface *iface, struct sp_mac dst, uint8_t *frame, size_t len)
 {
     memcpy(frame, dst.b, 6);
-    if (sp_device_send(iface->dev, frame, len) < 0) {
+    if (sp_iface_send_frame(iface, frame, len) < 0) {
         sp_count(iface, SP_STAT_tx_errors);
         return;
     }

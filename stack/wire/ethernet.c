@@ -16,7 +16,7 @@ static int hexdigit(char c)
     return -1;
 }
 
-int sp_mac_parse(const char *text, struct sp_mac *out)
+int sp_mac_parse_any(const char *text, struct sp_mac *out)
 {
     struct sp_mac m;
     if (!text || !out) return SP_EINVAL;
@@ -30,6 +30,15 @@ int sp_mac_parse(const char *text, struct sp_mac *out)
         if (i < 5 ? sep != ':' : sep != '\0') return SP_EINVAL;
         m.b[i] = (uint8_t)(hi << 4 | lo);
     }
+    *out = m;
+    return 0;
+}
+
+int sp_mac_parse(const char *text, struct sp_mac *out)
+{
+    struct sp_mac m;
+    if (sp_mac_parse_any(text, &m) < 0) return SP_EINVAL;
+    /* A host address is unicast (broadcast is multicast too) and not all zero. */
     if (!sp_mac_is_host(m)) return SP_EINVAL;
     *out = m;
     return 0;

@@ -1,6 +1,8 @@
 /* A fake decider for the decision-point tests: it records every request (with copies of its
  * packet and native answer, which are only lent during the call) and every outcome, and either
- * answers later (the test calls sp_decision_complete) or at once from inside decide. */
+ * answers later (the test calls fake_complete) or at once from inside decide. Outcomes come both
+ * ways: returned by sp_decision_complete, or told through the callback for the endings the stack
+ * starts itself; outs[] holds them in the order they came. */
 #ifndef SP_DECIDE_HARNESS_H
 #define SP_DECIDE_HARNESS_H
 
@@ -27,6 +29,23 @@ struct fake {
     sp_time_t sync_now;
 };
 
+/* Completes a request as a decider does, keeping the outcome it returns with the others. */
+static inline int fake_complete(struct fake *f, sp_time_t now, uint64_t id, int error,
+                                const struct sp_decision_proposal *p)
+{
+    struct sp_decision_outcome out;
+    memset(&out, 0xa5, sizeof out);
+    int told = f->nout;
+    int rc = sp_decision_complete(f->iface, now, id, error, p, &out);
+    assert_int_equal(f->nout, told); /* the callback is only for endings the stack starts */
+    if (rc == 0) {
+        assert_int_equal(out.id, id);
+        assert_true(f->nout < F_MAX);
+        f->outs[f->nout++] = out;
+    }
+    return rc;
+}
+
 static inline int fake_decide(void *ctx, const struct sp_decision_request *req)
 {
     struct fake *f = ctx;
@@ -41,8 +60,7 @@ static inline int fake_decide(void *ctx, const struct sp_decision_request *req)
     if (req->icmp.data)
         r->req.icmp.data = r->packet + (req->icmp.data - req->packet);
     if (f->sync)
-        assert_int_equal(sp_decision_complete(f->iface, f->sync_now, req->id, f->sync_error,
-                                              f->sync_error ? NULL : &f->sync_prop),
+        assert_int_equal(fake_complete(f, f->sync_now, req->id, f->sync_error, f->sync_error ? NULL : &f->sync_prop),
                          0);
     return f->decide_rc;
 }
@@ -70,7 +88,7 @@ static inline const struct sp_decision_stats *dstats(const struct harness *h, en
     return sp_iface_decision_stats(h->iface, k);
 }
 
-/* The latest outcome told to the decider has these fields. */
+/* The latest outcome the decider got has these fields. */
 static inline void outcome_is(const struct fake *f, uint64_t id, enum sp_verdict v, int error,
                               enum sp_decision_action a, bool emitted)
 {

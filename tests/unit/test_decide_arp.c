@@ -65,7 +65,7 @@ static void test_delegate_structured(void **state)
     assert_true(sp_iface_neighbour(h->iface, H_IP_PEER, &mac));
 
     struct sp_decision_proposal p = good_structured();
-    assert_int_equal(sp_decision_complete(h->iface, 2100, r->id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2100, r->id, 0, &p), 0);
     expect_native_reply(h);
     h_assert_silent(h);
     outcome_is(f, r->id, SP_VERDICT_VALID, 0, SP_ACTION_LLM, true);
@@ -81,7 +81,7 @@ static void test_delegate_raw(void **state)
     rx_request(h, 2000);
     uint8_t raw[SP_ETH_MIN_FRAME];
     struct sp_decision_proposal p = good_raw(raw);
-    assert_int_equal(sp_decision_complete(h->iface, 2100, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2100, f->reqs[0].req.id, 0, &p), 0);
     expect_native_reply(h); /* re-emitted by the stack, padded */
     outcome_is(f, f->reqs[0].req.id, SP_VERDICT_VALID, 0, SP_ACTION_LLM, true);
     test_free(f);
@@ -136,7 +136,7 @@ static void run_invalid(enum mutation m, enum sp_invalid_policy policy)
     memset(raw, 0, sizeof raw);
     struct sp_decision_proposal p = mutate(m, raw);
     assert_int_equal(sp_validate_proposal(&f->reqs[0].req, &p), expected[m]);
-    assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2001, f->reqs[0].req.id, 0, &p), 0);
     const struct sp_decision_stats *s = dstats(h, SP_DECISION_ARP);
     assert_int_equal(s->invalid, 1);
     assert_int_equal(s->verdicts[expected[m]], 1);
@@ -181,7 +181,7 @@ static void test_repeated_request_joins(void **state)
     h_rx(h, 3000, fr, h_arp_request(fr, other, 0xc0000203u, H_IP_US));
     assert_int_equal(f->nreq, 2);
     struct sp_decision_proposal p = good_structured();
-    assert_int_equal(sp_decision_complete(h->iface, 3100, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 3100, f->reqs[0].req.id, 0, &p), 0);
     expect_native_reply(h);
     h_assert_silent(h);
     test_free(f);
@@ -195,7 +195,7 @@ static void test_shadow(void **state)
     expect_native_reply(h);
     uint8_t raw[SP_ETH_MIN_FRAME];
     struct sp_decision_proposal p = good_raw(raw);
-    assert_int_equal(sp_decision_complete(h->iface, 2100, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2100, f->reqs[0].req.id, 0, &p), 0);
     h_assert_silent(h);
     outcome_is(f, f->reqs[0].req.id, SP_VERDICT_VALID, 0, SP_ACTION_SHADOW, false);
     assert_true(f->outs[0].matches_native);
@@ -203,7 +203,7 @@ static void test_shadow(void **state)
     expect_native_reply(h);
     p = good_structured();
     p.arp.tha = EVIL_MAC;
-    assert_int_equal(sp_decision_complete(h->iface, 2300, f->reqs[1].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2300, f->reqs[1].req.id, 0, &p), 0);
     h_assert_silent(h);
     outcome_is(f, f->reqs[1].req.id, SP_VERDICT_TARGET, 0, SP_ACTION_SHADOW, false);
     assert_int_equal(dstats(h, SP_DECISION_ARP)->shadow_match, 1);

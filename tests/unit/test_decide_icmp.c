@@ -85,6 +85,8 @@ static void test_delegate_structured_reply_after_completion(void **state)
     assert_true(sp_mac_eq(r->our_mac, H_MAC_US));
     assert_int_equal(r->our_ip, H_IP_US);
     assert_int_equal(r->ttl, SP_DEFAULT_TTL);
+    assert_int_equal(r->asked_at, 2000);
+    assert_int_equal(r->deadline, 2000 + SP_DECISION_TIMEOUT_MS);
     uint8_t want[H_FRAME_CAP];
     sp_test_hex(PING, want, sizeof want);
     assert_int_equal(r->packet_len, 46);
@@ -100,10 +102,15 @@ static void test_delegate_structured_reply_after_completion(void **state)
     assert_int_equal(sp_iface_poll_at(h->iface), 2000 + SP_DECISION_TIMEOUT_MS);
 
     struct sp_decision_proposal p = good_structured();
-    assert_int_equal(sp_decision_complete(h->iface, 2500, r->id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2500, r->id, 0, &p), 0);
     expect_pong(h);
     h_assert_silent(h);
     outcome_is(f, r->id, SP_VERDICT_VALID, 0, SP_ACTION_LLM, true);
+    /* The pong: second frame sent (after the gratuitous ARP), third exchanged (after the ping). */
+    assert_int_equal(f->outs[0].frame_sent, 2);
+    assert_int_equal(f->outs[0].frame_any, 3);
+    assert_int_equal(sp_iface_frame_count(h->iface).sent, 2);
+    assert_int_equal(sp_iface_frame_count(h->iface).received, 1);
     const struct sp_decision_stats *s = dstats(h, SP_DECISION_ICMP);
     assert_int_equal(s->asked, 1);
     assert_int_equal(s->valid, 1);
@@ -112,7 +119,7 @@ static void test_delegate_structured_reply_after_completion(void **state)
     assert_int_equal(s->invalid + s->fallback + s->dropped + s->timeouts + s->errors, 0);
     assert_int_equal(h_stat(h, SP_STAT_icmp_echo_tx), 1);
     /* Done: the id is unknown now, and no deadline is left. */
-    assert_int_equal(sp_decision_complete(h->iface, 2600, r->id, 0, &p), SP_EINVAL);
+    assert_int_equal(fake_complete(f, 2600, r->id, 0, &p), SP_EINVAL);
     assert_true(sp_iface_poll_at(h->iface) > 2000 + SP_DECISION_TIMEOUT_MS);
     test_free(f);
 }
@@ -126,11 +133,13 @@ static void test_delegate_structured_other_ttl_is_refused(void **state)
     rx_ping(h, 2000);
     struct sp_decision_proposal p = good_structured();
     p.icmp_ttl = 255;
-    assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2001, f->reqs[0].req.id, 0, &p), 0);
     uint8_t fr[H_FRAME_CAP];
     struct h_ip_out o;
     h_take_ip(h, fr, &o);
     outcome_is(f, f->reqs[0].req.id, SP_VERDICT_HEADER, 0, SP_ACTION_FALLBACK, true);
+    assert_int_equal(f->outs[0].frame_sent, 2); /* the fallback's frame is numbered the same way */
+    assert_int_equal(f->outs[0].frame_any, 3);
     assert_int_equal(o.ip.ttl, SP_DEFAULT_TTL);
     assert_int_equal(o.ip.dst, H_IP_PEER);
     assert_int_equal(sp_csum(o.payload, o.payload_len), 0);
@@ -166,7 +175,7 @@ static void test_delegate_raw_valid(void **state)
     sp_put16(raw + 4, 0x7777);       /* its own identifier: the stack picks its own */
     raw[6] = 0x40;                   /* DF, as Linux sets it: accepted, not carried over */
     fix_sums(raw, p.raw_len);
-    assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2001, f->reqs[0].req.id, 0, &p), 0);
     uint8_t fr[H_FRAME_CAP];
     struct h_ip_out o;
     h_take_ip(h, fr, &o);
@@ -248,7 +257,7 @@ static void run_invalid(enum mutation m, enum sp_invalid_policy policy)
     uint8_t raw[SP_DECISION_MAX_PACKET + 1];
     struct sp_decision_proposal p = mutate(&f->reqs[0], m, raw);
     assert_int_equal(sp_validate_proposal(&f->reqs[0].req, &p), expected[m]);
-    assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2001, f->reqs[0].req.id, 0, &p), 0);
     const struct sp_decision_stats *s = dstats(h, SP_DECISION_ICMP);
     assert_int_equal(s->invalid, 1);
     assert_int_equal(s->valid, 0);
@@ -292,12 +301,12 @@ static void test_injected_destination_is_refused(void **state)
     struct sp_decision_proposal p = good_structured();
     p.icmp_seq = 1;
     p.icmp_dst = EVIL_IP;
-    assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2001, f->reqs[0].req.id, 0, &p), 0);
     uint8_t raw[SP_DECISION_MAX_PACKET];
     p = raw_from_native(&f->reqs[1], raw);
     sp_put32(raw + 16, EVIL_IP);
     fix_sums(raw, p.raw_len);
-    assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[1].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2001, f->reqs[1].req.id, 0, &p), 0);
     h_assert_silent(h);
     assert_int_equal(h_stat(h, SP_STAT_arp_tx_request), 0);
     assert_int_equal(dstats(h, SP_DECISION_ICMP)->verdicts[SP_VERDICT_ADDRESS], 2);
@@ -308,7 +317,7 @@ static void test_injected_destination_is_refused(void **state)
     p = good_structured();
     p.icmp_seq = 3;
     p.icmp_dst = EVIL_IP;
-    assert_int_equal(sp_decision_complete(h->iface, 3001, f->reqs[2].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 3001, f->reqs[2].req.id, 0, &p), 0);
     uint8_t fr[H_FRAME_CAP];
     struct h_ip_out o;
     h_take_ip(h, fr, &o);
@@ -336,7 +345,7 @@ static void test_timeout_applies_policy_at_the_deadline(void **state)
     assert_int_equal(dstats(h, SP_DECISION_ICMP)->fallback, 1);
     /* A late proposal finds nothing. */
     struct sp_decision_proposal p = good_structured();
-    assert_int_equal(sp_decision_complete(h->iface, deadline + 5, f->reqs[0].req.id, 0, &p), SP_EINVAL);
+    assert_int_equal(fake_complete(f, deadline + 5, f->reqs[0].req.id, 0, &p), SP_EINVAL);
     h_assert_silent(h);
     test_free(f);
 }
@@ -381,7 +390,7 @@ static void test_completion_with_an_error(void **state)
     struct harness *h = *state;
     struct fake *f = fake_install(h, SP_DECISION_ICMP, SP_DECIDE_DELEGATE);
     rx_ping(h, 2000);
-    assert_int_equal(sp_decision_complete(h->iface, 2300, f->reqs[0].req.id, SP_EIO, NULL), 0);
+    assert_int_equal(fake_complete(f, 2300, f->reqs[0].req.id, SP_EIO, NULL), 0);
     expect_pong(h);
     outcome_is(f, f->reqs[0].req.id, SP_VERDICT_VALID, SP_EIO, SP_ACTION_FALLBACK, true);
     assert_int_equal(dstats(h, SP_DECISION_ICMP)->errors, 1);
@@ -404,11 +413,11 @@ static void test_repeat_joins_new_sequence_is_separate(void **state)
     h_assert_silent(h);
 
     struct sp_decision_proposal p = good_structured();
-    assert_int_equal(sp_decision_complete(h->iface, 2300, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2300, f->reqs[0].req.id, 0, &p), 0);
     expect_pong(h); /* one reply for the request and its repeat */
     h_assert_silent(h);
     p.icmp_seq = PING_SEQ + 1;
-    assert_int_equal(sp_decision_complete(h->iface, 2300, f->reqs[1].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2300, f->reqs[1].req.id, 0, &p), 0);
     uint8_t fr[H_FRAME_CAP];
     struct h_ip_out o;
     h_take_ip(h, fr, &o);
@@ -435,7 +444,7 @@ static void test_full_table_answers_natively(void **state)
     /* A completion frees a slot for the next request. */
     struct sp_decision_proposal p = good_structured();
     p.icmp_seq = 100;
-    assert_int_equal(sp_decision_complete(h->iface, 2002, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2002, f->reqs[0].req.id, 0, &p), 0);
     h_drain(h);
     rx_ping(h, 2003);
     h_assert_silent(h);
@@ -482,7 +491,7 @@ static void test_shadow_answers_natively_and_grades(void **state)
     assert_int_equal(dstats(h, SP_DECISION_ICMP)->joined, 1);
 
     struct sp_decision_proposal p = good_structured();
-    assert_int_equal(sp_decision_complete(h->iface, 2100, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2100, f->reqs[0].req.id, 0, &p), 0);
     h_assert_silent(h);
     outcome_is(f, f->reqs[0].req.id, SP_VERDICT_VALID, 0, SP_ACTION_SHADOW, false);
     assert_true(f->outs[0].matches_native);
@@ -492,7 +501,7 @@ static void test_shadow_answers_natively_and_grades(void **state)
     h_drain(h);
     p.icmp_seq = 20;
     p.icmp_ttl = 1;
-    assert_int_equal(sp_decision_complete(h->iface, 2300, f->reqs[1].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2300, f->reqs[1].req.id, 0, &p), 0);
     h_assert_silent(h);
     assert_false(f->outs[1].matches_native);
 
@@ -504,7 +513,7 @@ static void test_shadow_answers_natively_and_grades(void **state)
     sp_put16(raw + 4, 0x4242);
     raw[6] = 0x40;
     fix_sums(raw, p.raw_len);
-    assert_int_equal(sp_decision_complete(h->iface, 2500, f->reqs[2].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2500, f->reqs[2].req.id, 0, &p), 0);
     assert_true(f->outs[2].matches_native);
 
     /* Invalid: counted by reason, a mismatch, never sent (no fallback either). */
@@ -513,7 +522,7 @@ static void test_shadow_answers_natively_and_grades(void **state)
     p = good_structured();
     p.icmp_seq = 22;
     p.icmp_dst = EVIL_IP;
-    assert_int_equal(sp_decision_complete(h->iface, 2700, f->reqs[3].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2700, f->reqs[3].req.id, 0, &p), 0);
     h_assert_silent(h);
     outcome_is(f, f->reqs[3].req.id, SP_VERDICT_ADDRESS, 0, SP_ACTION_SHADOW, false);
 
@@ -526,7 +535,7 @@ static void test_shadow_answers_natively_and_grades(void **state)
 
     const struct sp_decision_stats *s = dstats(h, SP_DECISION_ICMP);
     assert_int_equal(s->shadow_match, 2);
-    assert_int_equal(s->shadow_mismatch, 2);
+    assert_int_equal(s->shadow_mismatch, 3); /* the timeout matched nothing either */
     assert_int_equal(s->emitted_llm + s->fallback + s->dropped, 0);
     assert_int_equal(s->timeouts, 1);
     assert_int_equal(h_stat(h, SP_STAT_icmp_echo_tx), 6);
@@ -547,7 +556,7 @@ static void test_synchronous_completion_inside_decide(void **state)
     h_assert_silent(h);
     assert_int_equal(f->nout, 1);
     outcome_is(f, f->reqs[0].req.id, SP_VERDICT_VALID, 0, SP_ACTION_LLM, true);
-    assert_int_equal(sp_decision_complete(h->iface, 2001, f->reqs[0].req.id, 0, &f->sync_prop), SP_EINVAL);
+    assert_int_equal(fake_complete(f, 2001, f->reqs[0].req.id, 0, &f->sync_prop), SP_EINVAL);
 
     /* Completed inside, then decide reports an error anyway: the request is not ended twice. */
     f->decide_rc = SP_EIO;
@@ -598,6 +607,30 @@ static void test_native_mode_asks_nobody(void **state)
     test_free(f);
 }
 
+/* An answer that must wait for its next hop's address has no frame number yet: what went out
+ * meanwhile was the ARP request. Frames handed to the interface directly never passed the device
+ * and are not numbered. */
+static void test_frame_numbers(void **state)
+{
+    struct harness *h = *state;
+    struct fake *f = fake_install(h, SP_DECISION_ICMP, SP_DECIDE_DELEGATE);
+    rx_ping(h, 2000);
+    struct sp_decision_proposal p = good_structured();
+    sp_time_t later = 2000 + SP_ARP_ENTRY_TTL_MS + 1; /* the peer's entry has lapsed */
+    assert_int_equal(fake_complete(f, later, f->reqs[0].req.id, 0, &p), 0);
+    outcome_is(f, f->reqs[0].req.id, SP_VERDICT_VALID, 0, SP_ACTION_LLM, true);
+    h_expect_arp_request(h, H_IP_PEER);
+    assert_int_equal(f->outs[0].frame_sent, 0);
+    assert_int_equal(f->outs[0].frame_any, 0);
+
+    uint8_t fr[H_FRAME_CAP];
+    size_t n = h_ping(fr, H_IP_PEER, H_IP_US, PING_IDENT, PING_SEQ + 1, (const uint8_t *)"x", 1);
+    struct sp_frame_count before = sp_iface_frame_count(h->iface);
+    sp_iface_ingress(h->iface, later + 1, fr, n);
+    assert_int_equal(sp_iface_frame_count(h->iface).received, before.received);
+    test_free(f);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -607,6 +640,27 @@ static void test_names(void **state)
     assert_string_equal(sp_verdict_name(SP_VERDICT_DATA), "invalid:data");
     assert_string_equal(sp_decision_action_name(SP_ACTION_FALLBACK), "fallback");
     assert_string_equal(sp_hs_state_name(SP_HS_SYN_RECEIVED), "SYN-RECEIVED");
+    assert_string_equal(sp_proposal_action_name(SP_PROPOSE_SYN_ACK), "syn_ack");
+    assert_string_equal(sp_proposal_action_name(SP_PROPOSE_DROP), "drop");
+    /* Every name reads back as its value; anything else is refused. */
+    for (int k = 0; k < SP_DECISION_KINDS; k++) {
+        enum sp_decision_kind got;
+        assert_int_equal(sp_decision_kind_parse(sp_decision_kind_name((enum sp_decision_kind)k), &got), 0);
+        assert_int_equal(got, k);
+    }
+    for (int s = SP_HS_LISTEN; s <= SP_HS_CLOSED; s++) {
+        enum sp_hs_state got;
+        assert_int_equal(sp_hs_state_parse(sp_hs_state_name((enum sp_hs_state)s), &got), 0);
+        assert_int_equal(got, s);
+    }
+    enum sp_decision_kind k = SP_DECISION_TCP;
+    assert_int_equal(sp_decision_kind_parse("ICMP", &k), SP_EINVAL);
+    assert_int_equal(sp_decision_kind_parse(NULL, &k), SP_EINVAL);
+    assert_int_equal(k, SP_DECISION_TCP);
+    enum sp_hs_state st = SP_HS_LISTEN;
+    assert_int_equal(sp_hs_state_parse("TIME-WAIT", &st), SP_EINVAL);
+    assert_int_equal(sp_hs_state_parse("syn-sent", &st), SP_EINVAL);
+    assert_int_equal(st, SP_HS_LISTEN);
 }
 
 int main(void)
@@ -616,6 +670,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delegate_structured_other_ttl_is_refused, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_delegate_raw_valid, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_raw_proposal_is_only_read, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_frame_numbers, h_setup, h_teardown),
         cmocka_unit_test(test_invalid_falls_back_to_native),
         cmocka_unit_test(test_invalid_dropped_sends_nothing),
         cmocka_unit_test_setup_teardown(test_injected_destination_is_refused, h_setup, h_teardown),

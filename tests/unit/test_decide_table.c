@@ -106,7 +106,7 @@ static void test_retransmitted_syn_joins_new_isn_is_new(void **state)
     struct sp_decision_proposal p = {.action = SP_PROPOSE_SYN_ACK, .tcp_seq = 1000, .tcp_ack = 5001,
                                      .tcp_window = 29200, .tcp_mss = 1400, .tcp_wscale = 7,
                                      .next_state = SP_HS_SYN_RECEIVED};
-    assert_int_equal(sp_decision_complete(h->iface, 3100, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 3100, f->reqs[0].req.id, 0, &p), 0);
     assert_int_equal(mod.proposals, 1);
     assert_int_equal(mod.last_built.flags, SP_TCP_SYN | SP_TCP_ACK);
     assert_int_equal(mod.last_built.window, 29200);
@@ -120,7 +120,7 @@ static void test_retransmitted_syn_joins_new_isn_is_new(void **state)
 
     /* Invalid (ack not ISN + 1): the module's native answer, then finished(FALLBACK). */
     p.tcp_ack = 5001;
-    assert_int_equal(sp_decision_complete(h->iface, 3200, f->reqs[1].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 3200, f->reqs[1].req.id, 0, &p), 0);
     assert_int_equal(mod.natives, 1);
     assert_int_equal(mod.last_action, SP_ACTION_FALLBACK);
     outcome_is(f, f->reqs[1].req.id, SP_VERDICT_ACK, 0, SP_ACTION_FALLBACK, true);
@@ -139,13 +139,45 @@ static void test_cancel_owner(void **state)
     outcome_is(f, f->reqs[0].req.id, SP_VERDICT_VALID, SP_ECLOSED, SP_ACTION_DROP, false);
     assert_int_equal(mod.natives, 0);
     assert_int_equal(dstats(h, SP_DECISION_TCP)->dropped, 1);
+    assert_int_equal(dstats(h, SP_DECISION_TCP)->cancelled, 1);
+    assert_int_equal(dstats(h, SP_DECISION_TCP)->errors, 0);
     struct sp_decision_proposal p = {.action = SP_PROPOSE_SYN_ACK};
-    assert_int_equal(sp_decision_complete(h->iface, 2200, f->reqs[0].req.id, 0, &p), SP_EINVAL);
+    assert_int_equal(fake_complete(f, 2200, f->reqs[0].req.id, 0, &p), SP_EINVAL);
     /* The other one is still there until its deadline. */
     assert_int_equal(sp_iface_poll_at(h->iface), 2000 + SP_DECISION_TIMEOUT_MS);
     sp_iface_poll(h->iface, 2000 + SP_DECISION_TIMEOUT_MS);
     assert_int_equal(mod.natives, 1);
     assert_ptr_equal(mod.last_owner, &conn_b);
+    outcome_is(f, f->reqs[1].req.id, SP_VERDICT_VALID, SP_ETIMEDOUT, SP_ACTION_FALLBACK, true);
+    assert_int_equal(f->nout, 2); /* both endings were the stack's: told through the callback */
+    test_free(f);
+}
+
+/* A completion's outcome is returned, never told as well; a caller may not want it (out NULL). */
+static void test_completion_returns_outcome(void **state)
+{
+    struct harness *h = *state;
+    struct fake *f = install(h, SP_DECIDE_DELEGATE);
+    int conn_a, conn_b;
+    park_syn(h, 2000, 5000, &conn_a);
+    park_syn(h, 2000, 6000, &conn_b);
+    struct sp_decision_proposal p = {.action = SP_PROPOSE_SYN_ACK, .tcp_seq = 1000, .tcp_ack = 5001,
+                                     .tcp_window = 29200, .tcp_mss = 1400, .tcp_wscale = 7,
+                                     .next_state = SP_HS_SYN_RECEIVED};
+    struct sp_decision_outcome out;
+    assert_int_equal(sp_decision_complete(h->iface, 2100, f->reqs[0].req.id, 0, &p, &out), 0);
+    assert_int_equal(out.id, f->reqs[0].req.id);
+    assert_int_equal(out.kind, SP_DECISION_TCP);
+    assert_int_equal(out.verdict, SP_VERDICT_VALID);
+    assert_int_equal(out.action, SP_ACTION_LLM);
+    assert_true(out.emitted);
+    assert_int_equal(sp_decision_complete(h->iface, 2100, f->reqs[1].req.id, SP_EIO, NULL, NULL), 0);
+    assert_int_equal(mod.natives, 1);
+    assert_int_equal(f->nout, 0);
+    /* Completed already: refused, and *out is left as it was. */
+    struct sp_decision_outcome before = out;
+    assert_int_equal(sp_decision_complete(h->iface, 2200, f->reqs[1].req.id, 0, &p, &out), SP_EINVAL);
+    assert_memory_equal(&out, &before, sizeof out);
     test_free(f);
 }
 
@@ -176,7 +208,7 @@ static void test_shadow_join_answers(void **state)
     struct sp_decision_proposal p = {.action = SP_PROPOSE_SYN_ACK, .tcp_seq = 1000, .tcp_ack = 5001,
                                      .tcp_window = 65535, .tcp_mss = 1460, .tcp_wscale = 7,
                                      .next_state = SP_HS_SYN_RECEIVED};
-    assert_int_equal(sp_decision_complete(h->iface, 2600, f->reqs[0].req.id, 0, &p), 0);
+    assert_int_equal(fake_complete(f, 2600, f->reqs[0].req.id, 0, &p), 0);
     assert_int_equal(mod.proposals, 0);
     assert_int_equal(mod.last_action, SP_ACTION_SHADOW);
     assert_false(mod.last_emitted);
@@ -216,6 +248,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tcp_needs_registered_ops, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_retransmitted_syn_joins_new_isn_is_new, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_cancel_owner, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_completion_returns_outcome, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_release_unasked, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_shadow_join_answers, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_table_shared_and_bounded, h_setup, h_teardown),

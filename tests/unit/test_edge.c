@@ -110,7 +110,9 @@ static void on_answer(uv_timer_t *t)
         .tcp_window = f->req.native_window, .tcp_mss = f->req.native_mss, .tcp_wscale = f->req.native_wscale,
         .next_state = SP_HS_SYN_RECEIVED,
     };
-    assert_int_equal(sp_decision_complete(f->iface, sp_edge_now(f->edge), f->req.id, 0, &p), 0);
+    struct sp_decision_outcome out;
+    assert_int_equal(sp_decision_complete(f->iface, sp_edge_now(f->edge), f->req.id, 0, &p, &out), 0);
+    assert_true(out.emitted);
     f->answered_ns = uv_hrtime();
     f->answered++;
 }

@@ -40,6 +40,8 @@ struct fx_opts {
     uint32_t max_inflight;
     enum sp_invalid_policy policy;
     sp_time_t stack_timeout;
+    int pcap_dirs;                       /* 0: SP_PCAP_TX, as in a replay */
+    bool unnumbered;                     /* the decider is told there is no capture */
 };
 
 static void on_client_closed(sp_llm_client *c) { ((struct fx *)c->data)->closed = 1; }
@@ -55,7 +57,8 @@ static struct fx *fx_open(const struct fx_opts *o)
     int fd = mkstemp(f->pcap_path);
     assert_true(fd >= 0);
     close(fd);
-    f->dev = sp_pcap_writer_open(f->mem, f->pcap_path, SP_PCAP_TX, err, sizeof err);
+    int dirs = o->pcap_dirs ? o->pcap_dirs : SP_PCAP_TX;
+    f->dev = sp_pcap_writer_open(f->mem, f->pcap_path, dirs, err, sizeof err);
     assert_non_null(f->dev);
     struct sp_iface_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -86,7 +89,8 @@ static struct fx *fx_open(const struct fx_opts *o)
     assert_non_null(f->trace);
     struct sp_llm_decider_opts dopts = {
         .loop = &f->loop, .iface = f->iface, .client = &f->client, .format = o->format,
-        .provider = "sim", .model = NULL, .trace = f->trace, .pcap = f->dev,
+        .provider = "sim", .model = NULL, .trace = f->trace,
+        .frames = o->unnumbered ? SP_LLM_FRAMES_NONE : dirs & SP_PCAP_RX ? SP_LLM_FRAMES_ALL : SP_LLM_FRAMES_SENT,
     };
     f->dec = sp_llm_decider_new(&dopts, err, sizeof err);
     assert_non_null(f->dec);
@@ -257,11 +261,12 @@ static void delegated_ping(enum sp_llm_format fmt, const char *fmt_name)
     assert_null(cJSON_GetObjectItemCaseSensitive(l.v[0], "shadow_match"));
     free_lines(&l);
 
-    const struct sp_llm_decider_stats *s = sp_llm_decider_stats(f->dec, SP_DECISION_ICMP);
-    assert_int_equal(s->asked, 1);
-    assert_int_equal(s->valid, 1);
-    assert_int_equal(s->llm, 1);
-    assert_int_equal(s->latency_seen, 1);
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(f->dec, SP_DECISION_ICMP, &c);
+    assert_int_equal(c.asked, 1);
+    assert_int_equal(c.valid, 1);
+    assert_int_equal(c.llm, 1);
+    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_ICMP)->latency_seen, 1);
     assert_true(sp_llm_decider_accuracy(f->dec, SP_DECISION_ICMP) == 1.0);
     assert_int_equal(sp_iface_decision_stats(f->iface, SP_DECISION_ICMP)->emitted_llm, 1);
     fx_close(f);
@@ -333,9 +338,19 @@ static void test_always_wrong_model_falls_back(void **state)
         assert_int_equal((int)num_of(l.v[i], "frame"), 2 + i);
     }
     free_lines(&l);
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(f->dec, SP_DECISION_ICMP, &c);
+    assert_int_equal(c.invalid, 12);
+    assert_int_equal(c.fallback, 12);
+    assert_int_equal(c.errors, 0);
+    /* The stack saw the answers that were not valid answers as errors; the decider knows why. */
+    const struct sp_decision_stats *ds = sp_iface_decision_stats(f->iface, SP_DECISION_ICMP);
     const struct sp_llm_decider_stats *s = sp_llm_decider_stats(f->dec, SP_DECISION_ICMP);
-    assert_int_equal(s->invalid, 12);
-    assert_int_equal(s->fallback, 12);
+    uint64_t model = 0;
+    for (int i = 0; i < SP_LLM_DECIDER_NERR; i++)
+        model += s->invalid_model[i];
+    assert_int_equal(ds->invalid + model, 12);
+    assert_int_equal(ds->errors, model);
     assert_true(sp_llm_decider_accuracy(f->dec, SP_DECISION_ICMP) == 0.0);
     fx_close(f);
 }
@@ -360,7 +375,10 @@ static void test_always_wrong_model_with_drop_policy_sends_nothing(void **state)
         assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(l.v[i], "frame")));
     }
     free_lines(&l);
-    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_ICMP)->dropped, 8);
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(f->dec, SP_DECISION_ICMP, &c);
+    assert_int_equal(c.dropped, 8);
+    assert_int_equal(c.invalid, 8);
     fx_close(f);
 }
 
@@ -384,9 +402,12 @@ static void test_busy_client_is_an_error_with_fallback(void **state)
     assert_string_equal(str_of(l.v[0], "flow"), "icmp 192.0.2.1>192.0.2.2 id=2");
     assert_string_equal(str_of(l.v[1], "verdict"), "valid");
     free_lines(&l);
-    const struct sp_llm_decider_stats *s = sp_llm_decider_stats(f->dec, SP_DECISION_ICMP);
-    assert_int_equal(s->errors, 1);
-    assert_int_equal(s->valid, 1);
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(f->dec, SP_DECISION_ICMP, &c);
+    assert_int_equal(c.errors, 1);
+    assert_int_equal(c.valid, 1);
+    assert_int_equal(c.fallback, 1);
+    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_ICMP)->errors_by[-SP_LLM_EBUSY - 200], 1);
     fx_close(f);
 }
 
@@ -410,9 +431,11 @@ static void test_stack_timeout_before_answer(void **state)
     assert_string_equal(str_of(l.v[0], "verdict"), "timeout");
     assert_string_equal(str_of(l.v[0], "action"), "fallback");
     free_lines(&l);
-    const struct sp_llm_decider_stats *s = sp_llm_decider_stats(f->dec, SP_DECISION_ICMP);
-    assert_int_equal(s->timeouts, 1);
-    assert_int_equal(s->late, 1);
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(f->dec, SP_DECISION_ICMP, &c);
+    assert_int_equal(c.timeouts, 1);
+    assert_int_equal(c.errors, 0);
+    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_ICMP)->late, 1);
     fx_close(f);
 }
 
@@ -435,7 +458,10 @@ static void test_shadow_grades_without_sending(void **state)
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(l.v[0], "shadow_match")));
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(l.v[0], "frame")));
     free_lines(&l);
-    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_ICMP)->shadow_match, 1);
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(f->dec, SP_DECISION_ICMP, &c);
+    assert_int_equal(c.shadow, 1);
+    assert_int_equal(c.shadow_match, 1);
     fx_close(f);
 }
 
@@ -490,6 +516,149 @@ static void test_tcp_syn_answered_by_model(void **state)
     free_lines(&lines);
     sp_tcp_close(l);
     fx_close(f);
+}
+
+/* Sends the peer's segment r (from 192.0.2.1) to us. */
+static void fx_tcp(struct fx *f, const struct sp_tcp_repr *r)
+{
+    uint8_t fr[H_FRAME_CAP], seg[64];
+    size_t sl = sp_tcp_repr_buffer_len(r);
+    sp_tcp_repr_emit(r, H_IP_PEER, H_IP_US, seg);
+    struct sp_ipv4_repr ip = h_ip(H_IP_PEER, H_IP_US, SP_IP_PROTO_TCP, sl);
+    fx_rx(f, fr, h_ip_frame(fr, &ip, seg, sl));
+}
+
+/* The peer gives up (RST) while the model still thinks: the stack abandons the request and tells
+ * the decider through its callback (error:closed, dropped); the answer that comes later is late.
+ * The printed statistics say the same as the trace. */
+static void test_tcp_connection_gone_while_asking(void **state)
+{
+    (void)state;
+    struct fx_opts o = {.format = SP_LLM_FMT_STRUCTURED, .latency_ms = 20};
+    struct fx *f = fx_open(&o);
+    struct sp_tcp *l;
+    assert_int_equal(sp_tcp_listen(f->iface, 80, 0, on_accept, NULL, &l), 0);
+    sp_llm_decider_install(f->dec, SP_DECISION_TCP, SP_DECIDE_DELEGATE);
+    uint8_t fr[H_FRAME_CAP];
+    fx_rx(f, fr, h_arp_request(fr, H_MAC_PEER, H_IP_PEER, H_IP_US));
+    assert_true(sp_mem_take(f->mem, fr, sizeof fr) > 0);
+    struct sp_tcp_repr syn = {.src_port = 40000, .dst_port = 80, .seq = 1000, .flags = SP_TCP_SYN,
+                              .window = 64240, .mss = 1460, .wscale = -1};
+    fx_tcp(f, &syn);
+    struct sp_tcp_repr rst = {.src_port = 40000, .dst_port = 80, .seq = 1001, .flags = SP_TCP_RST, .wscale = -1};
+    fx_tcp(f, &rst);
+    fx_settle(f);
+    assert_int_equal(fx_pending(f), 0);
+
+    struct lines lines;
+    read_trace(f, &lines);
+    assert_int_equal(lines.n, 1);
+    check_shape(lines.v[0], "tcp", "llm", "structured");
+    assert_string_equal(str_of(lines.v[0], "verdict"), "error:closed");
+    assert_string_equal(str_of(lines.v[0], "action"), "drop");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(lines.v[0], "frame")));
+    free_lines(&lines);
+    const struct sp_decision_stats *ds = sp_iface_decision_stats(f->iface, SP_DECISION_TCP);
+    assert_int_equal(ds->cancelled, 1);
+    assert_int_equal(ds->errors, 0);
+    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_TCP)->late, 1);
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    sp_llm_decider_print_stats(f->dec, out);
+    fclose(out);
+    assert_non_null(strstr(text, "  tcp  asked 1, valid 0, invalid 0, timeouts 0, errors 1; llm 0, fallback 0, "
+                                 "dropped 1, late answers 1\n"));
+    assert_null(strstr(text, "  icmp "));
+    free(text);
+    sp_tcp_close(l);
+    fx_close(f);
+}
+
+/* The printed statistics: the stack's counters as the decider reports them, the validator's and
+ * the model's reasons, accuracy from the same counts. */
+static void test_printed_stats(void **state)
+{
+    (void)state;
+    struct fx_opts o = {.format = SP_LLM_FMT_RAW, .error_rate = 1.0};
+    struct fx *f = fx_open(&o);
+    sp_llm_decider_install(f->dec, SP_DECISION_ICMP, SP_DECIDE_DELEGATE);
+    for (uint16_t seq = 1; seq <= 12; seq++) {
+        fx_ping(f, PING_IDENT, seq, PING_DATA);
+        fx_settle(f);
+        expect_echo_reply(f, PING_IDENT, seq, PING_DATA);
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    sp_llm_decider_print_stats(f->dec, out);
+    fclose(out);
+    static const char head[] = "slowpath decisions (sim, model sim, raw prompts):\n"
+                               "  icmp asked 12, valid 0, invalid 12, timeouts 0, errors 0; llm 0, fallback 12, "
+                               "dropped 0\n       accuracy 0.0% (0/12 answered), latency p50 ";
+    assert_int_equal(strncmp(text, head, strlen(head)), 0);
+    /* Each reason line counts what the trace says, and they add up to the invalid answers. */
+    struct lines l;
+    read_trace(f, &l);
+    assert_int_equal(l.n, 12);
+    int sum = 0;
+    for (const char *line = strstr(text, "\n       invalid:"); line; line = strstr(line + 1, "\n       invalid:")) {
+        char reason[40];
+        int n = 0;
+        assert_int_equal(sscanf(line + 8, "%39s %d", reason, &n), 2);
+        int traced = 0;
+        for (int i = 0; i < l.n; i++)
+            traced += strcmp(str_of(l.v[i], "verdict"), reason) == 0;
+        assert_int_equal(n, traced);
+        sum += n;
+    }
+    assert_int_equal(sum, 12);
+    free_lines(&l);
+    free(text);
+    fx_close(f);
+}
+
+/* The trace's frame is the reply's number in the capture, whichever way the capture numbers its
+ * frames: received and sent (a TAP), sent only (a replay), or no capture at all. */
+static void test_frame_numbers_follow_the_capture(void **state)
+{
+    (void)state;
+    static const struct {
+        int dirs;
+        bool unnumbered;
+        int want; /* -1: null */
+    } cases[] = {
+        {SP_PCAP_RX | SP_PCAP_TX, false, 3}, /* gratuitous ARP, the ping, the reply */
+        {SP_PCAP_TX, false, 2},
+        {SP_PCAP_TX, true, -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct fx_opts o = {.format = SP_LLM_FMT_STRUCTURED, .pcap_dirs = cases[i].dirs,
+                            .unnumbered = cases[i].unnumbered};
+        struct fx *f = fx_open(&o);
+        sp_llm_decider_install(f->dec, SP_DECISION_ICMP, SP_DECIDE_DELEGATE);
+        fx_ping(f, PING_IDENT, 1, PING_DATA);
+        fx_settle(f);
+        expect_echo_reply(f, PING_IDENT, 1, PING_DATA);
+        struct lines l;
+        read_trace(f, &l);
+        assert_int_equal(l.n, 1);
+        const cJSON *fr = cJSON_GetObjectItemCaseSensitive(l.v[0], "frame");
+        if (cases[i].want < 0) {
+            assert_true(cJSON_IsNull(fr));
+        } else {
+            assert_int_equal((int)num_of(l.v[0], "frame"), cases[i].want);
+            assert_int_equal(sp_pcap_writer_count(f->dev), cases[i].want); /* the reply was the last */
+        }
+        free_lines(&l);
+        struct sp_frame_count n = sp_iface_frame_count(f->iface);
+        assert_int_equal(n.received, 1);
+        assert_int_equal(n.sent, 2);
+        fx_close(f);
+    }
 }
 
 /* The second request of a flow carries the first exchange (question and how its answer fared). */
@@ -606,8 +775,8 @@ static void test_system_prompt_static(void **state)
 {
     (void)state;
     struct sp_llm_prompt a, b;
-    sp_llm_prompt_for(&a, SP_LLM_KIND_ICMP, SP_LLM_FMT_RAW, "{\"zq\":\"marker-one\"}");
-    sp_llm_prompt_for(&b, SP_LLM_KIND_ICMP, SP_LLM_FMT_RAW, "{\"zq\":\"marker-two\"}");
+    sp_llm_prompt_for(&a, SP_DECISION_ICMP, SP_LLM_FMT_RAW, "{\"zq\":\"marker-one\"}");
+    sp_llm_prompt_for(&b, SP_DECISION_ICMP, SP_LLM_FMT_RAW, "{\"zq\":\"marker-two\"}");
     assert_non_null(a.system);
     assert_string_equal(a.system, b.system);
     assert_string_equal(a.schema, b.schema);
@@ -650,19 +819,20 @@ static void test_prompt_tcp_listen_solved_by_sim(void **state)
     sp_llm_sim_opts_default(&so);
     sp_llm_sim_init(&sim, &so);
     struct sp_llm_sim_reply rep;
-    assert_int_equal(sp_llm_sim_answer(&sim, sp_llm_decision_system_prompt(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED),
+    assert_int_equal(sp_llm_sim_answer(&sim, sp_llm_decision_system_prompt(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED),
                                        user, &rep),
                      0);
-    struct sp_llm_proposal *p = test_malloc(sizeof *p);
-    assert_int_equal(sp_llm_proposal_parse(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED, rep.text, rep.len, p), 0);
-    assert_int_equal(p->action, SP_LLM_ACT_SYN_ACK);
-    assert_int_equal(p->seq, 0x12345678);
-    assert_int_equal(p->ack, 1001);
-    assert_int_equal(p->next_state, SP_LLM_TCP_SYN_RECEIVED);
+    struct sp_llm_decision *d = test_malloc(sizeof *d);
+    assert_int_equal(sp_llm_proposal_parse(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED, rep.text, rep.len, d), 0);
+    const struct sp_decision_proposal *p = &d->proposal;
+    assert_int_equal(p->action, SP_PROPOSE_SYN_ACK);
+    assert_int_equal(p->tcp_seq, 0x12345678);
+    assert_int_equal(p->tcp_ack, 1001);
+    assert_int_equal(p->next_state, SP_HS_SYN_RECEIVED);
     char ans[128];
-    sp_llm_prompt_answer(p, ans, sizeof ans);
+    sp_llm_prompt_answer(SP_DECISION_TCP, p, ans, sizeof ans);
     assert_string_equal(ans, "syn_ack seq=305419896 ack=1001 win=65535 mss=1460 ws=-1 next=SYN-RECEIVED");
-    test_free(p);
+    test_free(d);
     sp_llm_sim_reply_free(&rep);
 }
 
@@ -705,6 +875,9 @@ int main(void)
         cmocka_unit_test(test_stack_timeout_before_answer),
         cmocka_unit_test(test_shadow_grades_without_sending),
         cmocka_unit_test(test_flow_state_carried_to_next_prompt),
+        cmocka_unit_test(test_tcp_connection_gone_while_asking),
+        cmocka_unit_test(test_printed_stats),
+        cmocka_unit_test(test_frame_numbers_follow_the_capture),
         cmocka_unit_test(test_prompt_payload_only_as_hex),
         cmocka_unit_test(test_system_prompt_static),
         cmocka_unit_test(test_prompt_tcp_listen_solved_by_sim),

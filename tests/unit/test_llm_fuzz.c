@@ -89,7 +89,7 @@ static void test_parsers_survive_mutations(void **state)
     static const long statuses[] = {200, 400, 429, 529};
     char buf[4096];
     struct sp_llm_answer a;
-    struct sp_llm_proposal p;
+    struct sp_llm_decision p;
     struct sp_llm_sim sim;
     struct sp_llm_sim_reply r;
     unsigned ok = 0, typed = 0;
@@ -104,7 +104,7 @@ static void test_parsers_survive_mutations(void **state)
         if (rc == 0) assert_non_null(a.text);
         else assert_non_null(sp_llm_errname(rc));
         sp_llm_answer_free(&a);
-        rc = sp_llm_proposal_parse((enum sp_llm_kind)(rnd() % 3), (enum sp_llm_format)(rnd() % 2), buf, n, &p);
+        rc = sp_llm_proposal_parse((enum sp_decision_kind)(rnd() % 3), (enum sp_llm_format)(rnd() % 2), buf, n, &p);
         if (rc == 0) ok++;
         else if (strcmp(sp_llm_errname(rc), "SP_LLM_E?") != 0) typed++;
         assert_int_equal(sp_llm_sim_answer(&sim, NULL, buf, &r), 0); /* the sim answers anything */

@@ -112,7 +112,7 @@ static struct outcome ask(struct env *e)
     struct sp_llm_prompt p;
     struct outcome o;
     memset(&o, 0, sizeof o);
-    sp_llm_prompt_for(&p, SP_LLM_KIND_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
+    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
     assert_int_equal(sp_llm_ask(&e->client, &p, on_done, &o), 0);
     while (!o.done) uv_run(&e->loop, UV_RUN_ONCE);
     return o;
@@ -215,14 +215,14 @@ static void test_error_rate_travels_over_http(void **state)
         env_up(&e, kinds[k], args, NULL);
         for (int i = 0; i < 20; i++) {
             struct outcome o = ask(&e);
-            struct sp_llm_proposal p;
+            struct sp_llm_decision p;
             if (o.err == SP_LLM_ETRUNCATED) {
                 bad++;
                 continue;
             }
             expect(&o, 0);
-            if (sp_llm_proposal_parse(SP_LLM_KIND_ICMP, SP_LLM_FMT_STRUCTURED, o.text, strlen(o.text), &p) < 0 ||
-                p.ident != 77)
+            if (sp_llm_proposal_parse(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, o.text, strlen(o.text), &p) < 0 ||
+                p.proposal.icmp_ident != 77)
                 bad++;
         }
         assert_int_equal(bad, 20);
@@ -377,7 +377,7 @@ static void test_stall_times_out_without_blocking_loop(void **state)
     memset(&tk, 0, sizeof tk);
     uv_timer_init(&e.loop, &tk.t);
     uv_timer_start(&tk.t, on_tick, 10, 10);
-    sp_llm_prompt_for(&p, SP_LLM_KIND_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
+    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
     for (int i = 0; i < 8; i++) assert_int_equal(sp_llm_ask(&e.client, &p, on_done, &o[i]), 0);
     do {
         uv_run(&e.loop, UV_RUN_ONCE);
@@ -430,7 +430,7 @@ static void test_auth_opens_breaker_once(void **state)
     assert_int_equal(e.log_lines, 1);
     assert_non_null(strstr(e.last_log, "circuit breaker OPEN"));
     assert_null(strstr(e.last_log, "sk-ant-test-secret")); /* never log the key */
-    sp_llm_prompt_for(&p, SP_LLM_KIND_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
+    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
     assert_int_equal(sp_llm_ask(&e.client, &p, on_done, &o), SP_LLM_EBREAKER);
     assert_int_equal(e.log_lines, 1);
     sp_llm_client_breaker_reset(&e.client);
@@ -475,7 +475,7 @@ static void test_inflight_bound_and_close_cancels(void **state)
     (void)state;
     env_up(&e, SP_LLM_PROVIDER_OPENAI, args, two_inflight);
     memset(o, 0, sizeof o);
-    sp_llm_prompt_for(&p, SP_LLM_KIND_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
+    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
     assert_int_equal(sp_llm_ask(&e.client, &p, on_done, &o[0]), 0);
     assert_int_equal(sp_llm_ask(&e.client, &p, on_done, &o[1]), 0);
     assert_int_equal(sp_llm_ask(&e.client, &p, on_done, &o[2]), SP_LLM_EBUSY);

@@ -506,7 +506,7 @@ static void test_build_anthropic(void **state)
 {
     struct sp_llm_wire w;
     struct sp_llm_prompt p = {"static system", "{\"q\":1}", "icmp_structured",
-                              sp_llm_decision_schema(SP_LLM_KIND_ICMP, SP_LLM_FMT_STRUCTURED), 0, 0};
+                              sp_llm_decision_schema(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED), 0, 0};
     cJSON *j, *sys;
     (void)state;
     assert_int_equal(sp_llm_provider_anthropic.build("http://127.0.0.1:8080/", "m", "", &p, &w), SP_LLM_ENOKEY);
@@ -533,7 +533,7 @@ static void test_build_openai(void **state)
 {
     struct sp_llm_wire w, w2;
     struct sp_llm_prompt p = {"static system", "{\"q\":1}", "tcp_raw",
-                              sp_llm_decision_schema(SP_LLM_KIND_TCP, SP_LLM_FMT_RAW), 100, 0};
+                              sp_llm_decision_schema(SP_DECISION_TCP, SP_LLM_FMT_RAW), 100, 0};
     cJSON *j, *rf;
     (void)state;
     assert_int_equal(sp_llm_provider_openai.build("http://127.0.0.1:8080/v1", "llama", NULL, &p, &w), 0);
@@ -571,9 +571,9 @@ static void test_static_prefix_byte_identical(void **state)
     (void)state;
     memset(&p1, 0, sizeof p1);
     memset(&p2, 0, sizeof p2);
-    p1.system = p2.system = sp_llm_decision_system_prompt(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED);
-    p1.schema = p2.schema = sp_llm_decision_schema(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED);
-    p1.schema_name = p2.schema_name = sp_llm_decision_schema_name(SP_LLM_KIND_TCP, SP_LLM_FMT_STRUCTURED);
+    p1.system = p2.system = sp_llm_decision_system_prompt(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED);
+    p1.schema = p2.schema = sp_llm_decision_schema(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED);
+    p1.schema_name = p2.schema_name = sp_llm_decision_schema_name(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED);
     p1.max_tokens = p2.max_tokens = 0;
     p1.user = "{\"kind\":\"tcp\",\"packet\":{\"seq\":1}}";
     p2.user = "{\"kind\":\"tcp\",\"packet\":{\"seq\":2}}";
@@ -595,19 +595,19 @@ static void test_static_prefix_byte_identical(void **state)
 static void test_schemas_are_json_objects(void **state)
 {
     (void)state;
-    for (int k = 0; k < SP_LLM_KIND_COUNT; k++) {
+    for (int k = 0; k < SP_DECISION_KINDS; k++) {
         for (int f = 0; f < SP_LLM_FMT_COUNT; f++) {
-            cJSON *j = cJSON_Parse(sp_llm_decision_schema((enum sp_llm_kind)k, (enum sp_llm_format)f));
+            cJSON *j = cJSON_Parse(sp_llm_decision_schema((enum sp_decision_kind)k, (enum sp_llm_format)f));
             assert_true(cJSON_IsObject(j));
             assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "additionalProperties")));
             /* strict mode: every property is required */
             assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "required")),
                              cJSON_GetArraySize(cJSON_GetObjectItem(j, "properties")));
             cJSON_Delete(j);
-            assert_non_null(sp_llm_decision_system_prompt((enum sp_llm_kind)k, (enum sp_llm_format)f));
+            assert_non_null(sp_llm_decision_system_prompt((enum sp_decision_kind)k, (enum sp_llm_format)f));
         }
     }
-    assert_null(sp_llm_decision_schema(SP_LLM_KIND_COUNT, SP_LLM_FMT_RAW));
+    assert_null(sp_llm_decision_schema(SP_DECISION_KINDS, SP_LLM_FMT_RAW));
 }
 
 int main(void)

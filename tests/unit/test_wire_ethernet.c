@@ -126,6 +126,34 @@ static void test_mac_parse_rejects(void **state)
     assert_int_equal(sp_mac_parse(NULL, &m), SP_EINVAL);
 }
 
+/* What a packet may carry: the host check is left out, the syntax is as strict. */
+static void test_mac_parse_any(void **state)
+{
+    (void)state;
+    struct sp_mac m;
+    assert_int_equal(sp_mac_parse_any("ff:ff:ff:ff:ff:ff", &m), 0);
+    assert_true(sp_mac_is_broadcast(m));
+    assert_int_equal(sp_mac_parse_any("00:00:00:00:00:00", &m), 0);
+    assert_true(sp_mac_eq(m, sp_mac_zero));
+    assert_int_equal(sp_mac_parse_any("01:00:5E:00:00:fb", &m), 0);
+    const struct sp_mac mcast = {{0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb}};
+    assert_true(sp_mac_eq(m, mcast));
+    assert_int_equal(sp_mac_parse_any("02:00:00:00:00:01", &m), 0);
+    assert_true(sp_mac_eq(m, MAC1));
+    static const char *const bad[] = {
+        "02:00:00:00:00", "02:00:00:00:00:01:02", "02:00:00:00:00:01:", "02:00:00:00:00:011",
+        "2:00:00:00:00:01", "02-00-00-00-00-01", "02:00:00:00:00:0g", " 02:00:00:00:00:01",
+        "02:00:00:00:00:01 ", "02::00:00:00:00:01", "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        m = MAC2;
+        assert_int_equal(sp_mac_parse_any(bad[i], &m), SP_EINVAL);
+        assert_true(sp_mac_eq(m, MAC2));
+    }
+    assert_int_equal(sp_mac_parse_any(NULL, &m), SP_EINVAL);
+    assert_int_equal(sp_mac_parse_any("02:00:00:00:00:01", NULL), SP_EINVAL);
+}
+
 static void test_mac_format(void **state)
 {
     (void)state;
@@ -173,6 +201,7 @@ int main(void)
         cmocka_unit_test(test_mac_constants),
         cmocka_unit_test(test_mac_parse_accepts),
         cmocka_unit_test(test_mac_parse_rejects),
+        cmocka_unit_test(test_mac_parse_any),
         cmocka_unit_test(test_mac_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

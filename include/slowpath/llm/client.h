@@ -75,7 +75,7 @@ int sp_llm_client_init(uv_loop_t *loop, sp_llm_client *client, const struct sp_l
 void sp_llm_client_set_log(sp_llm_client *client, sp_llm_log_fn fn, void *log_data);
 
 /* Fills a prompt for a decision: the static system prompt and schema of kind+format, and user. */
-void sp_llm_prompt_for(struct sp_llm_prompt *p, enum sp_llm_kind kind, enum sp_llm_format fmt,
+void sp_llm_prompt_for(struct sp_llm_prompt *p, enum sp_decision_kind kind, enum sp_llm_format fmt,
                        const char *user);
 
 /* Asks. The prompt's strings are copied. Returns 0 (cb runs later, exactly once), or at once

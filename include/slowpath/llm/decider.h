@@ -4,8 +4,10 @@
  * schema, parses the answer strictly and hands the proposal to the stack's validator via
  * sp_decision_complete. It never blocks: the answer comes later on the loop.
  *
- * What it reports (trace line and per-kind statistics) is told by the stack's outcome callback,
- * after the stack acted:
+ * What it reports (trace line and per-kind statistics) is the outcome sp_decision_complete
+ * returns once the stack acted (an ask the client refuses at once is completed the same way, from
+ * inside decide), or, for the endings the stack starts itself (its deadline, a connection that
+ * went away), the one its outcome callback is told:
  *   valid / invalid:<validator reason>   a parsed proposal, graded by the stack;
  *   invalid:<parse reason>               the model answered but not with a valid answer
  *                                        (not_json, unknown_field, missing_field, field_type,
@@ -27,13 +29,21 @@
 #include <uv.h>
 
 #include "slowpath/decide.h"
-#include "slowpath/device.h"
 #include "slowpath/llm/cache.h"
 #include "slowpath/llm/client.h"
 #include "slowpath/llm/decision.h"
 #include "slowpath/llm/error.h"
 
 typedef struct sp_llm_decider sp_llm_decider;
+
+/* How the capture beside the device numbers its frames, for the trace's "frame": the stack hands
+ * out both numberings (struct sp_decision_outcome); the application knows which one its capture
+ * uses. */
+enum sp_llm_frame_numbers {
+    SP_LLM_FRAMES_NONE, /* no capture: "frame" is null */
+    SP_LLM_FRAMES_SENT, /* it records the frames sent only (a replay) */
+    SP_LLM_FRAMES_ALL,  /* it records the frames received and sent, in order (a TAP) */
+};
 
 struct sp_llm_decider_opts {
     uv_loop_t *loop;               /* uv_now() is the time given to the stack and the cache */
@@ -43,7 +53,7 @@ struct sp_llm_decider_opts {
     const char *provider;          /* for the trace: "sim", "openai", "anthropic" */
     const char *model;             /* for the trace; NULL/"" -> "sim" */
     FILE *trace;                   /* NULL: no trace; not closed by the decider */
-    const struct sp_device *pcap;  /* the pcap writer in the chain (frame numbers), or NULL */
+    enum sp_llm_frame_numbers frames; /* the trace's frame numbers */
     struct sp_llm_cache_opts cache;
 };
 
@@ -52,19 +62,28 @@ struct sp_llm_decider_opts {
 /* The SP_LLM_E* codes, -200 .. -(200 + SP_LLM_DECIDER_NERR - 1), indexed by -(code) - 200. */
 #define SP_LLM_DECIDER_NERR 31
 
-/* What the decider saw per kind (the stack keeps its own sp_decision_stats too). */
+/* What only the decider knows, per kind. The decisions themselves (asked, verdicts, timeouts,
+ * errors, actions, shadow grades) are counted once, by the stack (sp_iface_decision_stats);
+ * sp_llm_decider_counts shows them as the decider reports them. */
 struct sp_llm_decider_stats {
-    uint64_t asked;                                /* decide calls */
-    uint64_t valid, invalid, timeouts, errors;     /* verdicts */
-    uint64_t invalid_validator[SP_VERDICT_COUNT];  /* invalid:<validator reason> */
-    uint64_t invalid_model[SP_LLM_DECIDER_NERR];   /* invalid:<parse reason>, by SP_LLM_E* code */
-    uint64_t errors_by[SP_LLM_DECIDER_NERR];       /* error:<reason> from the engine */
-    uint64_t llm, fallback, dropped, shadow;       /* actions */
-    uint64_t shadow_match, shadow_mismatch;
+    uint64_t invalid_model[SP_LLM_DECIDER_NERR];   /* invalid:<parse reason> by SP_LLM_E* code: the
+                                                    * model answered, but not with a valid answer
+                                                    * (the stack saw an error) */
+    uint64_t errors_by[SP_LLM_DECIDER_NERR];       /* error:<reason> from the engine, by code */
     uint64_t late;                                 /* answers after the stack's timeout */
     uint64_t tokens_in, tokens_out, tokens_cached;
     uint64_t latency_seen;                         /* answers sampled */
     double latency_ms[SP_LLM_DECIDER_SAMPLES];
+};
+
+/* A kind's decisions as the trace and the printed statistics name them: the stack's counters,
+ * with the answers that were not valid answers moved from errors to invalid, and requests
+ * abandoned with their connection shown as errors (error:closed). asked = valid + invalid +
+ * timeouts + errors + those still pending; llm + fallback + dropped + shadow = those ended. */
+struct sp_llm_decider_counts {
+    uint64_t asked, valid, invalid, timeouts, errors;
+    uint64_t llm, fallback, dropped;
+    uint64_t shadow, shadow_match, shadow_mismatch;
 };
 
 /* Returns NULL with one line in err (bad options or out of memory). */
@@ -77,6 +96,9 @@ struct sp_decider sp_llm_decider_get(sp_llm_decider *d);
 void sp_llm_decider_install(sp_llm_decider *d, enum sp_decision_kind kind, enum sp_decision_mode mode);
 
 const struct sp_llm_decider_stats *sp_llm_decider_stats(const sp_llm_decider *d, enum sp_decision_kind kind);
+
+/* Fills *out for a kind from the stack's counters and the decider's own (zeros for a bad kind). */
+void sp_llm_decider_counts(const sp_llm_decider *d, enum sp_decision_kind kind, struct sp_llm_decider_counts *out);
 
 /* Latency percentile (0..100) over the samples of a kind; 0 without samples. */
 double sp_llm_decider_latency_pct(const sp_llm_decider *d, enum sp_decision_kind kind, double pct);

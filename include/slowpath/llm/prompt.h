@@ -21,9 +21,6 @@
 /* Room for the largest message: a 1514-byte packet as hex plus the state of a flow. */
 #define SP_LLM_PROMPT_MAX 16384
 
-/* The decide.h kind as the engine's kind (the two enums name the same three decisions). */
-enum sp_llm_kind sp_llm_kind_of(enum sp_decision_kind k);
-
 /* The context-cache key of a request's flow (the remote side is the source). */
 struct sp_llm_flow_key sp_llm_flow_key_of_request(const struct sp_decision_request *req);
 
@@ -47,9 +44,10 @@ int sp_llm_prompt_user(const struct sp_decision_request *req, enum sp_llm_format
  * "who-has 192.0.2.2 tell 192.0.2.1", "S seq=1000 ack=0 in LISTEN"). Returns the length. */
 size_t sp_llm_prompt_question(const struct sp_decision_request *req, char *out, size_t cap);
 
-/* A compact one-line description of a parsed answer for the context cache, rebuilt from the
- * parsed fields (never the model's own text): "reply dst=192.0.2.1 ident=1 seq=7 ttl=64",
+/* A compact one-line description of a parsed proposal of a kind for the context cache, rebuilt
+ * from its fields (never the model's own text): "reply dst=192.0.2.1 ident=1 seq=7 ttl=64",
  * "reply frame_hex[60 bytes]", "syn_ack seq=.. ack=.. win=.. mss=.. ws=.. next=SYN-RECEIVED". */
-size_t sp_llm_prompt_answer(const struct sp_llm_proposal *p, char *out, size_t cap);
+size_t sp_llm_prompt_answer(enum sp_decision_kind kind, const struct sp_decision_proposal *p, char *out,
+                            size_t cap);
 
 #endif

@@ -28,6 +28,10 @@ static inline bool sp_mac_is_multicast(struct sp_mac m) { return m.b[0] & 1; }
 static inline bool sp_mac_is_host(struct sp_mac m) { return !sp_mac_is_multicast(m) && !sp_mac_eq(m, sp_mac_zero); }
 /* Parses "02:00:00:00:00:01"; returns 0 or SP_EINVAL. A multicast MAC is refused for a host. */
 int sp_mac_parse(const char *text, struct sp_mac *out);
+/* The same syntax (exactly six two-digit hex groups joined by ':', either case, nothing before or
+ * after) for any address a packet may carry, broadcast, multicast and all-zero included. 0 or
+ * SP_EINVAL; *out is untouched on failure. */
+int sp_mac_parse_any(const char *text, struct sp_mac *out);
 /* Writes "xx:xx:xx:xx:xx:xx" (18 bytes with the NUL). */
 void sp_mac_format(struct sp_mac m, char out[18]);
 
