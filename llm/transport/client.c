@@ -8,6 +8,7 @@
 
 #include "slowpath/llm/error.h"
 #include "slowpath/llm/opts.h"
+#include "slowpath/llm/prefix.h"
 
 enum phase { PH_SIM, PH_HTTP, PH_BACKOFF };
 
@@ -246,6 +247,8 @@ int sp_llm_client_init(uv_loop_t *loop, sp_llm_client *c, const struct sp_llm_co
     else if (c->cfg_.provider != SP_LLM_PROVIDER_SIM) return SP_LLM_EINVAL;
     if (c->prov_ && !c->cfg_.url[0]) return SP_LLM_EINVAL; /* config not finished */
     if (c->cfg_.provider == SP_LLM_PROVIDER_ANTHROPIC && !c->cfg_.api_key[0]) return SP_LLM_ENOKEY;
+    /* the prefixes are built here, at start-up, not on the first decision */
+    if ((rc = sp_llm_prefix_configure(c->cfg_.cache_min_tokens)) < 0) return rc;
     sp_llm_sim_init(&c->sim_, &c->cfg_.sim);
     /* one connection per ask in flight: a transfer queued inside curl for a connection slot
      * would wait on curl's timers, not on ours */
@@ -264,11 +267,18 @@ void sp_llm_client_set_log(sp_llm_client *c, sp_llm_log_fn fn, void *log_data)
     c->log_data_ = log_data;
 }
 
+static enum sp_decision_kind decision_kind(enum sp_llm_kind k)
+{
+    return k == SP_LLM_KIND_ARP ? SP_DECISION_ARP : k == SP_LLM_KIND_TCP ? SP_DECISION_TCP : SP_DECISION_ICMP;
+}
+
 void sp_llm_prompt_for(struct sp_llm_prompt *p, enum sp_llm_kind kind, enum sp_llm_format fmt,
                        const char *user)
 {
+    const struct sp_llm_prefix *px = sp_llm_prefix_for(decision_kind(kind), fmt);
     memset(p, 0, sizeof *p);
-    p->system = sp_llm_decision_system_prompt(kind, fmt);
+    /* without memory for the prefix, the bare contract still answers (uncached) */
+    p->system = px ? px->system : sp_llm_decision_system_prompt(kind, fmt);
     p->schema = sp_llm_decision_schema(kind, fmt);
     p->schema_name = sp_llm_decision_schema_name(kind, fmt);
     p->user = user;
@@ -301,6 +311,9 @@ int sp_llm_ask(sp_llm_client *c, const struct sp_llm_prompt *prompt, sp_llm_ask_
         if (c->cfg_.stream) p.stream = 1;
         rc = c->prov_->build(c->cfg_.url, c->cfg_.model, c->cfg_.api_key, &p, &a->wire);
     } else {
+        /* the model's time runs from now, not from when the loop last woke: start-up, which builds
+         * the prompt prefixes, may lie between */
+        uv_update_time(c->loop_);
         a->system = strdup(prompt->system);
         a->user = strdup(prompt->user);
         rc = a->system && a->user ? sp_llm_sim_answer(&c->sim_, a->system, a->user, &a->sim)

@@ -56,6 +56,18 @@
 #endif
 #define SP_LLM_ANTHROPIC_VERSION "2023-06-01" /* the anthropic-version header (fixed by the API) */
 
+/* --- Prompt caching ----------------------------------------------------------------------- */
+#ifndef SP_LLM_DEFAULT_CACHE_MIN_TOKENS
+#define SP_LLM_DEFAULT_CACHE_MIN_TOKENS 1024 /* the smallest prefix providers cache: OpenAI and most
+                                              * Claude models (Claude Haiku 4.5: 4096) */
+#endif
+#define SP_LLM_CACHE_MIN_TOKENS_MAX 32768   /* bound of --llm-cache-min-tokens (a ~150 KB prefix) */
+#define SP_LLM_TOKEN_BYTES 4                /* token estimate: ~4 bytes a token (English, JSON);
+                                             * hex and punctuation tokenize denser, so bytes / 4
+                                             * undercounts them, the safe side for a minimum */
+#define SP_LLM_CACHE_MARGIN_PCT 15          /* prefixes aim at the minimum + 15 %, against tokenizers
+                                             * that pack plain English tighter than 4 bytes */
+
 /* --- Simulated model ---------------------------------------------------------------------- */
 #ifndef SP_LLM_DEFAULT_SIM_SEED
 #define SP_LLM_DEFAULT_SIM_SEED 1
