@@ -17,7 +17,6 @@ struct sp_llm_ask_ {
     sp_llm_ask_cb cb;
     void *data;
     enum phase phase;
-    char *system, *user; /* sim only */
     struct sp_llm_sim_reply sim;
     struct sp_llm_wire wire;
     sp_llm_http_req req;
@@ -49,8 +48,6 @@ static void on_ask_closed(uv_handle_t *h)
 {
     ask_t *a = h->data;
     sp_llm_client *c = a->c;
-    free(a->system);
-    free(a->user);
     sp_llm_sim_reply_free(&a->sim);
     sp_llm_wire_free(&a->wire);
     free(a);
@@ -284,6 +281,19 @@ void sp_llm_prompt_for(struct sp_llm_prompt *p, enum sp_llm_kind kind, enum sp_l
     p->user = user;
 }
 
+/* The in-process model sees what an Anthropic request carries: the schema (the tool), the system
+ * prompt with its cache marker, then the question; so its usage says what caching would give. It
+ * answers at once (the answer waits for its latency timer), so the prompt needs no copy. */
+static int sim_answer(sp_llm_client *c, const struct sp_llm_prompt *prompt, ask_t *a)
+{
+    const char *schema = prompt->schema_name && prompt->schema ? prompt->schema : "";
+    struct sp_llm_cache_part parts[3] = {{schema, strlen(schema), 0},
+                                         {prompt->system, strlen(prompt->system), 1},
+                                         {prompt->user, strlen(prompt->user), 0}};
+    struct sp_llm_sim_request rq = {c->cfg_.model, SP_LLM_CACHE_EXPLICIT, parts, 3, prompt->user, uv_now(c->loop_)};
+    return sp_llm_sim_ask(&c->sim_, &rq, &a->sim);
+}
+
 int sp_llm_ask(sp_llm_client *c, const struct sp_llm_prompt *prompt, sp_llm_ask_cb cb, void *data)
 {
     ask_t *a;
@@ -311,17 +321,12 @@ int sp_llm_ask(sp_llm_client *c, const struct sp_llm_prompt *prompt, sp_llm_ask_
         if (c->cfg_.stream) p.stream = 1;
         rc = c->prov_->build(c->cfg_.url, c->cfg_.model, c->cfg_.api_key, &p, &a->wire);
     } else {
-        /* the model's time runs from now, not from when the loop last woke: start-up, which builds
-         * the prompt prefixes, may lie between */
+        /* the model's time (its latency timer, the cache's lifetimes) runs from now, not from when
+         * the loop last woke: start-up, which builds the prompt prefixes, may lie between */
         uv_update_time(c->loop_);
-        a->system = strdup(prompt->system);
-        a->user = strdup(prompt->user);
-        rc = a->system && a->user ? sp_llm_sim_answer(&c->sim_, a->system, a->user, &a->sim)
-                                  : SP_LLM_ENOMEM;
+        rc = sim_answer(c, prompt, a);
     }
     if (rc < 0) {
-        free(a->system);
-        free(a->user);
         sp_llm_sim_reply_free(&a->sim);
         free(a);
         return rc;

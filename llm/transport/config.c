@@ -154,6 +154,7 @@ int sp_llm_config_set(struct sp_llm_config *cfg, const char *flag, const char *v
         if (parse_u64(value, 0, SP_LLM_CACHE_MIN_TOKENS_MAX, &n) < 0)
             return fail(err, errlen, "slowpath: bad --llm-cache-min-tokens '%s' (0..32768)%s", value, NULL);
         cfg->cache_min_tokens = (uint32_t)n;
+        cfg->sim.cache_min_tokens = (uint32_t)n; /* the in-process sim plays the same provider */
     } else if (strcmp(f, "llm-seed") == 0) {
         if (parse_u64(value, 0, UINT64_MAX, &n) < 0)
             return fail(err, errlen, "slowpath: bad --llm-seed '%s'%s", value, NULL);

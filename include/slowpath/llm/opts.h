@@ -75,8 +75,16 @@
 #ifndef SP_LLM_DEFAULT_SIM_LATENCY_MS
 #define SP_LLM_DEFAULT_SIM_LATENCY_MS 0     /* in-process sim answers on the next loop turn */
 #endif
-#ifndef SP_LLM_SIM_PREFIX_SLOTS
-#define SP_LLM_SIM_PREFIX_SLOTS 16          /* system prompts the sim "caches" (usage realism) */
+#ifndef SP_LLM_SIM_CACHE_SETS
+#define SP_LLM_SIM_CACHE_SETS 256           /* the sim's prompt cache: sets of 4 entries (a prefix
+                                             * and, OpenAI-style, each 128-token step of it) */
+#endif
+#ifndef SP_LLM_SIM_CACHE_TTL_MS
+#define SP_LLM_SIM_CACHE_TTL_MS 300000      /* a cached prefix lives 5 min from its last use, like
+                                             * Anthropic's ephemeral cache */
+#endif
+#ifndef SP_LLM_SIM_CACHE_STEP_TOKENS
+#define SP_LLM_SIM_CACHE_STEP_TOKENS 128    /* OpenAI: hits grow in 128-token steps past the minimum */
 #endif
 
 /* --- llm-sim (tools/llm-sim) -------------------------------------------------------------- */
