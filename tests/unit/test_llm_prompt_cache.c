@@ -543,6 +543,18 @@ static void expect_write_then_read(struct env *e, uint32_t min_tokens)
     assert_true(b.input_tokens > b.cache_read_tokens);
 }
 
+/* OpenAI's form: nothing read the first time, then the shared prefix in 128-token steps. */
+static void expect_openai_read(struct env *e, uint32_t min_tokens, uint32_t provider_min)
+{
+    struct sp_llm_usage a = ask_decision(e, 0, min_tokens), b = ask_decision(e, 1, min_tokens);
+    assert_int_equal(a.cache_read_tokens, 0);
+    assert_int_equal(a.cache_write_tokens, 0);
+    assert_true(b.cache_read_tokens >= provider_min);
+    assert_int_equal((b.cache_read_tokens - provider_min) % 128, 0);
+    assert_true(b.cache_read_tokens + 128 > prefix_tokens(min_tokens)); /* the whole prefix, to a step */
+    assert_true(b.cache_read_tokens <= b.input_tokens);
+}
+
 static void expect_nothing_cached(struct env *e, uint32_t min_tokens)
 {
     for (unsigned i = 0; i < 3; i++) {
@@ -562,6 +574,82 @@ static void test_inprocess_sim_caches(void **state)
     env_up(&e, SP_LLM_PROVIDER_SIM, NULL, 4096); /* a Haiku-sized minimum: the 1024 prefix is too short */
     expect_nothing_cached(&e, 1024);
     expect_write_then_read(&e, 4096);
+    env_down(&e);
+}
+
+static void test_llm_sim_anthropic_caches(void **state)
+{
+    static const char *const haiku[] = {"--cache-min-tokens", "4096", NULL};
+    struct env e;
+    (void)state;
+    env_up(&e, SP_LLM_PROVIDER_ANTHROPIC, NULL, 1024);
+    expect_write_then_read(&e, 1024);
+    env_down(&e);
+    env_up(&e, SP_LLM_PROVIDER_ANTHROPIC, haiku, 1024);
+    expect_nothing_cached(&e, 1024); /* below the minimum: silently not cached */
+    expect_write_then_read(&e, 4096);
+    env_down(&e);
+}
+
+static void test_llm_sim_openai_caches(void **state)
+{
+    static const char *const haiku[] = {"--cache-min-tokens", "4096", NULL};
+    struct env e;
+    (void)state;
+    env_up(&e, SP_LLM_PROVIDER_OPENAI, NULL, 1024);
+    expect_openai_read(&e, 1024, 1024);
+    env_down(&e);
+    env_up(&e, SP_LLM_PROVIDER_OPENAI, haiku, 1024);
+    expect_nothing_cached(&e, 1024);
+    expect_openai_read(&e, 4096, 4096);
+    env_down(&e);
+}
+
+static void test_llm_sim_short_prompt_not_cached(void **state)
+{
+    struct env e;
+    char user[SP_LLM_PROMPT_MAX];
+    struct sp_llm_prompt p;
+    (void)state;
+    example_user(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, 0, user, sizeof user);
+    for (int prov = 0; prov < 2; prov++) {
+        env_up(&e, prov ? SP_LLM_PROVIDER_OPENAI : SP_LLM_PROVIDER_ANTHROPIC, NULL, 1024);
+        sp_llm_prompt_for(&p, SP_LLM_KIND_ICMP, SP_LLM_FMT_STRUCTURED, user);
+        p.system = sp_llm_decision_system_prompt(SP_LLM_KIND_ICMP, SP_LLM_FMT_STRUCTURED); /* the bare ~200 tokens */
+        for (int i = 0; i < 2; i++) {
+            struct sp_llm_usage u = ask_prompt(&e, &p);
+            assert_int_equal(u.cache_write_tokens + u.cache_read_tokens, 0);
+            assert_true(u.input_tokens > 0);
+        }
+        env_down(&e);
+    }
+}
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+static void test_llm_sim_ttl_expires(void **state)
+{
+    static const char *const short_ttl[] = {"--cache-ttl-s", "1", NULL};
+    struct env e;
+    struct sp_llm_usage u;
+    (void)state;
+    env_up(&e, SP_LLM_PROVIDER_ANTHROPIC, short_ttl, 1024);
+    expect_write_then_read(&e, 1024);
+    pause_ms(1500);
+    u = ask_decision(&e, 2, 1024);
+    assert_int_equal(u.cache_write_tokens, prefix_tokens(1024)); /* expired: written again */
+    assert_int_equal(u.cache_read_tokens, 0);
+    env_down(&e);
+    env_up(&e, SP_LLM_PROVIDER_OPENAI, short_ttl, 1024);
+    expect_openai_read(&e, 1024, 1024);
+    pause_ms(1500);
+    u = ask_decision(&e, 2, 1024);
+    assert_int_equal(u.cache_read_tokens, 0);
     env_down(&e);
 }
 
@@ -620,6 +708,10 @@ int main(void)
         cmocka_unit_test(test_cache_model_explicit),
         cmocka_unit_test(test_cache_model_auto),
         cmocka_unit_test(test_inprocess_sim_caches),
+        cmocka_unit_test(test_llm_sim_anthropic_caches),
+        cmocka_unit_test(test_llm_sim_openai_caches),
+        cmocka_unit_test(test_llm_sim_short_prompt_not_cached),
+        cmocka_unit_test(test_llm_sim_ttl_expires),
         cmocka_unit_test(test_flag_and_client_minimum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
