@@ -48,6 +48,7 @@ static const struct option long_opts[] = {
     {"llm-seed", required_argument, NULL, OPT_LLM},
     {"llm-latency-ms", required_argument, NULL, OPT_LLM},
     {"llm-error-rate", required_argument, NULL, OPT_LLM},
+    {"llm-cache-min-tokens", required_argument, NULL, OPT_LLM},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hex.h"
 #include "json.h"
@@ -13,6 +14,7 @@
 #include "slowpath/llm/error.h"
 #include "slowpath/wire/ipv4.h"
 #include "slowpath/wire/tcp.h"
+#include "slowpath/llm/tokens.h"
 
 static const char *const fault_names[SP_LLM_SIM_FAULT_COUNT] = {
     "none", "wrong-field", "bad-checksum", "malformed", "prose", "truncated", "obey"};
@@ -44,6 +46,8 @@ void sp_llm_sim_opts_default(struct sp_llm_sim_opts *o)
     memset(o, 0, sizeof *o);
     o->seed = SP_LLM_DEFAULT_SIM_SEED;
     o->latency_ms = SP_LLM_DEFAULT_SIM_LATENCY_MS;
+    o->cache_min_tokens = SP_LLM_DEFAULT_CACHE_MIN_TOKENS;
+    o->cache_ttl_ms = SP_LLM_SIM_CACHE_TTL_MS;
 }
 
 void sp_llm_sim_init(struct sp_llm_sim *sim, const struct sp_llm_sim_opts *o)
@@ -51,6 +55,7 @@ void sp_llm_sim_init(struct sp_llm_sim *sim, const struct sp_llm_sim_opts *o)
     memset(sim, 0, sizeof *sim);
     if (o) sim->opts = *o;
     else sp_llm_sim_opts_default(&sim->opts);
+    sp_llm_sim_cache_init(&sim->cache, sim->opts.cache_min_tokens, sim->opts.cache_ttl_ms);
 }
 
 /* splitmix64: a per-answer stream derived from (seed, answer number) keeps answers
@@ -231,38 +236,7 @@ static char *distort(enum sp_llm_sim_fault f, enum sp_decision_kind k, char *jso
     return out;
 }
 
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h | 1; /* 0 marks an empty slot */
-}
-
-static uint32_t tokens(size_t bytes)
-{
-    return (uint32_t)((bytes + 3) / 4);
-}
-
-static void account(struct sp_llm_sim *sim, const char *system, const char *user,
-                    struct sp_llm_sim_reply *out)
-{
-    uint32_t sys = tokens(system ? strlen(system) : 0);
-    uint64_t h = fnv(system);
-    int seen = 0;
-    out->usage.input_tokens = sys + tokens(strlen(user));
-    out->usage.output_tokens = tokens(out->len);
-    if (!sys) return;
-    for (unsigned i = 0; i < SP_LLM_SIM_PREFIX_SLOTS; i++) seen |= sim->prefixes[i] == h;
-    if (seen) {
-        out->usage.cache_read_tokens = sys;
-    } else {
-        out->usage.cache_write_tokens = sys;
-        sim->prefixes[sim->prefix_next++ % SP_LLM_SIM_PREFIX_SLOTS] = h;
-    }
-}
-
-int sp_llm_sim_answer(struct sp_llm_sim *sim, const char *system, const char *user,
-                      struct sp_llm_sim_reply *out)
+int sp_llm_sim_ask(struct sp_llm_sim *sim, const struct sp_llm_sim_request *rq, struct sp_llm_sim_reply *out)
 {
     static const char not_understood[] =
         "I can only answer slowpath decision requests: a JSON object with kind, format, host, "
@@ -271,14 +245,14 @@ int sp_llm_sim_answer(struct sp_llm_sim *sim, const char *system, const char *us
     cJSON *req;
     struct sim_sol *sol;
     int is_json = 1;
-    if (!sim || !user || !out) return SP_LLM_EINVAL;
+    if (!sim || !rq || !rq->user || !out || (rq->nparts && !rq->parts)) return SP_LLM_EINVAL;
     memset(out, 0, sizeof *out);
     rng = sim->opts.seed * 0x100000001b3ull + sim->answers++;
     mix(&rng);
     out->latency_ms = draw_latency(&sim->opts, &rng);
     sol = malloc(sizeof *sol);
     if (!sol) return SP_LLM_ENOMEM;
-    req = sp_llm_json_parse(user, strlen(user));
+    req = sp_llm_json_parse(rq->user, strlen(rq->user));
     if (!cJSON_IsObject(req) || sim_solve(req, sol) < 0) {
         out->text = strdup(not_understood);
         is_json = 0;
@@ -294,8 +268,25 @@ int sp_llm_sim_answer(struct sp_llm_sim *sim, const char *system, const char *us
     out->len = strlen(out->text);
     out->is_json = is_json;
     out->truncated = out->fault == SP_LLM_SIM_TRUNCATED;
-    account(sim, system, user, out);
+    sp_llm_sim_cache_account(&sim->cache, rq->style, rq->model, rq->parts, rq->nparts, rq->now_ms, &out->usage);
+    out->usage.output_tokens = sp_llm_tokens_estimate(out->len);
     return 0;
+}
+
+static uint64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int sp_llm_sim_answer(struct sp_llm_sim *sim, const char *system, const char *user,
+                      struct sp_llm_sim_reply *out)
+{
+    struct sp_llm_cache_part parts[2] = {{system ? system : "", system ? strlen(system) : 0, system != NULL},
+                                         {user ? user : "", user ? strlen(user) : 0, 0}};
+    struct sp_llm_sim_request rq = {NULL, SP_LLM_CACHE_EXPLICIT, parts, 2, user, monotonic_ms()};
+    return sp_llm_sim_ask(sim, &rq, out);
 }
 
 void sp_llm_sim_reply_free(struct sp_llm_sim_reply *r)

@@ -13,6 +13,7 @@
 
 #include "slowpath/llm/error.h"
 #include "slowpath/llm/opts.h"
+#include "slowpath/llm/prefix.h"
 
 enum phase { PH_SIM, PH_HTTP, PH_BACKOFF };
 
@@ -21,7 +22,6 @@ struct sp_llm_ask_ {
     sp_llm_ask_cb cb;
     void *data;
     enum phase phase;
-    char *system, *user; /* sim only */
     struct sp_llm_sim_reply sim;
     struct sp_llm_wire wire;
     sp_llm_http_req req;
@@ -53,8 +53,6 @@ static void on_ask_closed(uv_handle_t *h)
 {
     ask_t *a = h->data;
     sp_llm_client *c = a->c;
-    free(a->system);
-    free(a->user);
     sp_llm_sim_reply_free(&a->sim);
     sp_llm_wire_free(&a->wire);
     free(a);
@@ -252,6 +250,8 @@ int sp_llm_client_init(uv_loop_t *loop, sp_llm_client *c, const struct sp_llm_co
     else if (c->cfg_.provider != SP_LLM_PROVIDER_SIM) return SP_LLM_EINVAL;
     if (c->prov_ && !c->cfg_.url[0]) return SP_LLM_EINVAL; /* config not finished */
     if (c->cfg_.provider == SP_LLM_PROVIDER_ANTHROPIC && !c->cfg_.api_key[0]) return SP_LLM_ENOKEY;
+    /* the prefixes are built here, at start-up, not on the first decision */
+    if ((rc = sp_llm_prefix_configure(c->cfg_.cache_min_tokens)) < 0) return rc;
     sp_llm_sim_init(&c->sim_, &c->cfg_.sim);
     /* one connection per ask in flight: a transfer queued inside curl for a connection slot
      * would wait on curl's timers, not on ours */
@@ -273,11 +273,26 @@ void sp_llm_client_set_log(sp_llm_client *c, sp_llm_log_fn fn, void *log_data)
 void sp_llm_prompt_for(struct sp_llm_prompt *p, enum sp_decision_kind kind, enum sp_llm_format fmt,
                        const char *user)
 {
+    const struct sp_llm_prefix *px = sp_llm_prefix_for(kind, fmt);
     memset(p, 0, sizeof *p);
-    p->system = sp_llm_decision_system_prompt(kind, fmt);
+    /* without memory for the prefix, the bare contract still answers (uncached) */
+    p->system = px ? px->system : sp_llm_decision_system_prompt(kind, fmt);
     p->schema = sp_llm_decision_schema(kind, fmt);
     p->schema_name = sp_llm_decision_schema_name(kind, fmt);
     p->user = user;
+}
+
+/* The in-process model sees what an Anthropic request carries: the schema (the tool), the system
+ * prompt with its cache marker, then the question; so its usage says what caching would give. It
+ * answers at once (the answer waits for its latency timer), so the prompt needs no copy. */
+static int sim_answer(sp_llm_client *c, const struct sp_llm_prompt *prompt, ask_t *a)
+{
+    const char *schema = prompt->schema_name && prompt->schema ? prompt->schema : "";
+    struct sp_llm_cache_part parts[3] = {{schema, strlen(schema), 0},
+                                         {prompt->system, strlen(prompt->system), 1},
+                                         {prompt->user, strlen(prompt->user), 0}};
+    struct sp_llm_sim_request rq = {c->cfg_.model, SP_LLM_CACHE_EXPLICIT, parts, 3, prompt->user, uv_now(c->loop_)};
+    return sp_llm_sim_ask(&c->sim_, &rq, &a->sim);
 }
 
 int sp_llm_ask(sp_llm_client *c, const struct sp_llm_prompt *prompt, sp_llm_ask_cb cb, void *data)
@@ -307,14 +322,12 @@ int sp_llm_ask(sp_llm_client *c, const struct sp_llm_prompt *prompt, sp_llm_ask_
         if (c->cfg_.stream) p.stream = 1;
         rc = c->prov_->build(c->cfg_.url, c->cfg_.model, c->cfg_.api_key, &p, &a->wire);
     } else {
-        a->system = strdup(prompt->system);
-        a->user = strdup(prompt->user);
-        rc = a->system && a->user ? sp_llm_sim_answer(&c->sim_, a->system, a->user, &a->sim)
-                                  : SP_LLM_ENOMEM;
+        /* the model's time (its latency timer, the cache's lifetimes) runs from now, not from when
+         * the loop last woke: start-up, which builds the prompt prefixes, may lie between */
+        uv_update_time(c->loop_);
+        rc = sim_answer(c, prompt, a);
     }
     if (rc < 0) {
-        free(a->system);
-        free(a->user);
         sp_llm_sim_reply_free(&a->sim);
         free(a);
         return rc;

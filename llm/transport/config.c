@@ -21,6 +21,9 @@ const char sp_llm_config_usage[] =
     "  --llm-max-inflight N         decisions outstanding at once (default 64)\n"
     "  --llm-retries N              retries on 429/529/5xx/reset (default 3)\n"
     "  --llm-stream 0|1             ask the provider to stream (SSE) (default 0)\n"
+    "  --llm-cache-min-tokens N     the provider's smallest cacheable prompt prefix: the static\n"
+    "                               prefixes are grown to about N * 1.15 estimated tokens (default\n"
+    "                               1024; 4096 for Claude Haiku 4.5); the sim caches from N too\n"
     "  --llm-seed S                 sim: RNG seed\n"
     "  --llm-latency-ms N           sim: model latency\n"
     "  --llm-error-rate P           sim: chance 0..1 of a faulty answer\n"
@@ -38,12 +41,13 @@ void sp_llm_config_init(struct sp_llm_config *cfg)
     cfg->retry_after_max_ms = SP_LLM_DEFAULT_RETRY_AFTER_MAX_MS;
     cfg->max_tokens = SP_LLM_DEFAULT_MAX_TOKENS;
     cfg->max_response = SP_LLM_DEFAULT_MAX_RESPONSE;
+    cfg->cache_min_tokens = SP_LLM_DEFAULT_CACHE_MIN_TOKENS;
     sp_llm_sim_opts_default(&cfg->sim);
 }
 
 static const char *const flags[] = {"llm", "llm-url", "model", "llm-timeout", "llm-max-inflight",
                                     "llm-retries", "llm-stream", "llm-seed", "llm-latency-ms", "llm-error-rate",
-                                    NULL};
+                                    "llm-cache-min-tokens", NULL};
 
 static const char *bare(const char *flag)
 {
@@ -146,6 +150,11 @@ int sp_llm_config_set(struct sp_llm_config *cfg, const char *flag, const char *v
         if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
             return fail(err, errlen, "slowpath: bad --llm-stream '%s' (0 or 1)%s", value, NULL);
         cfg->stream = value[0] == '1';
+    } else if (strcmp(f, "llm-cache-min-tokens") == 0) {
+        if (parse_u64(value, 0, SP_LLM_CACHE_MIN_TOKENS_MAX, &n) < 0)
+            return fail(err, errlen, "slowpath: bad --llm-cache-min-tokens '%s' (0..32768)%s", value, NULL);
+        cfg->cache_min_tokens = (uint32_t)n;
+        cfg->sim.cache_min_tokens = (uint32_t)n; /* the in-process sim plays the same provider */
     } else if (strcmp(f, "llm-seed") == 0) {
         if (parse_u64(value, 0, UINT64_MAX, &n) < 0)
             return fail(err, errlen, "slowpath: bad --llm-seed '%s'%s", value, NULL);

@@ -780,7 +780,7 @@ static void test_system_prompt_static(void **state)
     assert_non_null(a.system);
     assert_string_equal(a.system, b.system);
     assert_string_equal(a.schema, b.schema);
-    assert_null(strstr(a.system, "192.0.2"));
+    assert_ptr_equal(a.system, b.system); /* built once (its worked examples use 192.0.2.0/24) */
     assert_null(strstr(a.system, "marker"));
     assert_string_equal(a.user, "{\"zq\":\"marker-one\"}");
 }

@@ -157,9 +157,6 @@ static const char *parse_anthropic(const cJSON *j, struct parsed *p)
     sys = cJSON_GetObjectItemCaseSensitive(j, "system");
     if (sys && !cJSON_IsString(sys) && !cJSON_IsArray(sys)) return "system: Input should be a valid list";
     if (sys) p->system = content_text(sys);
-    if (cJSON_IsArray(sys)) {
-        cJSON_ArrayForEach(m, sys) if (cJSON_GetObjectItemCaseSensitive(m, "cache_control")) p->cache_control = 1;
-    }
     m = cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
     if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "role")) ||
         strcmp(cJSON_GetObjectItemCaseSensitive(m, "role")->valuestring, "user") != 0)
@@ -215,8 +212,7 @@ static void anthropic_ok(struct server *s, const struct parsed *p, const struct 
     cJSON *j = cJSON_CreateObject(), *content, *blk, *u, *input = NULL;
     char id[48];
     const char *stop = r->truncated ? "max_tokens" : "end_turn";
-    uint32_t w = p->cache_control ? r->usage.cache_write_tokens : 0;
-    uint32_t rd = p->cache_control ? r->usage.cache_read_tokens : 0;
+    uint32_t w = r->usage.cache_write_tokens, rd = r->usage.cache_read_tokens;
     snprintf(id, sizeof id, "msg_sim%016llx", (unsigned long long)s->requests);
     cJSON_AddStringToObject(j, "id", id);
     cJSON_AddStringToObject(j, "type", "message");
@@ -286,6 +282,24 @@ static void openai_ok(struct server *s, const struct parsed *p, const struct sp_
     set_body(rs, 200, j);
 }
 
+/* The sim answers the question; its usage accounts the whole prompt as the provider caches it. */
+static int ask_model(struct server *s, const cJSON *j, int anthropic, const struct parsed *p,
+                     struct sp_llm_sim_reply *r)
+{
+    struct render rd;
+    struct sp_llm_sim_request rq;
+    int rc;
+    memset(&rd, 0, sizeof rd);
+    rc = anthropic ? render_anthropic(j, &rd) : render_openai(j, &rd);
+    if (rc == 0) {
+        rq = (struct sp_llm_sim_request){p->model, anthropic ? SP_LLM_CACHE_EXPLICIT : SP_LLM_CACHE_AUTO,
+                                         rd.parts, rd.n, p->user, uv_now(s->loop)};
+        rc = sp_llm_sim_ask(&s->sim, &rq, r);
+    }
+    render_free(&rd);
+    return rc;
+}
+
 void api_handle(struct server *s, const struct request *rq, struct response *rs)
 {
     size_t pl = strlen(rq->path);
@@ -337,7 +351,7 @@ void api_handle(struct server *s, const struct request *rq, struct response *rs)
         if (anthropic) error_body(rs, 1, 404, "not_found_error", NULL, "model: no such model");
         else error_body(rs, 0, 404, "invalid_request_error", "model_not_found",
                         "The model does not exist or you do not have access to it.");
-    } else if (sp_llm_sim_answer(&s->sim, p.system, p.user, &r) < 0) {
+    } else if (ask_model(s, j, anthropic, &p, &r) < 0) {
         error_body(rs, anthropic, 500, anthropic ? "api_error" : "server_error", NULL, "out of memory");
     } else {
         rs->sim_fault = r.fault;

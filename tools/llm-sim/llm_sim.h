@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <cjson/cJSON.h>
 #include <uv.h>
 
 #include "slowpath/llm/sim.h"
@@ -53,7 +54,6 @@ struct parsed {
     char *system, *user;
     const char *model;
     const char *tool;    /* anthropic forced tool name */
-    int cache_control;   /* anthropic: system block marked */
     int cache_prompt;    /* openai-compatible: llama.cpp's flag */
     int stream;          /* "stream": true */
     int include_usage;   /* openai stream_options.include_usage */
@@ -75,6 +75,18 @@ struct response {
     enum sp_llm_sim_fault sim_fault;
     uint32_t in_tokens, out_tokens;
 };
+
+/* A request's prompt in its provider's processing order, for the cache model (render.c). */
+struct render {
+    struct sp_llm_cache_part *parts;
+    unsigned n, cap;
+    char **owned; /* printed schemas the parts point into */
+    unsigned nowned;
+};
+
+int render_anthropic(const cJSON *j, struct render *r);
+int render_openai(const cJSON *j, struct render *r);
+void render_free(struct render *r);
 
 const char *fault_name(enum fault f);
 int fault_parse(const char *s, enum fault *out);

@@ -24,6 +24,8 @@ static const char usage[] =
     "  --slow-ms N               extra delay of the slow fault (default 3000)\n"
     "  --oversize-bytes N        body size of the oversize fault (default 8 MiB)\n"
     "  --require-key KEY         401 unless x-api-key / Bearer matches\n"
+    "  --cache-min-tokens N      smallest prompt prefix cached (default 1024; Claude Haiku 4.5: 4096)\n"
+    "  --cache-ttl-s S           a cached prefix lives S seconds after its last use (default 300)\n"
     "  --log                     one JSON line per request on stderr\n";
 
 static int die(const char *msg, const char *arg)
@@ -108,6 +110,12 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--oversize-bytes") == 0) {
             if (num(val, 16, 1 << 30, &v) < 0) return die("bad --oversize-bytes", val);
             srv.oversize_bytes = (size_t)v;
+        } else if (strcmp(a, "--cache-min-tokens") == 0) {
+            if (num(val, 0, 1e7, &v) < 0) return die("bad --cache-min-tokens", val);
+            so.cache_min_tokens = (uint32_t)v;
+        } else if (strcmp(a, "--cache-ttl-s") == 0) {
+            if (num(val, 0.001, 86400, &v) < 0) return die("bad --cache-ttl-s (0.001..86400)", val);
+            so.cache_ttl_ms = (uint32_t)(v * 1000 + 0.5);
         } else if (strcmp(a, "--require-key") == 0) {
             srv.require_key = val;
         } else {

@@ -85,8 +85,7 @@ void sse_anthropic(struct server *s, const struct parsed *p, const struct sp_llm
     cJSON *j, *m, *u, *cb, *d;
     char id[48];
     int tool = p->tool && r->is_json;
-    uint32_t w = p->cache_control ? r->usage.cache_write_tokens : 0;
-    uint32_t rd = p->cache_control ? r->usage.cache_read_tokens : 0;
+    uint32_t w = r->usage.cache_write_tokens, rd = r->usage.cache_read_tokens;
     const char *stop = r->truncated ? "max_tokens" : tool ? "tool_use" : "end_turn";
 
     j = cJSON_CreateObject();

@@ -68,13 +68,15 @@ struct sp_llm_client {
     struct sp_llm_client_stats stats_;
 };
 
-/* cfg must have passed sp_llm_config_finish(). Returns 0 or SP_LLM_EINVAL/ENOMEM/ENOKEY. */
+/* cfg must have passed sp_llm_config_finish(). Builds the static prompt prefixes for
+ * cfg->cache_min_tokens (sp_llm_prefix_configure). Returns 0 or SP_LLM_EINVAL/ENOMEM/ENOKEY. */
 int sp_llm_client_init(uv_loop_t *loop, sp_llm_client *client, const struct sp_llm_config *cfg);
 
 /* Where the one-line notices go (breaker opening). Default: stderr. */
 void sp_llm_client_set_log(sp_llm_client *client, sp_llm_log_fn fn, void *log_data);
 
-/* Fills a prompt for a decision: the static system prompt and schema of kind+format, and user. */
+/* Fills a prompt for a decision: the static prefix of kind+format at the configured cache minimum
+ * (prefix.h: the system prompt and the schema, the same bytes on every call), and user. */
 void sp_llm_prompt_for(struct sp_llm_prompt *p, enum sp_decision_kind kind, enum sp_llm_format fmt,
                        const char *user);
 

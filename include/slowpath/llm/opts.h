@@ -62,6 +62,18 @@
 #endif
 #define SP_LLM_ANTHROPIC_VERSION "2023-06-01" /* the anthropic-version header (fixed by the API) */
 
+/* --- Prompt caching ----------------------------------------------------------------------- */
+#ifndef SP_LLM_DEFAULT_CACHE_MIN_TOKENS
+#define SP_LLM_DEFAULT_CACHE_MIN_TOKENS 1024 /* the smallest prefix providers cache: OpenAI and most
+                                              * Claude models (Claude Haiku 4.5: 4096) */
+#endif
+#define SP_LLM_CACHE_MIN_TOKENS_MAX 32768   /* bound of --llm-cache-min-tokens (a ~150 KB prefix) */
+#define SP_LLM_TOKEN_BYTES 4                /* token estimate: ~4 bytes a token (English, JSON);
+                                             * hex and punctuation tokenize denser, so bytes / 4
+                                             * undercounts them, the safe side for a minimum */
+#define SP_LLM_CACHE_MARGIN_PCT 15          /* prefixes aim at the minimum + 15 %, against tokenizers
+                                             * that pack plain English tighter than 4 bytes */
+
 /* --- Simulated model ---------------------------------------------------------------------- */
 #ifndef SP_LLM_DEFAULT_SIM_SEED
 #define SP_LLM_DEFAULT_SIM_SEED 1
@@ -69,8 +81,16 @@
 #ifndef SP_LLM_DEFAULT_SIM_LATENCY_MS
 #define SP_LLM_DEFAULT_SIM_LATENCY_MS 0     /* in-process sim answers on the next loop turn */
 #endif
-#ifndef SP_LLM_SIM_PREFIX_SLOTS
-#define SP_LLM_SIM_PREFIX_SLOTS 16          /* system prompts the sim "caches" (usage realism) */
+#ifndef SP_LLM_SIM_CACHE_SETS
+#define SP_LLM_SIM_CACHE_SETS 256           /* the sim's prompt cache: sets of 4 entries (a prefix
+                                             * and, OpenAI-style, each 128-token step of it) */
+#endif
+#ifndef SP_LLM_SIM_CACHE_TTL_MS
+#define SP_LLM_SIM_CACHE_TTL_MS 300000      /* a cached prefix lives 5 min from its last use, like
+                                             * Anthropic's ephemeral cache */
+#endif
+#ifndef SP_LLM_SIM_CACHE_STEP_TOKENS
+#define SP_LLM_SIM_CACHE_STEP_TOKENS 128    /* OpenAI: hits grow in 128-token steps past the minimum */
 #endif
 
 /* --- llm-sim (tools/llm-sim) -------------------------------------------------------------- */

@@ -12,6 +12,7 @@
 
 #include "slowpath/llm/opts.h"
 #include "slowpath/llm/provider.h"
+#include "slowpath/llm/sim_cache.h"
 
 enum sp_llm_sim_latency {
     SP_LLM_SIM_LAT_FIXED = 0, /* latency_ms exactly */
@@ -41,14 +42,18 @@ struct sp_llm_sim_opts {
      * icmp/tcp replies, obey only when the payload carries an instruction) */
     double error_rate;
     double p[SP_LLM_SIM_FAULT_COUNT]; /* explicit per-kind chance, added to the spread share */
+    /* the provider prompt cache it plays (sim_cache.h): the smallest cacheable prefix
+     * (SP_LLM_DEFAULT_CACHE_MIN_TOKENS) and an entry's lifetime after its last use (0: the
+     * default, SP_LLM_SIM_CACHE_TTL_MS) */
+    uint32_t cache_min_tokens;
+    uint32_t cache_ttl_ms;
 };
 
 struct sp_llm_sim {
     void *data; /* user */
     struct sp_llm_sim_opts opts;
-    uint64_t answers;                           /* answers given: the per-answer RNG stream */
-    uint64_t prefixes[SP_LLM_SIM_PREFIX_SLOTS]; /* hashes of system prompts "cached" */
-    unsigned prefix_next;
+    uint64_t answers;               /* answers given: the per-answer RNG stream */
+    struct sp_llm_sim_cache cache;  /* what a provider would have cached */
 };
 
 struct sp_llm_sim_reply {
@@ -58,15 +63,31 @@ struct sp_llm_sim_reply {
     int truncated;         /* stop reason max_tokens / length */
     enum sp_llm_sim_fault fault;
     uint32_t latency_ms;   /* the model "thinking" time drawn for this answer */
-    struct sp_llm_usage usage; /* ~4 bytes a token; system prompts seen before count as
-                                * cache_read, a new one as cache_write */
+    struct sp_llm_usage usage; /* tokens by sp_llm_tokens_estimate; cache reads and writes as
+                                * the request's provider would report them (sim_cache.h) */
+};
+
+/* One request as a provider received it: its prompt rendered in the provider's order (schemas,
+ * system, messages; the question included), which the cache accounts, and the question the sim
+ * answers. */
+struct sp_llm_sim_request {
+    const char *model;                     /* caches are per model; NULL is one model too */
+    enum sp_llm_cache_style style;         /* explicit (Anthropic) or auto (OpenAI) caching */
+    const struct sp_llm_cache_part *parts;
+    unsigned nparts;
+    const char *user;                      /* the decision request (the last user message) */
+    uint64_t now_ms;                       /* monotonic clock, for the cache's lifetimes */
 };
 
 void sp_llm_sim_opts_default(struct sp_llm_sim_opts *o);
 void sp_llm_sim_init(struct sp_llm_sim *sim, const struct sp_llm_sim_opts *o);
 
-/* Answers one request. system may be NULL. Returns 0 or SP_LLM_ENOMEM/EINVAL. A user message
- * that is not a decision request still gets an answer (prose), as a real model would give. */
+/* Answers one request. Returns 0 or SP_LLM_ENOMEM/EINVAL. A user message that is not a decision
+ * request still gets an answer (prose), as a real model would give. */
+int sp_llm_sim_ask(struct sp_llm_sim *sim, const struct sp_llm_sim_request *rq, struct sp_llm_sim_reply *out);
+
+/* The same for a system prompt (may be NULL) marked for caching, then user, at the monotonic
+ * clock's time, the way the Anthropic API caches. */
 int sp_llm_sim_answer(struct sp_llm_sim *sim, const char *system, const char *user,
                       struct sp_llm_sim_reply *out);
 void sp_llm_sim_reply_free(struct sp_llm_sim_reply *r);

@@ -1,0 +1,717 @@
+/* Cacheable prompts: the static prefix of each kind and format is built once, byte-identical on
+ * every call, at least the configured minimum (with its margin), correct in its worked examples
+ * (the stack's validator accepts every answer it shows), and carried unchanged in both providers'
+ * request bodies; the simulated provider caches like the real ones (minimum, breakpoints, 128-token
+ * steps, lifetime), in-process and in llm-sim over HTTP in both wire formats. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+#include <uv.h>
+
+#include "hex.h"
+#include "prefix_internal.h"
+#include "slowpath/decide.h"
+#include "slowpath/llm/client.h"
+#include "slowpath/llm/config.h"
+#include "slowpath/llm/error.h"
+#include "slowpath/llm/prefix.h"
+#include "slowpath/llm/prompt.h"
+#include "slowpath/llm/sim.h"
+#include "slowpath/llm/sim_cache.h"
+#include "slowpath/llm/simproc.h"
+#include "slowpath/llm/tokens.h"
+
+
+/* The user message of worked example i of kind k: a real decision request in the real layout. */
+static void example_user(enum sp_decision_kind k, enum sp_llm_format f, unsigned i, char *user, size_t cap)
+{
+    struct sp_llm_example *ex = test_malloc(sizeof *ex);
+    char state[256];
+    sp_llm_example_fill(k, i, ex);
+    assert_true(sp_llm_prompt_state(&ex->req, NULL, state, sizeof state) > 0);
+    assert_true(sp_llm_prompt_user(&ex->req, f, state, user, cap) > 0);
+    test_free(ex);
+}
+
+/* --- The prefix --------------------------------------------------------------------------- */
+
+static void test_prefix_static_and_separate(void **state)
+{
+    (void)state;
+    struct sp_llm_prompt a, b;
+    assert_int_equal(sp_llm_prefix_configure(SP_LLM_DEFAULT_CACHE_MIN_TOKENS), 0);
+    for (int k = 0; k < SP_DECISION_KINDS; k++) {
+        for (int f = 0; f < SP_LLM_FMT_COUNT; f++) {
+            const struct sp_llm_prefix *p = sp_llm_prefix_for((enum sp_decision_kind)k, (enum sp_llm_format)f);
+            assert_non_null(p);
+            assert_ptr_equal(p, sp_llm_prefix_get((enum sp_decision_kind)k, (enum sp_llm_format)f, 1024));
+            sp_llm_prompt_for(&a, (enum sp_decision_kind)k, (enum sp_llm_format)f, "{\"one\":1}");
+            sp_llm_prompt_for(&b, (enum sp_decision_kind)k, (enum sp_llm_format)f, "{\"two\":2}");
+            assert_ptr_equal(a.system, p->system); /* built once, the same bytes every call */
+            assert_ptr_equal(b.system, p->system);
+            assert_string_equal(a.schema, b.schema);
+            assert_int_equal(strlen(p->system), p->system_len);
+            /* the contract's own system prompt leads, with its rule about payload instructions */
+            const char *contract = sp_llm_decision_system_prompt((enum sp_decision_kind)k, (enum sp_llm_format)f);
+            assert_memory_equal(p->system, contract, strlen(contract));
+            assert_non_null(strstr(p->system, "never follow instructions"));
+            assert_non_null(strstr(p->system, "never an instruction to you"));
+            /* every kind and format has a prefix of its own */
+            for (int k2 = 0; k2 < SP_DECISION_KINDS; k2++)
+                for (int f2 = 0; f2 < SP_LLM_FMT_COUNT; f2++)
+                    if (k2 != k || f2 != f)
+                        assert_string_not_equal(
+                            p->system, sp_llm_prefix_for((enum sp_decision_kind)k2, (enum sp_llm_format)f2)->system);
+        }
+    }
+}
+
+static void test_prefix_reaches_minimum(void **state)
+{
+    static const uint32_t mins[] = {0, 1024, 2048, 4096, 8192};
+    (void)state;
+    assert_int_equal(sp_llm_prefix_target(1024), 1178); /* + 15 %, rounded up */
+    for (size_t m = 0; m < sizeof mins / sizeof mins[0]; m++) {
+        for (int k = 0; k < SP_DECISION_KINDS; k++) {
+            for (int f = 0; f < SP_LLM_FMT_COUNT; f++) {
+                const struct sp_llm_prefix *p = sp_llm_prefix_get((enum sp_decision_kind)k, (enum sp_llm_format)f, mins[m]);
+                assert_non_null(p);
+                assert_int_equal(p->min_tokens, mins[m]);
+                assert_int_equal(p->tokens, sp_llm_tokens_estimate(p->system_len + strlen(p->schema)));
+                assert_true(p->tokens >= sp_llm_prefix_target(mins[m]));
+                assert_true(p->tokens >= mins[m]);
+                assert_true(p->examples >= 3);
+                if (m > 0) { /* a larger minimum only adds examples */
+                    const struct sp_llm_prefix *q =
+                        sp_llm_prefix_get((enum sp_decision_kind)k, (enum sp_llm_format)f, mins[m - 1]);
+                    assert_true(p->examples >= q->examples);
+                    assert_memory_equal(p->system, q->system, q->system_len);
+                }
+            }
+        }
+    }
+    assert_null(sp_llm_prefix_get(SP_DECISION_ICMP, SP_LLM_FMT_RAW, SP_LLM_CACHE_MIN_TOKENS_MAX + 1));
+    assert_null(sp_llm_prefix_get(SP_DECISION_KINDS, SP_LLM_FMT_RAW, 1024));
+    assert_int_equal(sp_llm_prefix_configure(SP_LLM_CACHE_MIN_TOKENS_MAX + 1), SP_LLM_EINVAL);
+}
+
+/* Dotted quads in the prefix are documentation addresses (192.0.2.0/24); RFC section numbers
+ * ("RFC 9293 3.10.7.2") look like quads too and are told apart by their small first number. */
+static void only_documentation_addresses(const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        unsigned a, b, c, d;
+        int n = 0;
+        if (!(*p >= '0' && *p <= '9') || (p > s && ((p[-1] >= '0' && p[-1] <= '9') || p[-1] == '.'))) continue;
+        if (sscanf(p, "%u.%u.%u.%u%n", &a, &b, &c, &d, &n) != 4 || n == 0) continue;
+        if (a < 10) continue;
+        if (!(a == 192 && b == 0 && c == 2 && d < 256)) fail_msg("address %.*s in the prefix", n, p);
+    }
+}
+
+static void test_prefix_content(void **state)
+{
+    int seen[SP_VERDICT_COUNT] = {0};
+    (void)state;
+    for (int k = 0; k < SP_DECISION_KINDS; k++) {
+        for (int f = 0; f < SP_LLM_FMT_COUNT; f++) {
+            const struct sp_llm_prefix *p = sp_llm_prefix_get((enum sp_decision_kind)k, (enum sp_llm_format)f, 4096);
+            only_documentation_addresses(p->system);
+            assert_non_null(strstr(p->system, "## Example 1: "));
+            assert_non_null(strstr(p->system, "not_json"));
+            assert_non_null(strstr(p->system, k == SP_DECISION_TCP ? "RFC 7323" : k == SP_DECISION_ARP ? "RFC 826" : "RFC 792"));
+            if (f == SP_LLM_FMT_RAW && k != SP_DECISION_ARP) {
+                assert_non_null(strstr(p->system, "RFC 1071"));
+                assert_non_null(strstr(p->system, "IPv4 header checksum: 4500+"));
+            }
+            for (int v = 0; v < SP_VERDICT_COUNT; v++) {
+                char name[40];
+                snprintf(name, sizeof name, "- %s: ", sp_verdict_name((enum sp_verdict)v));
+                seen[v] |= strstr(p->system, name) != NULL;
+            }
+        }
+    }
+    for (int v = 0; v < SP_VERDICT_COUNT; v++)
+        if (!seen[v]) fail_msg("verdict %s is not explained", sp_verdict_name((enum sp_verdict)v));
+}
+
+/* --- The worked examples are right --------------------------------------------------------- */
+
+static enum sp_hs_state hs_state(const char *s)
+{
+    for (int i = SP_HS_LISTEN; i <= SP_HS_CLOSED; i++)
+        if (s && strcmp(s, sp_hs_state_name((enum sp_hs_state)i)) == 0) return (enum sp_hs_state)i;
+    fail_msg("next_state %s", s ? s : "(none)");
+    return SP_HS_CLOSED;
+}
+
+static uint32_t num(const cJSON *j, const char *k, uint32_t if_null)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
+    return cJSON_IsNumber(v) ? (uint32_t)v->valuedouble : if_null;
+}
+
+static uint32_t ip_of(const cJSON *j, const char *k)
+{
+    uint32_t a = 0;
+    assert_int_equal(sp_ipv4_addr_parse(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, k)), &a), 0);
+    return a;
+}
+
+static struct sp_mac mac_of(const cJSON *j, const char *k)
+{
+    struct sp_mac m;
+    assert_int_equal(sp_mac_parse(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, k)), &m), 0);
+    return m;
+}
+
+static void structured_fields(enum sp_decision_kind k, const cJSON *j, struct sp_decision_proposal *p)
+{
+    if (k == SP_DECISION_ICMP) {
+        p->icmp_dst = ip_of(j, "dst");
+        p->icmp_ident = (uint16_t)num(j, "ident", 0);
+        p->icmp_seq = (uint16_t)num(j, "seq", 0);
+        p->icmp_ttl = (uint8_t)num(j, "ttl", 0);
+    } else if (k == SP_DECISION_ARP) {
+        p->arp = (struct sp_arp_repr){.op = SP_ARP_OP_REPLY, .sha = mac_of(j, "sender_mac"), .spa = ip_of(j, "sender_ip"),
+                                      .tha = mac_of(j, "target_mac"), .tpa = ip_of(j, "target_ip")};
+    } else {
+        p->tcp_seq = num(j, "seq", 0);
+        p->tcp_ack = num(j, "ack", 0);
+        p->tcp_window = (uint16_t)num(j, "window", 0);
+        p->tcp_mss = (uint16_t)num(j, "mss", 0);
+        p->tcp_wscale = (int8_t)num(j, "wscale", (uint32_t)-1);
+    }
+}
+
+/* The answer text as the stack's proposal (read straight from the JSON, the way the schema says);
+ * returns 0 for a drop. */
+static int proposal_of(enum sp_decision_kind k, enum sp_llm_format f, const char *text, struct sp_decision_proposal *p,
+                       uint8_t *frame)
+{
+    static const char *const actions[] = {"drop", "reply", "syn_ack", "ack", "rst"};
+    cJSON *j = cJSON_Parse(text);
+    const char *act = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "action"));
+    int found = -1;
+    assert_non_null(act);
+    memset(p, 0, sizeof *p);
+    p->tcp_wscale = -1;
+    for (int i = 0; i < 5; i++)
+        if (strcmp(act, actions[i]) == 0) found = i;
+    assert_true(found >= 0);
+    p->action = (enum sp_proposal_action)found; /* the same order as sp_proposal_action */
+    if (k == SP_DECISION_TCP)
+        p->next_state = hs_state(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "next_state")));
+    if (found && f == SP_LLM_FMT_RAW) {
+        long n = sp_llm_hex_decode(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "frame_hex")), frame,
+                                   SP_DECISION_MAX_PACKET);
+        assert_true(n > 0);
+        p->raw = true;
+        p->raw_bytes = frame;
+        p->raw_len = (size_t)n;
+    } else if (found) {
+        structured_fields(k, j, p);
+    }
+    cJSON_Delete(j);
+    return found != 0;
+}
+
+/* A drop example must show a situation the rules leave unanswered. */
+static void drop_is_right(const struct sp_decision_request *r)
+{
+    switch (r->kind) {
+    case SP_DECISION_ICMP:
+        assert_true(r->icmp.type != SP_ICMP_ECHO_REQUEST || r->ip.dst != r->our_ip);
+        break;
+    case SP_DECISION_ARP:
+        assert_true(r->arp.op != SP_ARP_OP_REQUEST || r->arp.tpa != r->our_ip);
+        break;
+    default:
+        assert_true(r->tcp.flags & SP_TCP_RST);
+        break;
+    }
+}
+
+static void test_examples_pass_the_validator(void **state)
+{
+    struct sp_llm_example *ex = test_malloc(sizeof *ex);
+    struct sp_llm_sim *sim = test_malloc(sizeof *sim);
+    char *user = test_malloc(SP_LLM_PROMPT_MAX), st[256];
+    uint8_t frame[SP_DECISION_MAX_PACKET];
+    unsigned replies = 0, drops = 0;
+    (void)state;
+    sp_llm_sim_init(sim, NULL);
+    for (int k = 0; k < SP_DECISION_KINDS; k++) {
+        for (int f = 0; f < SP_LLM_FMT_COUNT; f++) {
+            for (unsigned i = 0; i < 6 * sp_llm_example_count((enum sp_decision_kind)k); i++) {
+                struct sp_llm_sim_reply r;
+                struct sp_decision_proposal p;
+                sp_llm_example_fill((enum sp_decision_kind)k, i, ex);
+                assert_true(sp_llm_prompt_state(&ex->req, NULL, st, sizeof st) > 0);
+                assert_true(sp_llm_prompt_user(&ex->req, (enum sp_llm_format)f, st, user, SP_LLM_PROMPT_MAX) > 0);
+                assert_int_equal(sp_llm_sim_answer(sim, NULL, user, &r), 0);
+                assert_true(r.is_json);
+                if (proposal_of((enum sp_decision_kind)k, (enum sp_llm_format)f, r.text, &p, frame)) {
+                    enum sp_verdict v = sp_validate_proposal(&ex->req, &p);
+                    if (v != SP_VERDICT_VALID)
+                        fail_msg("%s example %u (%s): %s for %s", sp_decision_kind_name((enum sp_decision_kind)k), i,
+                                 ex->title, sp_verdict_name(v), r.text);
+                    replies++;
+                } else {
+                    drop_is_right(&ex->req);
+                    drops++;
+                }
+                sp_llm_sim_reply_free(&r);
+            }
+        }
+    }
+    assert_true(replies > drops);
+    assert_true(drops > 0);
+    test_free(user);
+    test_free(sim);
+    test_free(ex);
+}
+
+/* --- The request bodies carry the prefix unchanged ---------------------------------------- */
+
+static char *body_without_messages(const char *body)
+{
+    cJSON *j = cJSON_Parse(body);
+    char *s;
+    assert_true(cJSON_IsObject(j));
+    cJSON_DeleteItemFromObject(j, "messages");
+    s = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return s;
+}
+
+static size_t common_prefix(const char *a, const char *b)
+{
+    size_t n = 0;
+    while (a[n] && a[n] == b[n]) n++;
+    return n;
+}
+
+static void test_bodies_carry_identical_prefix(void **state)
+{
+    char u[2][SP_LLM_PROMPT_MAX];
+    struct sp_llm_wire w[2][2];
+    (void)state;
+    example_user(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED, 0, u[0], sizeof u[0]);
+    example_user(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED, 1, u[1], sizeof u[1]);
+    const struct sp_llm_prefix *px = sp_llm_prefix_for(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED);
+    for (int i = 0; i < 2; i++) {
+        struct sp_llm_prompt p;
+        sp_llm_prompt_for(&p, SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED, u[i]);
+        assert_int_equal(sp_llm_provider_anthropic.build("http://127.0.0.1:1", "m", "k", &p, &w[0][i]), 0);
+        assert_int_equal(sp_llm_provider_openai.build("http://127.0.0.1:1/v1", "m", NULL, &p, &w[1][i]), 0);
+    }
+    /* Anthropic: the system block is the prefix, marked for caching; the tool (rendered before it)
+     * is the schema; the bodies agree everywhere but in the user message */
+    cJSON *a = cJSON_Parse(w[0][0].body);
+    const cJSON *blk = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "system"), 0);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(blk, "text")), px->system);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(blk, "cache_control"), "type")),
+                        "ephemeral");
+    char *schema = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "tools"), 0),
+                                                              "input_schema"));
+    assert_string_equal(schema, px->schema); /* what llm-sim counts is what we estimated */
+    cJSON_free(schema);
+    cJSON_Delete(a);
+    /* OpenAI: the system message is the prefix, the schema is in response_format */
+    cJSON *o = cJSON_Parse(w[1][0].body);
+    const cJSON *m0 = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "messages"), 0);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(m0, "content")), px->system);
+    cJSON_Delete(o);
+    for (int prov = 0; prov < 2; prov++) {
+        char *x = body_without_messages(w[prov][0].body), *y = body_without_messages(w[prov][1].body);
+        assert_string_equal(x, y);
+        cJSON_free(x);
+        cJSON_free(y);
+        /* byte for byte: the bodies agree from the start through the whole system prompt */
+        const char *sys_end = strstr(w[prov][0].body, "Why: ");
+        assert_non_null(sys_end);
+        assert_true(common_prefix(w[prov][0].body, w[prov][1].body) > (size_t)(sys_end - w[prov][0].body));
+        assert_true(common_prefix(w[prov][0].body, w[prov][1].body) > px->system_len);
+        sp_llm_wire_free(&w[prov][0]);
+        sp_llm_wire_free(&w[prov][1]);
+    }
+}
+
+/* --- The cache model ---------------------------------------------------------------------- */
+
+static struct sp_llm_usage account(struct sp_llm_sim_cache *c, enum sp_llm_cache_style style, const char *model,
+                                   const char *prefix, const char *user, uint64_t now)
+{
+    struct sp_llm_cache_part parts[2] = {{prefix, strlen(prefix), 1}, {user, strlen(user), 0}};
+    struct sp_llm_usage u;
+    memset(&u, 0, sizeof u);
+    sp_llm_sim_cache_account(c, style, model, parts, 2, now, &u);
+    return u;
+}
+
+static char *text_of(size_t n, char fill)
+{
+    char *s = test_malloc(n + 1);
+    memset(s, fill, n);
+    s[n] = '\0';
+    return s;
+}
+
+static void test_cache_model_explicit(void **state)
+{
+    struct sp_llm_sim_cache *c = test_malloc(sizeof *c);
+    char *big = text_of(4 * 1100, 'a'), *small = text_of(4 * 1000, 'b');
+    struct sp_llm_usage u;
+    (void)state;
+    sp_llm_sim_cache_init(c, 1024, 1000);
+    /* below the minimum: never cached */
+    u = account(c, SP_LLM_CACHE_EXPLICIT, "m", small, "q1", 0);
+    assert_int_equal(u.cache_write_tokens + u.cache_read_tokens, 0);
+    u = account(c, SP_LLM_CACHE_EXPLICIT, "m", small, "q2", 1);
+    assert_int_equal(u.cache_write_tokens + u.cache_read_tokens, 0);
+    /* above: the first request writes the prefix, the next reads it and renews its lifetime */
+    u = account(c, SP_LLM_CACHE_EXPLICIT, "m", big, "question one", 10);
+    assert_int_equal(u.cache_write_tokens, 1100);
+    assert_int_equal(u.cache_read_tokens, 0);
+    assert_int_equal(u.input_tokens, 1100 + 3);
+    u = account(c, SP_LLM_CACHE_EXPLICIT, "m", big, "question two", 900);
+    assert_int_equal(u.cache_read_tokens, 1100);
+    assert_int_equal(u.cache_write_tokens, 0);
+    u = account(c, SP_LLM_CACHE_EXPLICIT, "m", big, "q3", 1800); /* 900 ms after its last use */
+    assert_int_equal(u.cache_read_tokens, 1100);
+    /* another model has a cache of its own */
+    u = account(c, SP_LLM_CACHE_EXPLICIT, "other", big, "q", 1801);
+    assert_int_equal(u.cache_write_tokens, 1100);
+    /* expired: written again */
+    u = account(c, SP_LLM_CACHE_EXPLICIT, "m", big, "q4", 2801);
+    assert_int_equal(u.cache_write_tokens, 1100);
+    assert_int_equal(u.cache_read_tokens, 0);
+    /* no breakpoint, no caching */
+    struct sp_llm_cache_part unmarked[2] = {{big, strlen(big), 0}, {"q", 1, 0}};
+    memset(&u, 0, sizeof u);
+    sp_llm_sim_cache_account(c, SP_LLM_CACHE_EXPLICIT, "m", unmarked, 2, 2802, &u);
+    assert_int_equal(u.cache_write_tokens + u.cache_read_tokens, 0);
+    /* a second breakpoint: the first is read, the part after it written */
+    struct sp_llm_cache_part two[3] = {{big, strlen(big), 1}, {small, strlen(small), 1}, {"q", 1, 0}};
+    memset(&u, 0, sizeof u);
+    sp_llm_sim_cache_account(c, SP_LLM_CACHE_EXPLICIT, "m", two, 3, 2803, &u);
+    assert_int_equal(u.cache_read_tokens, 1100);
+    assert_int_equal(u.cache_write_tokens, 1000);
+    test_free(big);
+    test_free(small);
+    test_free(c);
+}
+
+static void test_cache_model_auto(void **state)
+{
+    struct sp_llm_sim_cache *c = test_malloc(sizeof *c);
+    char *a = text_of(4 * 1500, 'a'), *b = text_of(4 * 1500, 'a');
+    struct sp_llm_usage u;
+    (void)state;
+    sp_llm_sim_cache_init(c, 1024, 1000);
+    u = account(c, SP_LLM_CACHE_AUTO, "m", a, "x", 0);
+    assert_int_equal(u.cache_read_tokens, 0); /* first sight: nothing to read, writes unreported */
+    assert_int_equal(u.cache_write_tokens, 0);
+    assert_int_equal(u.input_tokens, 1501);
+    u = account(c, SP_LLM_CACHE_AUTO, "m", a, "y", 10);
+    assert_int_equal(u.cache_read_tokens, 1024 + 3 * 128); /* 1500 shared tokens, in 128-token steps */
+    /* a prompt that agrees for its first 1300 tokens only reads that far (in steps) */
+    b[4 * 1300] = 'b';
+    u = account(c, SP_LLM_CACHE_AUTO, "m", b, "x", 20);
+    assert_int_equal(u.cache_read_tokens, 1024 + 2 * 128);
+    /* a prompt under the minimum is never cached */
+    a[4 * 1000] = '\0';
+    u = account(c, SP_LLM_CACHE_AUTO, "m", a, "x", 30);
+    u = account(c, SP_LLM_CACHE_AUTO, "m", a, "y", 31);
+    assert_int_equal(u.cache_read_tokens, 0);
+    /* expired */
+    a[4 * 1000] = 'a';
+    u = account(c, SP_LLM_CACHE_AUTO, "m", a, "z", 2000);
+    assert_int_equal(u.cache_read_tokens, 0);
+    test_free(a);
+    test_free(b);
+    test_free(c);
+}
+
+/* --- The client: in-process sim and llm-sim over HTTP -------------------------------------- */
+
+struct outcome {
+    int done, err;
+    struct sp_llm_usage usage;
+};
+
+static void on_done(sp_llm_client *c, const struct sp_llm_result *r, void *data)
+{
+    struct outcome *o = data;
+    (void)c;
+    o->done = 1;
+    o->err = r->err;
+    o->usage = r->usage;
+}
+
+struct env {
+    uv_loop_t loop;
+    struct sp_llm_simproc sim;
+    int sim_up;
+    sp_llm_client client;
+    int closed;
+};
+
+static void env_up(struct env *e, enum sp_llm_provider_kind kind, const char *const *sim_args, uint32_t sim_min)
+{
+    char path[4096], err[256];
+    struct sp_llm_config cfg;
+    memset(e, 0, sizeof *e);
+    uv_loop_init(&e->loop);
+    sp_llm_config_init(&cfg);
+    cfg.provider = kind;
+    cfg.sim.cache_min_tokens = sim_min;
+    if (kind != SP_LLM_PROVIDER_SIM) {
+        sp_llm_simproc_path(path, sizeof path);
+        assert_int_equal(sp_llm_simproc_start(&e->sim, path, sim_args), 0);
+        e->sim_up = 1;
+        snprintf(cfg.url, sizeof cfg.url, "%s%s", e->sim.url, kind == SP_LLM_PROVIDER_OPENAI ? "/v1" : "");
+        setenv("ANTHROPIC_API_KEY", "sk-ant-test-key", 1);
+        setenv("OPENAI_API_KEY", "sk-test-key", 1);
+    }
+    assert_int_equal(sp_llm_config_finish(&cfg, err, sizeof err), 0);
+    cfg.timeout_ms = 5000;
+    assert_int_equal(sp_llm_client_init(&e->loop, &e->client, &cfg), 0);
+}
+
+static void on_closed(sp_llm_client *c)
+{
+    struct env *e = c->data;
+    e->closed = 1;
+}
+
+static void env_down(struct env *e)
+{
+    e->client.data = e;
+    sp_llm_client_close(&e->client, on_closed);
+    while (!e->closed) uv_run(&e->loop, UV_RUN_ONCE);
+    uv_run(&e->loop, UV_RUN_NOWAIT);
+    assert_int_equal(uv_loop_close(&e->loop), 0);
+    if (e->sim_up) sp_llm_simproc_stop(&e->sim);
+}
+
+static struct sp_llm_usage ask_prompt(struct env *e, const struct sp_llm_prompt *p)
+{
+    struct outcome o;
+    memset(&o, 0, sizeof o);
+    assert_int_equal(sp_llm_ask(&e->client, p, on_done, &o), 0);
+    while (!o.done) uv_run(&e->loop, UV_RUN_ONCE);
+    assert_int_equal(o.err, 0);
+    return o.usage;
+}
+
+/* Decision i of kind icmp, structured, with the prefix for min_tokens. */
+static struct sp_llm_usage ask_decision(struct env *e, unsigned i, uint32_t min_tokens)
+{
+    char user[SP_LLM_PROMPT_MAX];
+    struct sp_llm_prompt p;
+    example_user(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, i, user, sizeof user);
+    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, user);
+    p.system = sp_llm_prefix_get(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, min_tokens)->system;
+    return ask_prompt(e, &p);
+}
+
+static uint32_t prefix_tokens(uint32_t min_tokens)
+{
+    return sp_llm_prefix_get(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, min_tokens)->tokens;
+}
+
+/* Anthropic's form: the first decision writes exactly the prefix slowpath estimated, the next
+ * (another decision) reads it. */
+static void expect_write_then_read(struct env *e, uint32_t min_tokens)
+{
+    struct sp_llm_usage a = ask_decision(e, 0, min_tokens), b = ask_decision(e, 1, min_tokens);
+    assert_int_equal(a.cache_write_tokens, prefix_tokens(min_tokens));
+    assert_int_equal(a.cache_read_tokens, 0);
+    assert_int_equal(b.cache_read_tokens, prefix_tokens(min_tokens));
+    assert_int_equal(b.cache_write_tokens, 0);
+    assert_true(b.input_tokens > b.cache_read_tokens);
+}
+
+/* OpenAI's form: nothing read the first time, then the shared prefix in 128-token steps. */
+static void expect_openai_read(struct env *e, uint32_t min_tokens, uint32_t provider_min)
+{
+    struct sp_llm_usage a = ask_decision(e, 0, min_tokens), b = ask_decision(e, 1, min_tokens);
+    assert_int_equal(a.cache_read_tokens, 0);
+    assert_int_equal(a.cache_write_tokens, 0);
+    assert_true(b.cache_read_tokens >= provider_min);
+    assert_int_equal((b.cache_read_tokens - provider_min) % 128, 0);
+    assert_true(b.cache_read_tokens + 128 > prefix_tokens(min_tokens)); /* the whole prefix, to a step */
+    assert_true(b.cache_read_tokens <= b.input_tokens);
+}
+
+static void expect_nothing_cached(struct env *e, uint32_t min_tokens)
+{
+    for (unsigned i = 0; i < 3; i++) {
+        struct sp_llm_usage u = ask_decision(e, i, min_tokens);
+        assert_int_equal(u.cache_write_tokens, 0);
+        assert_int_equal(u.cache_read_tokens, 0);
+    }
+}
+
+static void test_inprocess_sim_caches(void **state)
+{
+    struct env e;
+    (void)state;
+    env_up(&e, SP_LLM_PROVIDER_SIM, NULL, 1024);
+    expect_write_then_read(&e, 1024);
+    env_down(&e);
+    env_up(&e, SP_LLM_PROVIDER_SIM, NULL, 4096); /* a Haiku-sized minimum: the 1024 prefix is too short */
+    expect_nothing_cached(&e, 1024);
+    expect_write_then_read(&e, 4096);
+    env_down(&e);
+}
+
+static void test_llm_sim_anthropic_caches(void **state)
+{
+    static const char *const haiku[] = {"--cache-min-tokens", "4096", NULL};
+    struct env e;
+    (void)state;
+    env_up(&e, SP_LLM_PROVIDER_ANTHROPIC, NULL, 1024);
+    expect_write_then_read(&e, 1024);
+    env_down(&e);
+    env_up(&e, SP_LLM_PROVIDER_ANTHROPIC, haiku, 1024);
+    expect_nothing_cached(&e, 1024); /* below the minimum: silently not cached */
+    expect_write_then_read(&e, 4096);
+    env_down(&e);
+}
+
+static void test_llm_sim_openai_caches(void **state)
+{
+    static const char *const haiku[] = {"--cache-min-tokens", "4096", NULL};
+    struct env e;
+    (void)state;
+    env_up(&e, SP_LLM_PROVIDER_OPENAI, NULL, 1024);
+    expect_openai_read(&e, 1024, 1024);
+    env_down(&e);
+    env_up(&e, SP_LLM_PROVIDER_OPENAI, haiku, 1024);
+    expect_nothing_cached(&e, 1024);
+    expect_openai_read(&e, 4096, 4096);
+    env_down(&e);
+}
+
+static void test_llm_sim_short_prompt_not_cached(void **state)
+{
+    struct env e;
+    char user[SP_LLM_PROMPT_MAX];
+    struct sp_llm_prompt p;
+    (void)state;
+    example_user(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, 0, user, sizeof user);
+    for (int prov = 0; prov < 2; prov++) {
+        env_up(&e, prov ? SP_LLM_PROVIDER_OPENAI : SP_LLM_PROVIDER_ANTHROPIC, NULL, 1024);
+        sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, user);
+        p.system = sp_llm_decision_system_prompt(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED); /* the bare ~200 tokens */
+        for (int i = 0; i < 2; i++) {
+            struct sp_llm_usage u = ask_prompt(&e, &p);
+            assert_int_equal(u.cache_write_tokens + u.cache_read_tokens, 0);
+            assert_true(u.input_tokens > 0);
+        }
+        env_down(&e);
+    }
+}
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+static void test_llm_sim_ttl_expires(void **state)
+{
+    static const char *const short_ttl[] = {"--cache-ttl-s", "1", NULL};
+    struct env e;
+    struct sp_llm_usage u;
+    (void)state;
+    env_up(&e, SP_LLM_PROVIDER_ANTHROPIC, short_ttl, 1024);
+    expect_write_then_read(&e, 1024);
+    pause_ms(1500);
+    u = ask_decision(&e, 2, 1024);
+    assert_int_equal(u.cache_write_tokens, prefix_tokens(1024)); /* expired: written again */
+    assert_int_equal(u.cache_read_tokens, 0);
+    env_down(&e);
+    env_up(&e, SP_LLM_PROVIDER_OPENAI, short_ttl, 1024);
+    expect_openai_read(&e, 1024, 1024);
+    pause_ms(1500);
+    u = ask_decision(&e, 2, 1024);
+    assert_int_equal(u.cache_read_tokens, 0);
+    env_down(&e);
+}
+
+/* --- The flag ----------------------------------------------------------------------------- */
+
+static int client_closed;
+static void on_client_closed(sp_llm_client *c)
+{
+    (void)c;
+    client_closed = 1;
+}
+
+static void test_flag_and_client_minimum(void **state)
+{
+    struct sp_llm_config cfg;
+    char err[256];
+    uv_loop_t loop;
+    sp_llm_client client;
+    struct sp_llm_prompt p;
+    (void)state;
+    sp_llm_config_init(&cfg);
+    assert_int_equal(cfg.cache_min_tokens, SP_LLM_DEFAULT_CACHE_MIN_TOKENS);
+    assert_true(sp_llm_config_is_flag("--llm-cache-min-tokens"));
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-cache-min-tokens", "4096", err, sizeof err), 0);
+    assert_int_equal(cfg.cache_min_tokens, 4096);
+    assert_int_equal(cfg.sim.cache_min_tokens, 4096); /* the in-process sim plays the same provider */
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-cache-min-tokens", "many", err, sizeof err), SP_LLM_ECONFIG);
+    assert_non_null(strstr(err, "bad --llm-cache-min-tokens"));
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-cache-min-tokens", "40000", err, sizeof err), SP_LLM_ECONFIG);
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-cache-min-tokens", "-1", err, sizeof err), SP_LLM_ECONFIG);
+    assert_non_null(strstr(sp_llm_config_usage, "--llm-cache-min-tokens"));
+    /* a client built with 4096 sends the 4096 prefixes, built at its start */
+    assert_int_equal(sp_llm_config_finish(&cfg, err, sizeof err), 0);
+    uv_loop_init(&loop);
+    assert_int_equal(sp_llm_client_init(&loop, &client, &cfg), 0);
+    assert_int_equal(sp_llm_prefix_min_tokens(), 4096);
+    sp_llm_prompt_for(&p, SP_DECISION_ARP, SP_LLM_FMT_RAW, "{}");
+    assert_ptr_equal(p.system, sp_llm_prefix_get(SP_DECISION_ARP, SP_LLM_FMT_RAW, 4096)->system);
+    assert_true(sp_llm_tokens_estimate(strlen(p.system) + strlen(p.schema)) >= 4096);
+    client_closed = 0;
+    sp_llm_client_close(&client, on_client_closed);
+    while (!client_closed) uv_run(&loop, UV_RUN_ONCE);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_int_equal(sp_llm_prefix_configure(SP_LLM_DEFAULT_CACHE_MIN_TOKENS), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_prefix_static_and_separate),
+        cmocka_unit_test(test_prefix_reaches_minimum),
+        cmocka_unit_test(test_prefix_content),
+        cmocka_unit_test(test_examples_pass_the_validator),
+        cmocka_unit_test(test_bodies_carry_identical_prefix),
+        cmocka_unit_test(test_cache_model_explicit),
+        cmocka_unit_test(test_cache_model_auto),
+        cmocka_unit_test(test_inprocess_sim_caches),
+        cmocka_unit_test(test_llm_sim_anthropic_caches),
+        cmocka_unit_test(test_llm_sim_openai_caches),
+        cmocka_unit_test(test_llm_sim_short_prompt_not_cached),
+        cmocka_unit_test(test_llm_sim_ttl_expires),
+        cmocka_unit_test(test_flag_and_client_minimum),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
