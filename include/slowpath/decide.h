@@ -35,6 +35,23 @@ enum sp_decision_kind { SP_DECISION_ICMP, SP_DECISION_ARP, SP_DECISION_TCP, SP_D
 enum sp_decision_mode { SP_DECIDE_NATIVE, SP_DECIDE_DELEGATE, SP_DECIDE_SHADOW };
 enum sp_invalid_policy { SP_INVALID_FALLBACK, SP_INVALID_DROP };
 
+/* What makes a proposal valid. The safety rules never change with it (a reply goes only to the
+ * asker, only from our addresses, carries no bytes the request did not, within rate limits);
+ * the authority says what is acceptable beyond them:
+ *   exact  the proposal equals what the native stack would send (the model imitates);
+ *   legal  the RFCs allow it, and the stack adopts what the model chose:
+ *          icmp  an echo reply (identifier, sequence and data echo the request, RFC 792) with the
+ *                model's TTL (1-255), IP identification and DF; or no answer;
+ *          arp   a reply for our address with our MAC only; or no answer;
+ *          tcp   SYN in LISTEN: accept (SYN-ACK with the model's ISS, window 1..max_window, MSS
+ *                536..max_mss, window scale 0-14 only if the peer offered one), refuse (RST,
+ *                RFC 9293 3.10.7.2) or ignore; SYN to a closed port (hs_state CLOSED): refuse
+ *                (RST, as native) or ignore; SYN-ACK in SYN-SENT: accept (ACK) or refuse (RST).
+ *          The connection then runs with the model's ISS, MSS and window scale. */
+enum sp_authority { SP_AUTHORITY_EXACT, SP_AUTHORITY_LEGAL };
+const char *sp_authority_name(enum sp_authority a);             /* "exact", "legal" */
+int sp_authority_parse(const char *name, enum sp_authority *out); /* 0 or SP_EINVAL */
+
 const char *sp_decision_kind_name(enum sp_decision_kind k);   /* "icmp", "arp", "tcp" */
 int sp_decision_kind_parse(const char *name, enum sp_decision_kind *out); /* 0 or SP_EINVAL */
 const char *sp_decision_mode_name(enum sp_decision_mode m);   /* "native", "llm", "shadow" */
@@ -58,6 +75,7 @@ struct sp_decision_request {
     uint64_t id;                   /* unique per request; sp_decision_complete names it */
     enum sp_decision_kind kind;
     enum sp_decision_mode mode;    /* delegate or shadow */
+    enum sp_authority authority;   /* what the validator will accept (the interface's setting) */
     struct sp_flow flow;
     sp_time_t asked_at;            /* the stack's time when it asked: the `now` for a decider that
                                     * completes from inside decide */
@@ -74,12 +92,15 @@ struct sp_decision_request {
     struct sp_icmp_repr icmp;      /* icmp: an echo request */
     struct sp_arp_repr arp;        /* arp: a request for our address */
     struct sp_tcp_repr tcp;        /* tcp: a SYN (LISTEN) or SYN-ACK (SYN-SENT) */
-    /* tcp: where the handshake stands, our ISN (chosen by the stack, RFC 6528) and what the
-     * native stack would advertise. */
+    /* tcp: where the handshake stands (CLOSED: a SYN to a port nobody listens on), our ISN
+     * (chosen by the stack, RFC 6528) and what the native stack would advertise; in legal, the
+     * bounds of what a proposal may choose: the largest initial window our receive buffer can
+     * honour (unscaled, as on a SYN-ACK) and the largest MSS our MTU allows. */
     enum sp_hs_state hs_state;
     uint32_t iss;
     uint16_t native_window, native_mss;
     int8_t native_wscale;
+    uint16_t max_window, max_mss;
     /* The native answer, same framing as packet (shadow grading; what fallback sends). */
     const uint8_t *native;
     size_t native_len;
@@ -93,10 +114,13 @@ const char *sp_proposal_action_name(enum sp_proposal_action a); /* "drop","reply
  * are parsed by the wire layer, then compared field by field. Either way the stack emits a reply
  * it built itself from the request and the checked fields (payloads always come from the
  * request), so the device only ever sees stack-made frames.
- * action: icmp and arp REPLY; tcp SYN_ACK (LISTEN + SYN), ACK (SYN-SENT + SYN-ACK), or RST
- * where RFC 9293 answers with one (an ACK to a listener, an unacceptable ACK in SYN-SENT). A raw
- * proposal may say REPLY for any kind (its flags say the rest). DROP is never valid: a decider
- * that wants silence gets the policy. */
+ * action: icmp and arp REPLY; tcp SYN_ACK (LISTEN + SYN: accept), ACK (SYN-SENT + SYN-ACK:
+ * accept), or RST (refuse, and where RFC 9293 answers with one: an ACK to a listener, an
+ * unacceptable ACK in SYN-SENT, a SYN to a closed port). A raw proposal may say REPLY for any
+ * kind (its flags say the rest). DROP (ignore: no answer at all) is valid only in legal
+ * authority; in exact a decider that wants silence gets the policy.
+ * Fields a structured proposal may leave to the stack: icmp_ip_ident < 0 and icmp_df < 0 mean
+ * "as native" (legal; in exact they are ignored and native's values go out). */
 struct sp_decision_proposal {
     enum sp_proposal_action action;
     bool raw;
@@ -106,10 +130,13 @@ struct sp_decision_proposal {
     uint32_t icmp_dst;
     uint16_t icmp_ident, icmp_seq;
     uint8_t icmp_ttl;
+    int32_t icmp_ip_ident;         /* the reply's IP identification, -1: as native */
+    int8_t icmp_df;                /* the reply's DF bit (0 or 1), -1: as native */
     /* arp structured */
     struct sp_arp_repr arp;
     /* tcp (structured; for raw only next_state). On an ACK, mss and wscale are ignored (options
-     * belong on a SYN); on a RST only tcp_seq counts. */
+     * belong on a SYN); on a RST only tcp_seq counts. In legal, a SYN-ACK's tcp_seq is the ISS
+     * the connection adopts. */
     uint32_t tcp_seq, tcp_ack;
     uint16_t tcp_window, tcp_mss;  /* mss 0: no option; else 536..native_mss */
     int8_t tcp_wscale;             /* -1: no option */
@@ -147,6 +174,39 @@ const char *sp_verdict_name(enum sp_verdict v);
 enum sp_decision_action { SP_ACTION_LLM, SP_ACTION_FALLBACK, SP_ACTION_DROP, SP_ACTION_SHADOW };
 const char *sp_decision_action_name(enum sp_decision_action a); /* "llm","fallback","drop","shadow" */
 
+/* The fields in which an emitted answer departed from what native would have sent (legal
+ * authority only; exact never departs). SILENCE: the model chose not to answer where native
+ * would have; ACTION: it answered another way (a RST where native accepts). */
+#define SP_DEVIATION_MAP(X) \
+    X(ACTION, "action")     \
+    X(SILENCE, "silence")   \
+    X(TTL, "ttl")           \
+    X(IP_IDENT, "ip_ident") \
+    X(DF, "df")             \
+    X(ISS, "iss")           \
+    X(WINDOW, "window")     \
+    X(MSS, "mss")           \
+    X(WSCALE, "wscale")
+
+enum sp_deviation {
+#define SP_DEVIATION_ENUM(name, text) SP_DEVIATION_##name,
+    SP_DEVIATION_MAP(SP_DEVIATION_ENUM)
+#undef SP_DEVIATION_ENUM
+    SP_DEVIATION_COUNT
+};
+const char *sp_deviation_name(enum sp_deviation d); /* "action", "ttl", ... */
+
+/* The values the stack adopted, for the fields named in `deviations` (a trace writes them as
+ * {"iss":..,"window":..}). */
+struct sp_decision_chosen {
+    enum sp_proposal_action action;
+    uint8_t ttl, df;
+    uint16_t ip_ident;
+    uint32_t iss;
+    uint16_t window, mss;
+    int8_t wscale;
+};
+
 struct sp_decision_outcome {
     uint64_t id;
     enum sp_decision_kind kind;
@@ -163,6 +223,10 @@ struct sp_decision_outcome {
      * 0 when no frame went out for it (nothing emitted, or the answer waits for its next hop's
      * address and goes out later). */
     uint64_t frame_sent, frame_any;
+    /* legal authority, a valid proposal: bit (1u << SP_DEVIATION_x) per field that departed from
+     * native, with the adopted values in `chosen`. */
+    uint32_t deviations;
+    struct sp_decision_chosen chosen;
 };
 
 /* The decider: asked for each delegated or shadowed decision. `decide` returns 0 when it will
@@ -184,6 +248,8 @@ struct sp_decider {
 void sp_iface_set_decider(struct sp_iface *iface, enum sp_decision_kind kind, enum sp_decision_mode mode,
                           const struct sp_decider *decider);
 void sp_iface_set_invalid_policy(struct sp_iface *iface, enum sp_invalid_policy policy);
+/* The authority of every kind's decisions asked afterwards (default SP_AUTHORITY_EXACT). */
+void sp_iface_set_authority(struct sp_iface *iface, enum sp_authority authority);
 /* How long a parked request waits for its proposal before the timeout verdict (default
  * SP_DECISION_TIMEOUT_MS; 0 is taken as 1 ms). Applies to requests parked afterwards. */
 void sp_iface_set_decision_timeout(struct sp_iface *iface, sp_time_t ms);
@@ -210,6 +276,7 @@ struct sp_decision_stats {
     uint64_t asked, joined, pending_full, too_big, valid, invalid, timeouts, errors, cancelled;
     uint64_t emitted_llm, fallback, dropped, shadow_match, shadow_mismatch;
     uint64_t verdicts[SP_VERDICT_COUNT];
+    uint64_t deviations[SP_DEVIATION_COUNT]; /* legal: valid proposals that departed, per field */
 };
 const struct sp_decision_stats *sp_iface_decision_stats(const struct sp_iface *iface, enum sp_decision_kind k);
 

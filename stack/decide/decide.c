@@ -61,6 +61,31 @@ const char *sp_verdict_name(enum sp_verdict v)
     return (unsigned)v < SP_VERDICT_COUNT ? names[v] : "?";
 }
 
+const char *sp_authority_name(enum sp_authority a)
+{
+    return a == SP_AUTHORITY_LEGAL ? "legal" : a == SP_AUTHORITY_EXACT ? "exact" : "?";
+}
+
+int sp_authority_parse(const char *name, enum sp_authority *out)
+{
+    for (int a = SP_AUTHORITY_EXACT; a <= SP_AUTHORITY_LEGAL; a++)
+        if (name && strcmp(name, sp_authority_name((enum sp_authority)a)) == 0) {
+            *out = (enum sp_authority)a;
+            return 0;
+        }
+    return SP_EINVAL;
+}
+
+const char *sp_deviation_name(enum sp_deviation d)
+{
+    static const char *const names[] = {
+#define SP_DEVIATION_TEXT(name, text) text,
+        SP_DEVIATION_MAP(SP_DEVIATION_TEXT)
+#undef SP_DEVIATION_TEXT
+    };
+    return (unsigned)d < SP_DEVIATION_COUNT ? names[d] : "?";
+}
+
 const char *sp_decision_action_name(enum sp_decision_action a)
 {
     static const char *const names[] = {"llm", "fallback", "drop", "shadow"};
@@ -133,6 +158,11 @@ void sp_iface_set_invalid_policy(struct sp_iface *iface, enum sp_invalid_policy 
     iface->decide.policy = policy == SP_INVALID_DROP ? SP_INVALID_DROP : SP_INVALID_FALLBACK;
 }
 
+void sp_iface_set_authority(struct sp_iface *iface, enum sp_authority authority)
+{
+    iface->decide.authority = authority == SP_AUTHORITY_LEGAL ? SP_AUTHORITY_LEGAL : SP_AUTHORITY_EXACT;
+}
+
 void sp_iface_set_decision_timeout(struct sp_iface *iface, sp_time_t ms)
 {
     iface->decide.timeout = ms ? ms : 1;
@@ -195,6 +225,7 @@ enum sp_decision_open_result sp_decision_open(struct sp_iface *iface, sp_time_t 
     e->req.id = d->next_id++;
     e->req.kind = kind;
     e->req.mode = k->mode;
+    e->req.authority = d->authority;
     e->req.flow = *flow;
     e->req.deadline = now + d->timeout;
     e->req.our_mac = iface->cfg.mac;

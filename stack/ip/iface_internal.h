@@ -153,6 +153,7 @@ struct sp_decision_kind_state {
 struct sp_decisions {
     struct sp_decision_kind_state kinds[SP_DECISION_KINDS];
     enum sp_invalid_policy policy;
+    enum sp_authority authority;
     sp_time_t timeout;
     uint64_t next_id;
     unsigned npending;                  /* entries in use: poll and poll_at skip an empty table */
