@@ -1,6 +1,9 @@
 #include "support.h"
 
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int hexval(int c)
 {
@@ -27,4 +30,18 @@ int sp_test_hex(const char *hex, uint8_t *buf, size_t cap)
         }
     }
     return hi < 0 ? (int)n : -1;
+}
+
+void sp_test_shared_path(char *out, size_t cap, const char *rel)
+{
+    const char *env = getenv("SP_SHARED");
+    if (env && env[0]) {
+        snprintf(out, cap, "%s/%s", env, rel);
+        return;
+    }
+    /* This file is tests/unit/support.c of the checkout; ../shared sits beside the checkout. */
+    const char *file = __FILE__;
+    const char *tail = strstr(file, "tests/unit/support.c");
+    int root_len = tail ? (int)(tail - file) : 0;
+    snprintf(out, cap, "%.*s../shared/%s", root_len, file, rel);
 }

@@ -9,4 +9,8 @@
  * or -1 when the string is not hex or does not fit. */
 int sp_test_hex(const char *hex, uint8_t *buf, size_t cap);
 
+/* The path of `rel` in the read-only shared folder (corpus, conformance scripts): $SP_SHARED
+ * (the build passes it to every test), or ../shared beside the checkout that holds the tests. */
+void sp_test_shared_path(char *out, size_t cap, const char *rel);
+
 #endif

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "support.h"
 #include <pcap/pcap.h>
 
 #include "slowpath/device.h"
@@ -25,20 +27,6 @@ static void tmp_make(struct tmpfile *t)
     int fd = mkstemp(t->path);
     assert_true(fd >= 0);
     close(fd);
-}
-
-/* The shared folder: $SP_SHARED, or ../shared beside the checkout that holds this file. */
-static void shared_path(char *out, size_t cap, const char *rel)
-{
-    const char *env = getenv("SP_SHARED");
-    if (env && env[0]) {
-        snprintf(out, cap, "%s/%s", env, rel);
-        return;
-    }
-    const char *file = __FILE__;
-    const char *tail = strstr(file, "tests/unit/test_dev_pcap.c");
-    int root_len = tail ? (int)(tail - file) : 0;
-    snprintf(out, cap, "%.*s../shared/%s", root_len, file, rel);
 }
 
 static void frame_of(uint8_t *f, size_t len, uint8_t tag)
@@ -178,7 +166,7 @@ static void test_replay_shared_icmp_ping(void **state)
 {
     (void)state;
     char path[1024];
-    shared_path(path, sizeof(path), "corpus/pcap/zeek-icmp__icmp-ping.pcap");
+    sp_test_shared_path(path, sizeof(path), "corpus/pcap/zeek-icmp__icmp-ping.pcap");
     if (access(path, R_OK) != 0) {
         print_message("shared corpus not found at %s\n", path);
         skip();

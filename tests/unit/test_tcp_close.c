@@ -3,7 +3,7 @@
  * out-of-order FIN, close with unread data, data after close, abort, and the RFC 5961 checks:
  * RST only at RCV.NXT (challenge ACK elsewhere in the window), SYN in a synchronized state, ACKs
  * of unsent data. */
-#include "test_tcp_harness.h"
+#include "tcp_harness.h"
 
 #define SYN SP_TCP_SYN
 #define ACK SP_TCP_ACK

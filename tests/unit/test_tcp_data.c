@@ -1,7 +1,7 @@
 /* TCP scenarios for data transfer: delayed ACK, out-of-order assembly, duplicates, the receive
  * window (zero window, updates), Nagle, the peer's window and scaling, RTO with backoff (RFC 6298),
  * go-back-N after a timeout, fast retransmit (RFC 5681), persist probes, giving up. */
-#include "test_tcp_harness.h"
+#include "tcp_harness.h"
 
 #define SYN SP_TCP_SYN
 #define ACK SP_TCP_ACK

@@ -1,7 +1,7 @@
 /* The TCP handshake as a decision point, through the TCP scenario harness with a fake decider: a
  * SYN in LISTEN and a SYN-ACK in SYN-SENT are parked (nothing sent) until the proposal, the
  * fallback, a drop, a timeout, a RST or a closed listener ends them; shadow mode answers at once. */
-#include "test_tcp_harness.h"
+#include "tcp_harness.h"
 
 #include "slowpath/decide.h"
 

@@ -2,7 +2,7 @@
  * near and far from the connection's) and random application calls and time steps, against a
  * listener and its connections. Nothing may crash, leak or break the sequence-space invariants;
  * deterministic for a seed so that a failure replays. */
-#include "test_tcp_harness.h"
+#include "tcp_harness.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd(void)

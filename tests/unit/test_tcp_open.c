@@ -1,6 +1,6 @@
 /* TCP scenarios: CLOSED and LISTEN (RFC 9293 3.10.7.1-2), passive and active open, options, SYN
  * retransmission and backoff, backlog, ISNs (RFC 6528). */
-#include "test_tcp_harness.h"
+#include "tcp_harness.h"
 
 #define SYN SP_TCP_SYN
 #define ACK SP_TCP_ACK

@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "packetdrill.h"
 
 /* Why a script is listed: a difference of principle with the OS it was written for, a timer
@@ -281,19 +283,6 @@ static void test_run_results(void **state)
 
 /* --- the corpus --------------------------------------------------------------------------------- */
 
-static void shared_path(char *out, size_t cap, const char *rel)
-{
-    const char *env = getenv("SP_SHARED");
-    if (env && env[0]) {
-        snprintf(out, cap, "%s/%s", env, rel);
-        return;
-    }
-    const char *file = __FILE__;
-    const char *tail = strstr(file, "tests/unit/test_tcp_packetdrill.c");
-    int root_len = tail ? (int)(tail - file) : 0;
-    snprintf(out, cap, "%.*s../shared/%s", root_len, file, rel);
-}
-
 static void own_path(char *out, size_t cap)
 {
     const char *file = __FILE__;
@@ -461,9 +450,9 @@ static void test_packetdrill_shared(void **state)
     bool strict = st && st[0] == '1';
     struct pd_tally t = {0};
     char dir[512];
-    shared_path(dir, sizeof dir, "conformance/packetdrill/freebsd-net");
+    sp_test_shared_path(dir, sizeof dir, "conformance/packetdrill/freebsd-net");
     run_dir(dir, "freebsd-net", strict, strict, &t);
-    shared_path(dir, sizeof dir, "conformance/packetdrill/ligurio");
+    sp_test_shared_path(dir, sizeof dir, "conformance/packetdrill/ligurio");
     run_dir(dir, "ligurio", strict, strict, &t);
     print_tally("shared", &t);
     fflush(stdout);

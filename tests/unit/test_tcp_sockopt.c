@@ -1,7 +1,7 @@
 /* TCP per-connection settings a socket layer maps its options onto: buffer sizes (SO_RCVBUF,
  * SO_SNDBUF) on a listener and on a live connection, Nagle (TCP_NODELAY) inherited from the
  * listener and released at once when turned off. */
-#include "test_tcp_harness.h"
+#include "tcp_harness.h"
 
 #define SYN SP_TCP_SYN
 #define ACK SP_TCP_ACK
