@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Checks for the LLM decision integration tests (issue 5): reads slowpath's --trace file (JSON
+"""Checks for the LLM decision integration tests: reads slowpath's --trace file (JSON
 lines), its --stats output and pcap captures (through tshark), and exits non-zero with one clear
 line when something does not hold. Also sends ICMP echo requests with a chosen payload (ping -p
 only takes a 16-byte pattern, too short for an instruction with an address in it).

@@ -212,7 +212,7 @@ static double num_of(const cJSON *o, const char *k)
     return x->valuedouble;
 }
 
-/* Every key the issue asks for is present with its type. */
+/* Every key of the documented trace format is present with its type. */
 static void check_shape(const cJSON *o, const char *kind, const char *mode, const char *format)
 {
     const char *t = str_of(o, "time");
