@@ -4,6 +4,8 @@
 # (--llm-error-rate) so that refusals are counted too. report.md must have a row per path, format
 # and authority, its PNGs must be PNGs, and each row's asked / valid / invalid / timeout / error
 # must equal what llm_check.py counts in the trace the row names. The namespace it made is gone.
+# sp-test: normal-build-only (a long report run through every path; the paths themselves run
+# under the sanitizers in the test_llm_* scripts)
 source "$(dirname "$0")/lib.sh"
 CHECK="/usr/bin/python3 $SP_SRC/tests/integration/llm_check.py"
 [ "$(id -u)" -eq 0 ] || sp_fail "needs root (network namespaces)"
