@@ -301,7 +301,8 @@ static bool pick_new(const struct sp_tcp *c, struct pick *p)
 }
 
 /* NextSeg() (4): once per recovery, a segment ending at the highest octet outstanding and not
- * SACKed, so that a lost tail is not left to the RTO. */
+ * SACKed, so that a lost tail is not left to the RTO; not when that octet was retransmitted
+ * already (below HighRxt), where it would only repeat a retransmission. */
 static bool pick_rescue(const struct sp_tcp *c, struct pick *p)
 {
     const struct sp_tcp_sack *s = &c->sack;
@@ -312,7 +313,7 @@ static bool pick_rescue(const struct sp_tcp *c, struct pick *p)
         a = s->n > 1 ? s->sb[s->n - 2].end : c->snd_una;
         b = s->sb[s->n - 1].start;
     }
-    if (!sp_seq_lt(a, b))
+    if (!sp_seq_lt(a, b) || !sp_seq_gt(b, s->high_rxt))
         return false;
     uint32_t from = b - a > c->mss ? b - c->mss : a;
     *p = (struct pick){PICK_RESCUE, from, b - from};

@@ -293,6 +293,27 @@ static void test_rescue_retransmission(void **state)
     th_close(t);
 }
 
+/* The rescue (NextSeg (4)) has nothing to add when the highest unSACKed octet was retransmitted
+ * already: segments 1 and 3 lost, both retransmitted at the start of recovery (3 is lost by
+ * IsLost), and the partial ACK for 1 sends nothing again. */
+static void test_no_rescue_of_retransmitted_octets(void **state)
+{
+    (void)state;
+    struct th *t = sending(10);
+    pk_sack(t, T0 + 100, 1, 1, S(2), S(3));
+    pk_sack(t, T0 + 100, 1, 2, S(4), S(5), S(2), S(3));
+    pk_sack(t, T0 + 100, 1, 2, S(4), S(11), S(2), S(3));
+    th_expect(t, ACK, S(1), 1, -1, 1460);
+    th_expect(t, ACK, S(3), 1, -1, 1460);
+    th_expect_nothing(t);
+    pk_sack(t, T0 + 110, S(3), 1, S(4), S(11));
+    th_expect_nothing(t);
+    assert_int_equal(th_stat(t, SP_STAT_tcp_sack_rescue), 0);
+    pk_sack(t, T0 + 120, S(11), 0);
+    assert_false(t->conn->sack.recovery);
+    th_close(t);
+}
+
 /* Blocks that cannot be right are ignored and counted; a block at or below the cumulative ACK
  * is a D-SACK (RFC 2883): counted, and it moves nothing. */
 static void test_dsack_and_bad_blocks_are_harmless(void **state)
@@ -370,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_limited_transmit),
         cmocka_unit_test(test_recovery_fills_lost_holes_in_order),
         cmocka_unit_test(test_rescue_retransmission),
+        cmocka_unit_test(test_no_rescue_of_retransmitted_octets),
         cmocka_unit_test(test_dsack_and_bad_blocks_are_harmless),
         cmocka_unit_test(test_dupacks_without_blocks),
         cmocka_unit_test(test_rto_forgets_scoreboard_then_skips_sacked),
