@@ -17,6 +17,7 @@
 #include "slowpath/error.h"
 #include "slowpath/iface.h"
 #include "slowpath/opts.h"
+#include "slowpath/tcp.h"
 #include "replay_seq.h"
 #include "tcp_services.h"
 #include "udp_echo.h"
@@ -197,6 +198,8 @@ static int app_run(struct app *a)
         fprintf(stderr, "slowpath: cannot create the interface (bad address or out of memory)\n");
         return 1;
     }
+    sp_tcp_set_sack(a->iface, a->opt.tcp_sack);
+    sp_tcp_set_timestamps(a->iface, a->opt.tcp_timestamps);
     if (a->opt.udp_echo && sp_udp_echo_start(a->iface, &a->udp_echo) < 0) {
         fprintf(stderr, "slowpath: cannot start UDP echo\n");
         return 1;

@@ -13,7 +13,7 @@
 enum {
     OPT_TAP = 256, OPT_REPLAY, OPT_IP, OPT_GW, OPT_MAC, OPT_MTU, OPT_PCAP, OPT_DROP, OPT_CORRUPT,
     OPT_SEED, OPT_STATS, OPT_NO_ECHO, OPT_NO_DISCARD, OPT_NO_HTTP, OPT_CONNECT, OPT_SEND,
-    OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM,
+    OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM, OPT_NO_SACK, OPT_NO_TIMESTAMPS,
 };
 
 static const struct option long_opts[] = {
@@ -31,6 +31,8 @@ static const struct option long_opts[] = {
     {"no-echo", no_argument, NULL, OPT_NO_ECHO},
     {"no-discard", no_argument, NULL, OPT_NO_DISCARD},
     {"no-http", no_argument, NULL, OPT_NO_HTTP},
+    {"no-sack", no_argument, NULL, OPT_NO_SACK},
+    {"no-timestamps", no_argument, NULL, OPT_NO_TIMESTAMPS},
     {"connect", required_argument, NULL, OPT_CONNECT},
     {"send", required_argument, NULL, OPT_SEND},
     {"delegate", required_argument, NULL, OPT_DELEGATE},
@@ -76,6 +78,8 @@ void sp_options_usage(const char *prog)
            "  --no-echo             no echo service (UDP and TCP port 7)\n"
            "  --no-discard          no discard service (TCP port 9)\n"
            "  --no-http             no HTTP status page (TCP port 80)\n"
+           "  --no-sack             TCP without selective acknowledgments (RFC 2018)\n"
+           "  --no-timestamps       TCP without timestamps (RFC 7323)\n"
            "  --connect HOST:PORT   open a TCP connection, send --send FILE (default: an HTTP\n"
            "                        GET), print what comes back to stdout, exit when closed\n"
            "  --send FILE           the bytes --connect sends\n"
@@ -170,6 +174,7 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
 {
     memset(o, 0, sizeof *o);
     o->udp_echo = o->tcp_echo = o->discard = o->http = true;
+    o->tcp_sack = o->tcp_timestamps = true;
     bool have_ip = false;
     uint64_t u;
     char lerr[512];
@@ -245,6 +250,12 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
             break;
         case OPT_NO_HTTP:
             o->http = false;
+            break;
+        case OPT_NO_SACK:
+            o->tcp_sack = false;
+            break;
+        case OPT_NO_TIMESTAMPS:
+            o->tcp_timestamps = false;
             break;
         case OPT_CONNECT:
             o->connect = optarg;

@@ -37,6 +37,8 @@ struct sp_options {
     bool tcp_echo;
     bool discard;
     bool http;
+    bool tcp_sack;                                     /* --no-sack turns SACK off (RFC 2018) */
+    bool tcp_timestamps;                               /* --no-timestamps: RFC 7323 timestamps */
     const char *connect;
     const char *send_file;
     /* Decisions handed to a model. */

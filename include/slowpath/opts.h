@@ -126,6 +126,18 @@
 #ifndef SP_TCP_INITIAL_CWND_SEGS
 #define SP_TCP_INITIAL_CWND_SEGS 10    /* initial window in segments (RFC 6928) */
 #endif
+#ifndef SP_TCP_SACK_SCOREBOARD
+#define SP_TCP_SACK_SCOREBOARD 16      /* SACKed ranges a sender remembers (RFC 6675 3); beyond that the
+                                        * highest are forgotten, which only costs retransmissions */
+#endif
+#ifndef SP_TCP_DUPTHRESH
+#define SP_TCP_DUPTHRESH 3             /* duplicate ACKs (or SACKed segments) that signal a loss
+                                        * (RFC 5681 3.2, RFC 6675 2) */
+#endif
+#ifndef SP_TCP_PAWS_IDLE_MS
+#define SP_TCP_PAWS_IDLE_MS (24ull * 24 * 3600 * 1000) /* TS.Recent is stale after 24 days idle: a 1 ms
+                                        * timestamp clock wraps its sign in 24.8 days (RFC 7323 5.5) */
+#endif
 #ifndef SP_TCP_EPHEMERAL_FIRST
 #define SP_TCP_EPHEMERAL_FIRST 49152   /* IANA dynamic port range (RFC 6335) */
 #endif

@@ -38,7 +38,11 @@
     X(tcp_challenge_ack) X(tcp_challenge_ack_limited) X(tcp_time_wait_reused) X(tcp_conn_opened) X(tcp_conn_closed) X(tcp_conn_reset)           \
     X(drop_tcp_truncated) X(drop_tcp_malformed) X(drop_tcp_bad_checksum)                  \
     X(drop_tcp_bad_flags) X(drop_tcp_out_of_window) X(drop_tcp_backlog_full)              \
-    X(drop_tcp_no_memory) X(drop_tcp_ooo_full) X(drop_tcp_no_port)
+    X(drop_tcp_no_memory) X(drop_tcp_ooo_full) X(drop_tcp_no_port)                       \
+    /* TCP SACK (RFC 2018, 2883, 6675) and timestamps (RFC 7323) */                      \
+    X(tcp_sack_recovery) X(tcp_sack_rescue) X(tcp_sack_bad_block)                         \
+    X(tcp_dsack_rx) X(tcp_dsack_tx)                                                       \
+    X(drop_tcp_paws) X(drop_tcp_no_timestamp)
 
 enum sp_stat {
 #define SP_STAT_ENUM(name) SP_STAT_##name,

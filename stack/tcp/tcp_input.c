@@ -39,6 +39,9 @@ void sp_tcp_take_syn_options(struct sp_tcp *c, const struct sp_tcp_repr *seg)
     c->snd_wnd = seg->window;           /* a SYN's window is never scaled */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = seg->seq;
+    /* SACK and timestamps (tcp_sack.c, tcp_ts.c): used when both SYNs carry them. */
+    sp_tcp_sack_take_syn(c, seg);
+    sp_tcp_ts_take_syn(c, seg);
 }
 
 struct sp_tcp *sp_tcp_embryo_new(struct sp_tcp *l, const struct sp_ipv4_repr *ip, const struct sp_tcp_repr *seg)
@@ -208,7 +211,9 @@ static void new_ack(struct sp_tcp *c, sp_time_t now, uint32_t ack, bool *writabl
         c->snd_nxt = ack;   /* after a go-back-N, the peer had more than we resent */
     c->retries = 0;
     uint32_t flight = c->snd_max - c->snd_una;
-    if (c->in_recovery) {
+    if (sp_tcp_sack_new_ack(c)) {
+        /* SACK loss recovery (tcp_sack.c, RFC 6675) holds the window. */
+    } else if (c->in_recovery) {
         if (sp_seq_ge(ack, c->recover)) {
             c->in_recovery = false;
             c->cwnd = min32(c->ssthresh, flight + c->mss);
@@ -288,6 +293,7 @@ static bool take_text(struct sp_tcp *c, uint32_t seq, const uint8_t *data, uint3
     }
     c->ack_now = true;           /* out of order: a duplicate ACK drives fast retransmit */
     c->ack_pure = true;
+    sp_tcp_sack_rcv_ooo(c, seq, n);   /* reported first in that ACK (tcp_sack.c) */
     if (!sp_tcp_ooo_add(&c->ooo, seq, seq + n)) {
         sp_drop(sp_tcp_iface(c), SP_STAT_drop_tcp_ooo_full, NULL);
         return false;
@@ -319,6 +325,11 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
         }
     }
 
+    /* Timestamps (tcp_ts.c): a segment without one, or an old duplicate (PAWS), goes no
+     * further (RFC 7323 3.2, 5.3 R1). */
+    if (!sp_tcp_ts_accept(c, now, seg))
+        return;
+
     /* First: is the segment acceptable (RFC 9293 3.10.7.4, the four cases)? RCV.WND is the
      * window we advertised: while the application has not read, the buffer may have less room
      * than that, yet the peer may rightly send up to the edge we gave it (text is trimmed to the
@@ -343,11 +354,13 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
         if (!(flags & SP_TCP_RST)) {
             if (c->state == SP_TCP_TIME_WAIT && fin)
                 c->close_at = now + SP_TCP_TIME_WAIT_MS;   /* the peer lost our last ACK */
+            sp_tcp_sack_rcv_dup(c, seq, (uint32_t)seg->payload_len);   /* a D-SACK in that ACK */
             sp_tcp_send_ack(c, now);
         }
         sp_drop(iface, SP_STAT_drop_tcp_out_of_window, NULL);
         return;
     }
+    sp_tcp_ts_update_recent(c, now, seg);   /* RFC 7323 4.3 (tcp_ts.c) */
 
     /* Second: RST. Only an exact RCV.NXT resets; elsewhere in the window: challenge (RFC 5961 3.2). */
     if (flags & SP_TCP_RST) {
@@ -366,6 +379,7 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
     /* Trim what lies before RCV.NXT or beyond the window. */
     const uint8_t *data = seg->payload;
     uint32_t n = (uint32_t)seg->payload_len;
+    sp_tcp_sack_rcv_dup(c, seq + syn, n);   /* text we had already: a D-SACK (tcp_sack.c) */
     if (sp_seq_lt(seq, c->rcv_nxt)) {
         uint32_t cut = c->rcv_nxt - seq;
         if (syn) {
@@ -425,11 +439,18 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
         return;
     }
     uint32_t new_wnd = (uint32_t)seg->window << (c->wscale_ok ? c->snd_wscale : 0);
-    if (sp_seq_gt(seg->ack, c->snd_una))
+    bool dup = seg->ack == c->snd_una && seg->payload_len == 0 && !(flags & SP_TCP_FIN) &&
+               new_wnd == c->snd_wnd && new_wnd > 0 && c->snd_max != c->snd_una;
+    /* SACK (tcp_sack.c): the scoreboard, and RFC 6675's duplicate ACKs instead of dup_ack(). */
+    bool sack_dup = sp_tcp_sack_ack(c, seg, dup);
+    if (sp_seq_gt(seg->ack, c->snd_una)) {
+        sp_tcp_ts_ack(c, now, seg);   /* an RTT sample from the echo (tcp_ts.c) */
         new_ack(c, now, seg->ack, &writable);
-    else if (seg->ack == c->snd_una && seg->payload_len == 0 && !(flags & SP_TCP_FIN) &&
-             new_wnd == c->snd_wnd && new_wnd > 0 && c->snd_max != c->snd_una)
+    } else if (dup && !c->sack.ok) {
         dup_ack(c, now);
+    }
+    if (sack_dup)
+        sp_tcp_sack_dupack(c, now);
     if (sp_seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && sp_seq_le(c->snd_wl2, seg->ack))) {
         if (c->snd_wnd == 0 && new_wnd > 0 && sp_seq_gt(c->snd_nxt, c->snd_una)) {
             /* The window opens: a probe byte it did not take is resent as ordinary data. */

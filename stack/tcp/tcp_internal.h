@@ -4,6 +4,8 @@
 
 #include "iface_internal.h"
 #include "slowpath/tcp.h"
+#include "tcp_sack.h"   /* SACK (tcp_sack.c) */
+#include "tcp_ts.h"     /* timestamps (tcp_ts.c) */
 
 /* --- Byte rings (tcp_ring.c) ---------------------------------------------------------------- */
 
@@ -87,7 +89,7 @@ struct sp_tcp {
     /* send sequence space (RFC 9293 3.3.1) */
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
     uint32_t snd_buf_seq;          /* sequence number of the first byte in snd */
-    uint16_t mss;                  /* the most we put in one segment */
+    uint16_t mss;                  /* the most we put in one segment (less the TSopt, when on) */
     uint32_t cwnd, ssthresh, recover;
     /* receive sequence space */
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge of the window we advertised */
@@ -96,6 +98,8 @@ struct sp_tcp {
 
     struct sp_tcp_ring snd, rcv;
     struct sp_tcp_ooo ooo;
+    struct sp_tcp_sack sack;       /* RFC 2018, 2883, 6675 (tcp_sack.c) */
+    struct sp_tcp_ts ts;           /* RFC 7323 (tcp_ts.c) */
 
     /* timers, SP_TIME_NEVER when off */
     sp_time_t rtx_at, ack_at, close_at; /* close_at: TIME-WAIT / FIN-WAIT-2 / SYN-RECEIVED limit */
@@ -131,6 +135,7 @@ struct sp_tcp_stack {
     unsigned nconns;
     unsigned depth;                /* nesting of stack entry points: free only at depth 0 */
     uint16_t next_port;
+    bool sack_off, ts_off;         /* sp_tcp_set_sack / sp_tcp_set_timestamps turned them off */
     sp_time_t challenge_second;    /* the second challenge_count refers to */
     unsigned challenge_count;
     uint8_t seg_buf[SP_MAX_MTU];    /* the payload of the segment being sent: an MSS, under the MTU */
@@ -188,6 +193,10 @@ void sp_tcp_send_ack_window(struct sp_tcp *c, sp_time_t now, uint16_t window);
 void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now);   /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> */
 /* Retransmits one segment at snd_una (fast retransmit, partial ACK). */
 void sp_tcp_retransmit_first(struct sp_tcp *c, sp_time_t now);
+/* One segment at seq (inside the send buffer, or its FIN) of at most max octets of sequence space
+ * and an MSS of text, for SACK loss recovery; new data past SND.MAX moves SND.NXT and SND.MAX.
+ * Returns the sequence space sent, 0 when there was nothing to send. */
+uint32_t sp_tcp_send_at(struct sp_tcp *c, sp_time_t now, uint32_t seq, uint32_t max);
 void sp_tcp_timers(struct sp_tcp *c, sp_time_t now);
 sp_time_t sp_tcp_conn_poll_at(const struct sp_tcp *c);
 void sp_tcp_rtt_sample(struct sp_tcp *c, uint32_t rtt_ms);

@@ -49,6 +49,9 @@ static void xmit(struct sp_tcp *c, sp_time_t now, struct sp_tcp_repr *r)
         uint8_t sh = (c->wscale_ok && !(r->flags & SP_TCP_SYN)) ? c->rcv_wscale : 0;
         c->rcv_adv = c->rcv_nxt + ((uint32_t)r->window << sh);
     }
+    /* Timestamps, then the SACK blocks that fit beside them (tcp_ts.c, tcp_sack.c). */
+    sp_tcp_ts_out(c, now, r);
+    sp_tcp_sack_out(c, r);
     sp_tcp_emit(c->stack, now, c->local_ip, c->remote_ip, r);
 }
 
@@ -137,6 +140,16 @@ static void send_data(struct sp_tcp *c, sp_time_t now, uint32_t seq, uint32_t le
     xmit(c, now, &r);
 }
 
+/* What the windows leave for new data with `flight` octets outstanding: the peer's window counts
+ * sequence space, cwnd the octets in the network, where what the peer SACKed no longer is
+ * (RFC 6675: pipe). */
+static uint32_t usable_window(const struct sp_tcp *c, uint32_t flight)
+{
+    uint32_t pipe = flight - sp_tcp_sack_held(c);
+    uint32_t wroom = c->snd_wnd > flight ? c->snd_wnd - flight : 0;
+    return min32(wroom, c->cwnd > pipe ? c->cwnd - pipe : 0);
+}
+
 static bool can_send_data(const struct sp_tcp *c)
 {
     switch (c->state) {
@@ -159,15 +172,16 @@ void sp_tcp_output(struct sp_tcp *c, sp_time_t now)
         c->ack_pure = false;
         sp_tcp_send_ack(c, now);
     }
-    bool sent = false;
-    while (can_send_data(c)) {
+    /* In SACK loss recovery, NextSeg() picks what goes (tcp_sack.c). */
+    bool sent = sp_tcp_sack_output(c, now);
+    while (!c->sack.recovery && can_send_data(c)) {
+        sp_tcp_sack_skip(c);   /* go-back-N steps over what the peer SACKed (RFC 6675 5.1) */
         uint32_t off = c->snd_nxt - c->snd_buf_seq;
         uint32_t avail = off <= c->snd.len ? c->snd.len - off : 0;
         uint32_t fin_seq = c->snd_buf_seq + c->snd.len;
         bool fin_left = c->fin_queued && sp_seq_le(c->snd_nxt, fin_seq);
         uint32_t flight = c->snd_nxt - c->snd_una;
-        uint32_t wnd = min32(c->snd_wnd, c->cwnd);
-        uint32_t usable = wnd > flight ? wnd - flight : 0;
+        uint32_t usable = usable_window(c, flight);
         if (c->probe && usable == 0 && avail > 0)
             usable = 1;   /* a zero-window probe (RFC 9293 3.8.6.1) */
         uint32_t len = min32(min32(avail, c->mss), usable);
@@ -176,6 +190,7 @@ void sp_tcp_output(struct sp_tcp *c, sp_time_t now)
             len = 0;      /* sender silly-window avoidance: an ACK will bring a useful window */
         else if (len && len == avail && len < c->mss && !fin && !c->nodelay && flight > 0)
             len = 0;      /* Nagle: one small segment in flight at a time */
+        len = sp_tcp_sack_clip(c, c->snd_nxt, len);   /* a hole ends where SACKed octets begin */
         if (len < avail)
             fin = false;
         if (len == 0 && !fin)
@@ -202,6 +217,32 @@ void sp_tcp_output(struct sp_tcp *c, sp_time_t now)
         c->rtx_at = now + c->rto;
     if (!sent && c->ack_now)
         sp_tcp_send_ack(c, now);
+}
+
+uint32_t sp_tcp_send_at(struct sp_tcp *c, sp_time_t now, uint32_t seq, uint32_t max)
+{
+    uint32_t off = seq - c->snd_buf_seq;
+    uint32_t avail = off <= c->snd.len ? c->snd.len - off : 0;
+    uint32_t len = min32(min32(avail, max), c->mss);
+    bool fin = c->fin_queued && len == avail && max > len;
+    if (len == 0 && !fin)
+        return 0;
+    if (sp_seq_lt(seq, c->snd_max)) {
+        c->rtt_timing = false;   /* Karn: no sample from a retransmitted segment */
+    } else if (!c->rtt_timing) {
+        c->rtt_timing = true;
+        c->rtt_seq = seq + len + fin;
+        c->rtt_start = now;
+    }
+    send_data(c, now, seq, len, fin);
+    uint32_t end = seq + len + fin;
+    if (sp_seq_gt(end, c->snd_max))
+        c->snd_max = end;
+    if (sp_seq_gt(end, c->snd_nxt))
+        c->snd_nxt = end;
+    if (c->rtx_at == SP_TIME_NEVER || seq == c->snd_una)
+        c->rtx_at = now + c->rto;
+    return len + fin;
 }
 
 void sp_tcp_retransmit_first(struct sp_tcp *c, sp_time_t now)
@@ -291,6 +332,7 @@ static void on_rto(struct sp_tcp *c, sp_time_t now)
     c->in_recovery = false;
     c->recover = c->snd_max;
     c->dupacks = 0;
+    sp_tcp_sack_on_rto(c);   /* RFC 6675 5.1 (tcp_sack.c) */
     c->rto = min32(c->rto * 2, SP_TCP_RTO_MAX_MS);
     c->rtt_timing = false;
     c->snd_nxt = c->snd_una;

@@ -124,6 +124,7 @@ struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t 
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     c->snd_buf_seq = c->iss + 1;
     c->recover = c->iss;
+    sp_tcp_ts_init(c);   /* the timestamp clock's offset (tcp_ts.c) */
     unsigned h = hash_of(rip, rport, lport);
     c->hnext = tcp->hash[h];
     tcp->hash[h] = c;

@@ -11,7 +11,10 @@
 #define OPT_WSCALE_LEN 3
 #define OPT_SACK_PERM_LEN 2
 #define OPT_TIMESTAMP_LEN 10
+#define OPT_SACK_BASE_LEN 2
+#define OPT_SACK_BLOCK_LEN 8
 #define MAX_WSCALE 14  /* RFC 7323 2.3 */
+#define MAX_OPT_LEN (SP_TCP_MAX_HDR_LEN - SP_TCP_MIN_HDR_LEN)
 
 int sp_tcp_view_init(struct sp_tcp_view *v, const uint8_t *buf, size_t len)
 {
@@ -31,7 +34,20 @@ static bool known_len_ok(uint8_t kind, uint8_t len)
     case SP_TCP_OPT_WSCALE: return len == OPT_WSCALE_LEN;
     case SP_TCP_OPT_SACK_PERM: return len == OPT_SACK_PERM_LEN;
     case SP_TCP_OPT_TIMESTAMP: return len == OPT_TIMESTAMP_LEN;
+    case SP_TCP_OPT_SACK:
+        /* Whole blocks only, at least one (RFC 2018 3); 40 bytes of options cap them at 4. */
+        return len > OPT_SACK_BASE_LEN && (len - OPT_SACK_BASE_LEN) % OPT_SACK_BLOCK_LEN == 0;
     default: return true;
+    }
+}
+
+/* A second SACK option in one header replaces the first: one is all a sender may send. */
+static void parse_sack(const uint8_t *body, uint8_t len, struct sp_tcp_repr *r)
+{
+    r->sack_n = (uint8_t)((len - OPT_SACK_BASE_LEN) / OPT_SACK_BLOCK_LEN);
+    for (unsigned i = 0; i < r->sack_n; i++) {
+        r->sack[i].left = sp_get32(body + i * OPT_SACK_BLOCK_LEN);
+        r->sack[i].right = sp_get32(body + i * OPT_SACK_BLOCK_LEN + 4);
     }
 }
 
@@ -64,6 +80,9 @@ static int parse_options(const uint8_t *opt, size_t n, struct sp_tcp_repr *r)
             r->ts_val = sp_get32(body);
             r->ts_ecr = sp_get32(body + 4);
             break;
+        case SP_TCP_OPT_SACK:
+            parse_sack(body, len, r);
+            break;
         default:
             break;  /* unknown: skipped by its length */
         }
@@ -94,15 +113,32 @@ int sp_tcp_repr_parse(const struct sp_tcp_view *v, uint32_t src_ip, uint32_t dst
 }
 
 /* Every option is emitted as a 4-byte-aligned block (NOPs in front), so no END padding is
- * needed: MSS 4, NOP+WS 4, NOP NOP SACK_PERM 4, NOP NOP TS 12. */
-size_t sp_tcp_repr_header_len(const struct sp_tcp_repr *r)
+ * needed: MSS 4, NOP+WS 4, NOP NOP SACK_PERM 4, NOP NOP TS 12, NOP NOP SACK 4 + 8n. */
+static size_t fixed_opts_len(const struct sp_tcp_repr *r)
 {
-    size_t len = SP_TCP_MIN_HDR_LEN;
+    size_t len = 0;
     if (r->mss) len += 4;
     if (r->wscale >= 0) len += 4;
     if (r->sack_perm) len += 4;
     if (r->has_timestamp) len += 12;
     return len;
+}
+
+/* The SACK blocks that fit after the other options. */
+static unsigned sack_blocks_fitting(const struct sp_tcp_repr *r)
+{
+    size_t used = fixed_opts_len(r);
+    if (r->sack_n == 0 || used + 4 + OPT_SACK_BLOCK_LEN > MAX_OPT_LEN)
+        return 0;
+    size_t fit = (MAX_OPT_LEN - used - 4) / OPT_SACK_BLOCK_LEN;
+    unsigned n = r->sack_n < SP_TCP_SACK_MAX_BLOCKS ? r->sack_n : SP_TCP_SACK_MAX_BLOCKS;
+    return n < fit ? n : (unsigned)fit;
+}
+
+size_t sp_tcp_repr_header_len(const struct sp_tcp_repr *r)
+{
+    unsigned nsack = sack_blocks_fitting(r);
+    return SP_TCP_MIN_HDR_LEN + fixed_opts_len(r) + (nsack ? 4 + nsack * OPT_SACK_BLOCK_LEN : 0);
 }
 
 static uint8_t *put_nops(uint8_t *p, int n)
@@ -153,6 +189,17 @@ void sp_tcp_repr_emit(const struct sp_tcp_repr *r, uint32_t src_ip, uint32_t dst
         p[1] = OPT_TIMESTAMP_LEN;
         sp_put32(p + 2, r->ts_val);
         sp_put32(p + 6, r->ts_ecr);
+        p += 10;
+    }
+    unsigned nsack = sack_blocks_fitting(r);
+    if (nsack) {
+        p = put_nops(p, 2);
+        p[0] = SP_TCP_OPT_SACK;
+        p[1] = (uint8_t)(OPT_SACK_BASE_LEN + nsack * OPT_SACK_BLOCK_LEN);
+        for (unsigned i = 0; i < nsack; i++) {
+            sp_put32(p + 2 + i * OPT_SACK_BLOCK_LEN, r->sack[i].left);
+            sp_put32(p + 6 + i * OPT_SACK_BLOCK_LEN, r->sack[i].right);
+        }
     }
     uint32_t sum = sp_csum_pseudo_ipv4(src_ip, dst_ip, SP_IP_PROTO_TCP, (uint16_t)total);
     sp_put16(buf + 16, sp_csum_finish(sp_csum_add(sum, buf, total)));

@@ -174,6 +174,16 @@ struct pd_flow {
     uint32_t iss;
 };
 
+#define PD_MAX_TS_MAP 64
+
+/* Our TSvals as the script wrote them and as they went out (packetdrill's ts_val_map): an inbound
+ * TS ecr that names a script value echoes the value sent; another is moved by the offset of the
+ * first pair, as packetdrill interpolates. */
+struct pd_ts_map {
+    int n;
+    uint32_t script[PD_MAX_TS_MAP], actual[PD_MAX_TS_MAP];
+};
+
 struct pd_run {
     const struct pd_script *s;
     bool strict_win, strict_opts;
@@ -183,6 +193,7 @@ struct pd_run {
     uint16_t local_port;     /* destination port of inbound segments */
     struct pd_flow flows[PD_MAX_FLOWS];
     int nflows;
+    struct pd_ts_map ts;
     unsigned nout, taken;
     struct pd_out out[PD_MAX_OUT];
     struct pd_sock fd[PD_MAX_FD];

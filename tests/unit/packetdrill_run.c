@@ -83,6 +83,39 @@ static int capture(void *ctx, sp_time_t now, struct sp_ip_packet *pkt)
 
 /* --- options: bytes <-> lists ----------------------------------------------------------------------- */
 
+static const struct pd_opt *find_ts(const struct pd_opt *o, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (o[i].kind == 8 && o[i].nv == 2)
+            return &o[i];
+    return NULL;
+}
+
+/* A matched `>` line with a timestamp: its TSval stands for the one sent from now on. */
+static void ts_learn(struct pd_run *r, const struct pd_opt *script, const struct pd_opt *sent)
+{
+    struct pd_ts_map *m = &r->ts;
+    for (int i = 0; i < m->n; i++)
+        if (m->script[i] == script->v[0]) {
+            m->actual[i] = sent->v[0];
+            return;
+        }
+    if (m->n == PD_MAX_TS_MAP)
+        return;
+    m->script[m->n] = script->v[0];
+    m->actual[m->n++] = sent->v[0];
+}
+
+/* An inbound TS ecr in script terms, in the stack's (as it is before any `>` line with one). */
+static uint32_t ts_ecr_live(const struct pd_run *r, uint32_t ecr)
+{
+    const struct pd_ts_map *m = &r->ts;
+    for (int i = 0; i < m->n; i++)
+        if (m->script[i] == ecr)
+            return m->actual[i];
+    return m->n ? ecr - m->script[0] + m->actual[0] : ecr;
+}
+
 static size_t encode_opts(const struct pd_run *r, const struct pd_pkt *k, uint8_t *b)
 {
     uint32_t iss = pd_iss_of(r, r->local_port);
@@ -102,7 +135,11 @@ static size_t encode_opts(const struct pd_run *r, const struct pd_pkt *k, uint8_
             for (int j = 0; j < o->nv; j++)
                 sp_put32(p + 2 + 4 * j, iss + o->v[j]);   /* SACK edges are in our sequence space */
             break;
-        case 8: p[1] = 10; sp_put32(p + 2, o->v[0]); sp_put32(p + 6, o->v[1]); break;
+        case 8:
+            p[1] = 10;
+            sp_put32(p + 2, o->v[0]);
+            sp_put32(p + 6, (k->flags & SP_TCP_ACK) ? ts_ecr_live(r, o->v[1]) : o->v[1]);
+            break;
         case 254:
             p[1] = (uint8_t)(4 + o->ndata);
             sp_put16(p + 2, 0xf989);   /* the experimental Fast Open option's magic (RFC 7413 4.1.1) */
@@ -236,10 +273,13 @@ static int compare_out(struct pd_run *r, const struct pd_event *e, const struct 
         return pd_fail(r, e->line, "expected %s, got %s", want, got);
     if (r->strict_win && k->win >= 0 && o->tcp.window != k->win)
         return pd_fail(r, e->line, "window %u, expected %ld (%s)", o->tcp.window, k->win, got);
-    if (!r->strict_opts || k->any_opts)
-        return 0;
     struct pd_opt l[PD_MAX_OPTS];
     int nl = decode_opts(o->opts, o->optlen, l, PD_MAX_OPTS);
+    const struct pd_opt *ts_script = find_ts(k->opts, k->nopts), *ts_sent = nl > 0 ? find_ts(l, nl) : NULL;
+    if (ts_script && ts_sent)
+        ts_learn(r, ts_script, ts_sent);
+    if (!r->strict_opts || k->any_opts)
+        return 0;
     if (nl < 0 || !opts_equal(l, nl, k->opts, k->nopts)) {
         char w[160];
         opts_str(k->opts, k->nopts, w, sizeof w);

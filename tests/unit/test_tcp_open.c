@@ -97,7 +97,8 @@ static void test_listen_ack_and_fin(void **state)
 }
 
 /* LISTEN, SYN with MSS, SACK-permitted, timestamps, NOP, WS -> SYN-ACK with our MSS from the MTU
- * and our window scale; SACK and timestamps are not offered back. */
+ * and our window scale; SACK and timestamps are answered (RFC 2018 2, RFC 7323 3.2), the echo
+ * being the SYN's TSval. */
 static void test_listen_syn_gets_syn_ack(void **state)
 {
     (void)state;
@@ -105,12 +106,13 @@ static void test_listen_syn_gets_syn_ack(void **state)
     struct out_seg *s = th_syn(t, T0, (struct seg_opts){.mss = 1460, .wscale = 7, .sack_perm = true, .ts = true});
     assert_int_equal(s->tcp.mss, OUR_MSS);
     assert_int_equal(s->tcp.wscale, 1);         /* 64 KiB buffer: one bit */
-    assert_false(s->tcp.sack_perm);
-    assert_false(s->tcp.has_timestamp);
+    assert_true(s->tcp.sack_perm);
+    assert_true(s->tcp.has_timestamp);
+    assert_int_equal(s->tcp.ts_ecr, 12345);
     assert_int_equal(s->tcp.window, 65535);     /* never scaled in a SYN */
     assert_int_equal(s->tcp.payload_len, 0);
     assert_null(t->conn);                       /* not accepted before the handshake completes */
-    th_send(t, T0 + 5, ACK, 1, 1, 100, NULL, 0);
+    th_send_ex(t, T0 + 5, ACK, 1, 1, 100, NULL, 0, (struct seg_opts){.wscale = -1, .ts = true});
     assert_int_equal(t->accepts, 1);
     assert_int_equal(sp_tcp_get_state(t->conn), SP_TCP_ESTABLISHED);
     assert_int_equal(th_stat(t, SP_STAT_tcp_conn_opened), 1);

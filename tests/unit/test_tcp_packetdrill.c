@@ -63,11 +63,6 @@ static const struct pd_exception pd_exceptions[] = {
      "the script calls read() on a descriptor it already closed and expects data (EBADF on any OS); slowpath "
      "also resets on close with unread data (RFC 2525 2.17), which the script does not expect",
      NULL},
-    {"slowpath/sack-receiver-blocks.pkt", PD_NOT_YET, "SACK (RFC 2018): out-of-order data is not reported", NULL},
-    {"slowpath/sack-receiver-most-recent-first.pkt", PD_NOT_YET, "SACK (RFC 2018): out-of-order data is not reported",
-     NULL},
-    {"slowpath/timestamps-negotiated.pkt", PD_NOT_YET, "timestamps (RFC 7323): TSopt is not sent", NULL},
-    {"slowpath/timestamps-echo.pkt", PD_NOT_YET, "timestamps (RFC 7323 4.3): TS.Recent is not echoed", NULL},
     {"slowpath/icmp-frag-needed-lowers-mss.pkt", PD_NOT_YET,
      "ICMP errors (RFC 1191, RFC 5927): Fragmentation Needed does not reach TCP", NULL},
     {"slowpath/syn-data-queued.pkt", PD_NOT_YET,

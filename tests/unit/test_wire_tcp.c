@@ -217,8 +217,92 @@ static void test_unknown_options_are_skipped(void **state)
     assert_int_equal(r.mss, 1460);
     assert_true(r.sack_perm);
     assert_int_equal(r.wscale, -1);
-    /* A SACK block option (kind 5) of a legal length is skipped. */
+}
+
+static void test_parse_sack_blocks(void **state)
+{
+    (void)state;
+    struct sp_tcp_repr r;
     assert_int_equal(parse_opts("0101 050a 0000000100000002", &r), 0);
+    assert_int_equal(r.sack_n, 1);
+    assert_int_equal(r.sack[0].left, 1);
+    assert_int_equal(r.sack[0].right, 2);
+    /* Four blocks fill the 40 bytes with two NOPs: the most one header can carry. */
+    assert_int_equal(parse_opts("0101 0522 0000000a0000000b 0000000c0000000d 0000000e0000000f 0000001000000011", &r), 0);
+    assert_int_equal(r.sack_n, 4);
+    assert_int_equal(r.sack[3].left, 0x10);
+    assert_int_equal(r.sack[3].right, 0x11);
+    /* Three blocks after a timestamp, as Linux sends them; the blocks are taken as written (an
+     * inverted or old block is the connection's to judge, RFC 2883). */
+    assert_int_equal(parse_opts("0101080a0000006400000032 0101051a 0000000500000001 0000000100000002 0000000300000004", &r), 0);
+    assert_true(r.has_timestamp);
+    assert_int_equal(r.ts_val, 100);
+    assert_int_equal(r.sack_n, 3);
+    assert_int_equal(r.sack[0].left, 5);
+    assert_int_equal(r.sack[0].right, 1);
+    /* No option: no blocks. */
+    assert_int_equal(parse_opts("01010101", &r), 0);
+    assert_int_equal(r.sack_n, 0);
+}
+
+static void test_emit_sack_blocks(void **state)
+{
+    (void)state;
+    struct sp_tcp_repr r = {.src_port = 80, .dst_port = 40000, .seq = 1, .ack = 1000, .flags = SP_TCP_ACK,
+                            .window = 100, .wscale = -1, .sack_n = 2,
+                            .sack = {{3000, 4000}, {1500, 2000}}};
+    /* NOP NOP SACK(2 blocks): 4 + 16 bytes. */
+    assert_int_equal(sp_tcp_repr_header_len(&r), 40);
+    uint8_t out[80], want[40];
+    sp_tcp_repr_emit(&r, SERVER_IP, CLIENT_IP, out);
+    assert_int_equal(sp_test_hex("01010512 00000bb800000fa0 000005dc000007d0", want, sizeof want), 20);
+    assert_memory_equal(out + 20, want, 20);
+    struct sp_tcp_view v;
+    struct sp_tcp_repr back;
+    assert_int_equal(sp_tcp_view_init(&v, out, 40), 0);
+    assert_int_equal(sp_tcp_repr_parse(&v, SERVER_IP, CLIENT_IP, &back), 0);
+    assert_int_equal(back.sack_n, 2);
+    assert_int_equal(back.sack[0].left, 3000);
+    assert_int_equal(back.sack[1].right, 2000);
+
+    /* With a timestamp only three of four blocks fit (12 + 4 + 3 * 8 = 40 bytes). */
+    r.has_timestamp = true;
+    r.ts_val = 7;
+    r.ts_ecr = 9;
+    r.sack_n = 4;
+    r.sack[2] = (struct sp_tcp_sack_block){5000, 6000};
+    r.sack[3] = (struct sp_tcp_sack_block){7000, 8000};
+    assert_int_equal(sp_tcp_repr_header_len(&r), 60);
+    sp_tcp_repr_emit(&r, SERVER_IP, CLIENT_IP, out);
+    assert_int_equal(sp_tcp_view_init(&v, out, 60), 0);
+    assert_int_equal(sp_tcp_repr_parse(&v, SERVER_IP, CLIENT_IP, &back), 0);
+    assert_int_equal(back.ts_ecr, 9);
+    assert_int_equal(back.sack_n, 3);
+    assert_int_equal(back.sack[2].left, 5000);
+
+    /* Without one, all four (4 + 32 bytes). */
+    r.has_timestamp = false;
+    assert_int_equal(sp_tcp_repr_header_len(&r), 56);
+    /* A SYN's options leave room for two: MSS, WS, SACK_PERM and TS take 24 of the 40 bytes. */
+    r.mss = 1460;
+    r.wscale = 7;
+    r.sack_perm = true;
+    r.has_timestamp = true;
+    assert_int_equal(sp_tcp_repr_header_len(&r), 20 + 24 + 4 + 8);
+    /* Payload follows the blocks. */
+    r.mss = 0;
+    r.wscale = -1;
+    r.sack_perm = false;
+    r.sack_n = 1;
+    r.payload = (const uint8_t *)"abc";
+    r.payload_len = 3;
+    assert_int_equal(sp_tcp_repr_buffer_len(&r), 20 + 12 + 12 + 3);
+    sp_tcp_repr_emit(&r, SERVER_IP, CLIENT_IP, out);
+    assert_int_equal(sp_tcp_view_init(&v, out, 47), 0);
+    assert_int_equal(sp_tcp_repr_parse(&v, SERVER_IP, CLIENT_IP, &back), 0);
+    assert_int_equal(back.sack_n, 1);
+    assert_int_equal(back.payload_len, 3);
+    assert_memory_equal(back.payload, "abc", 3);
 }
 
 static void test_end_of_options_stops_parsing(void **state)
@@ -245,6 +329,11 @@ static void test_bad_option_lengths(void **state)
         "04030000",                      /* SACK_PERM length 3 */
         "080811111111 22220000",         /* TS length 8 */
         "080b1111111122222222 00",       /* TS length 11 */
+        "0502",                          /* SACK without a block */
+        "0509 0000000100000002 000000",  /* SACK with a block and a byte */
+        "050b 0000000100000002 000000",  /* SACK with a block and three bytes */
+        "0506 00000001",                 /* SACK with half a block */
+        "050a 00000001",                 /* SACK overrunning the header */
         "1e010000",                      /* unknown, length 1 */
         "1e000000",                      /* unknown, length 0 (would never advance) */
         "1e0a0000",                      /* unknown, overruns the header */
@@ -352,6 +441,8 @@ int main(void)
         cmocka_unit_test(test_data_segment_round_trip),
         cmocka_unit_test(test_wscale_is_clamped),
         cmocka_unit_test(test_unknown_options_are_skipped),
+        cmocka_unit_test(test_parse_sack_blocks),
+        cmocka_unit_test(test_emit_sack_blocks),
         cmocka_unit_test(test_end_of_options_stops_parsing),
         cmocka_unit_test(test_bad_option_lengths),
         cmocka_unit_test(test_view_errors),

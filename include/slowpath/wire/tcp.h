@@ -1,5 +1,6 @@
-/* TCP segments (RFC 9293) with the options slowpath speaks: MSS, window scale (RFC 7323),
- * SACK-permitted and timestamps (parsed; unknown options are skipped by their length). */
+/* TCP segments (RFC 9293) with the options slowpath speaks: MSS, window scale and timestamps
+ * (RFC 7323), SACK-permitted and SACK blocks (RFC 2018); unknown options are skipped by their
+ * length. */
 #ifndef SLOWPATH_WIRE_TCP_H
 #define SLOWPATH_WIRE_TCP_H
 
@@ -26,7 +27,16 @@
 #define SP_TCP_OPT_MSS 2
 #define SP_TCP_OPT_WSCALE 3
 #define SP_TCP_OPT_SACK_PERM 4
+#define SP_TCP_OPT_SACK 5
 #define SP_TCP_OPT_TIMESTAMP 8
+
+/* A SACK option holds 1 to 4 blocks (RFC 2018 3): 2 + 8n bytes of the 40 options may take. */
+#define SP_TCP_SACK_MAX_BLOCKS 4
+
+/* One SACK block: the octets [left, right) of the sender's sequence space (RFC 2018 3). */
+struct sp_tcp_sack_block {
+    uint32_t left, right;
+};
 
 /* Read-only, like every view (ipv4.h says why). */
 struct sp_tcp_view {
@@ -61,16 +71,20 @@ struct sp_tcp_repr {
     bool has_timestamp;
     uint32_t ts_val;
     uint32_t ts_ecr;
+    uint8_t sack_n;          /* SACK blocks (0: option absent) */
+    struct sp_tcp_sack_block sack[SP_TCP_SACK_MAX_BLOCKS];
     const uint8_t *payload;
     size_t payload_len;
 };
 
 /* Verifies the checksum against the pseudo-header (SP_ECHECKSUM), then parses the options:
- * a known option with a wrong length or one that overruns the header is SP_EMALFORMED; unknown
- * options are skipped by their length. Window-scale shifts above 14 are clamped to 14
- * (RFC 7323 2.3). */
+ * a known option with a wrong length or one that overruns the header is SP_EMALFORMED (a SACK
+ * option must hold 1 to 4 whole blocks); unknown options are skipped by their length. Window-scale
+ * shifts above 14 are clamped to 14 (RFC 7323 2.3). The blocks are taken as they are: whether they
+ * make sense is the connection's business (RFC 2018 4, RFC 2883). */
 int sp_tcp_repr_parse(const struct sp_tcp_view *v, uint32_t src_ip, uint32_t dst_ip, struct sp_tcp_repr *r);
-/* Header (with the options the repr asks for, padded to 4 bytes) plus payload. */
+/* Header (with the options the repr asks for, padded to 4 bytes) plus payload. SACK blocks come
+ * last and only as many as fit in the 40 bytes of options. */
 size_t sp_tcp_repr_header_len(const struct sp_tcp_repr *r);
 static inline size_t sp_tcp_repr_buffer_len(const struct sp_tcp_repr *r)
 {
