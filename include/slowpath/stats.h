@@ -33,6 +33,8 @@
     /* UDP */                                                                             \
     X(udp_rx) X(udp_tx) X(drop_udp_truncated) X(drop_udp_malformed)                       \
     X(drop_udp_bad_checksum) X(drop_udp_no_port) X(drop_udp_rx_dropped)                   \
+    /* TCP: text on a SYN (RFC 9293 3.10.7.2) */                                          \
+    X(tcp_syn_text_queued)                                                                \
     /* TCP */                                                                             \
     X(tcp_rx) X(tcp_tx) X(tcp_rst_tx) X(tcp_retransmit) X(tcp_fast_retransmit)            \
     X(tcp_challenge_ack) X(tcp_challenge_ack_limited) X(tcp_time_wait_reused) X(tcp_conn_opened) X(tcp_conn_closed) X(tcp_conn_reset)           \

@@ -55,6 +55,7 @@ struct sp_tcp *sp_tcp_embryo_new(struct sp_tcp *l, const struct sp_ipv4_repr *ip
     c->state = SP_TCP_SYN_RECEIVED;
     sp_tcp_take_syn_options(c, seg);
     c->snd_wl2 = c->iss;
+    sp_tcp_syn_text_queue(c, seg);   /* RFC 9293 3.10.7.2: for after ESTABLISHED */
     return c;
 }
 
@@ -136,6 +137,7 @@ static void syn_sent_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_
     if (!has_ack) {
         /* Simultaneous open (RFC 9293 figure 7). */
         sp_tcp_take_syn_options(c, seg);
+        sp_tcp_syn_text_queue(c, seg);   /* RFC 9293 3.10.7.3: for after ESTABLISHED */
         c->state = SP_TCP_SYN_RECEIVED;
         c->rtx_at = SP_TIME_NEVER;
         sp_tcp_send_syn(c, now);
@@ -156,10 +158,18 @@ void sp_tcp_syn_sent_accept(struct sp_tcp *c, sp_time_t now, sp_time_t arrived, 
     c->rtx_at = SP_TIME_NEVER;
     start_window(c);
     c->ack_now = true;
+    sp_tcp_syn_text_queue(c, seg);
     if (!established(c))
         return;
     if (ack_window >= 0 && c->ack_now)
         sp_tcp_send_ack_window(c, now, (uint16_t)ack_window);
+    /* RFC 9293 3.10.7.3: the SYN-ACK's text is processed in ESTABLISHED ("sixth step"), after
+     * the ACK a decider proposed, which acknowledges the SYN only. */
+    if (sp_tcp_syn_text_deliver(c) && !c->app_closed && c->cb.on_readable) {
+        c->cb.on_readable(c);
+        if (c->dead)
+            return;
+    }
     sp_tcp_output(c, now);
 }
 
@@ -481,6 +491,8 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
     }
     if (n > 0 && text_state)
         readable = take_text(c, seq, data, n);
+    if (text_state && sp_tcp_syn_text_deliver(c))
+        readable = true;   /* a SYN's text, kept until ESTABLISHED (tcp_syntext.c) */
     /* Eighth: FIN, once everything before it is here. */
     if (fin && text_state) {
         if (seq + n == c->rcv_nxt) {

@@ -114,6 +114,9 @@ struct sp_tcp {
     uint32_t rcvbuf, sndbuf;       /* buffer sizes (a listener's: of its connections) */
     sp_tcp_accept_cb accept_cb;
     struct sp_tcp_callbacks cb;
+
+    /* --- text on a SYN (tcp_syntext.c) --- */
+    bool syn_text;                 /* a SYN's text waits at RCV.NXT for ESTABLISHED */
 };
 
 typedef int (*sp_tcp_output_fn)(void *ctx, sp_time_t now, struct sp_ip_packet *pkt);
@@ -192,6 +195,13 @@ void sp_tcp_timers(struct sp_tcp *c, sp_time_t now);
 sp_time_t sp_tcp_conn_poll_at(const struct sp_tcp *c);
 void sp_tcp_rtt_sample(struct sp_tcp *c, uint32_t rtt_ms);
 void sp_tcp_enter_time_wait(struct sp_tcp *c, sp_time_t now);
+
+/* tcp_syntext.c: text on a SYN or SYN-ACK (RFC 9293 3.10.7.2, 3.10.7.3) */
+/* After sp_tcp_take_syn_options: keeps what fits of seg's text at RCV.NXT, unacknowledged. */
+void sp_tcp_syn_text_queue(struct sp_tcp *c, const struct sp_tcp_repr *seg);
+/* Once ESTABLISHED: the kept text joins the stream (RCV.NXT moves, an ACK is due). True when it
+ * made data readable. */
+bool sp_tcp_syn_text_deliver(struct sp_tcp *c);
 
 /* tcp_decide.c: the handshake decision points (include/slowpath/decide.h, kind tcp). */
 void sp_tcp_decide_init(struct sp_iface *iface);   /* registers the ops */

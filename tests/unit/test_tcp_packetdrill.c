@@ -68,8 +68,6 @@ static const struct pd_exception pd_exceptions[] = {
     {"slowpath/timestamps-echo.pkt", PD_NOT_YET, "timestamps (RFC 7323 4.3): TS.Recent is not echoed", NULL},
     {"slowpath/icmp-frag-needed-lowers-mss.pkt", PD_NOT_YET,
      "ICMP errors (RFC 1191, RFC 5927): Fragmentation Needed does not reach TCP", NULL},
-    {"slowpath/syn-data-queued.pkt", PD_NOT_YET,
-     "data on a SYN (RFC 9293 3.10.7.2): the text is dropped instead of queued until ESTABLISHED", NULL},
     {NULL, PD_PRINCIPLE, NULL, NULL},
 };
 
