@@ -130,6 +130,15 @@
 #define SP_TCP_EPHEMERAL_FIRST 49152   /* IANA dynamic port range (RFC 6335) */
 #endif
 
+/* --- TCP: path MTU (RFC 1191) ------------------------------------------------------------- */
+#ifndef SP_TCP_PMTU_MIN
+#define SP_TCP_PMTU_MIN 576            /* a Fragmentation Needed never takes a connection's path MTU
+                                        * below this (every host takes 576-byte datagrams, RFC 791;
+                                        * an MSS of 536, RFC 9293 3.7.1); a path reported narrower
+                                        * gets 576-byte datagrams without DF, for routers to
+                                        * fragment, as Linux does below its min_pmtu */
+#endif
+
 /* --- Loop edge (edge.h) ------------------------------------------------------------------- */
 #ifndef SP_EDGE_RX_BATCH
 #define SP_EDGE_RX_BATCH 64            /* frames read per readiness of the device before the loop's

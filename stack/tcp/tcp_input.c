@@ -212,6 +212,7 @@ static void new_ack(struct sp_tcp *c, sp_time_t now, uint32_t ack, bool *writabl
         }
     }
     c->snd_una = ack;
+    c->soft_err = 0;        /* the path works again (tcp_icmp.c) */
     if (fin_acked(c))
         *writable = true;   /* the application may be waiting for its FIN to be delivered */
     if (sp_seq_lt(c->snd_nxt, ack))

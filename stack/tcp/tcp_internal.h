@@ -117,6 +117,11 @@ struct sp_tcp {
 
     /* --- text on a SYN (tcp_syntext.c) --- */
     bool syn_text;                 /* a SYN's text waits at RCV.NXT for ESTABLISHED */
+
+    /* --- ICMP errors and the path MTU (tcp_icmp.c) --- */
+    int soft_err;                  /* the last soft error (SP_E*); 0: none since new data was acked */
+    uint16_t pmtu;                 /* path MTU a Fragmentation Needed gave; 0: the interface's */
+    bool pmtu_no_df;               /* the path is narrower than SP_TCP_PMTU_MIN: no DF */
 };
 
 typedef int (*sp_tcp_output_fn)(void *ctx, sp_time_t now, struct sp_ip_packet *pkt);
@@ -161,6 +166,9 @@ void sp_tcp_leave(struct sp_tcp_stack *tcp);
 void sp_tcp_send_reset_for(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip,
                            const struct sp_tcp_repr *seg);
 int sp_tcp_emit(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r);
+/* sp_tcp_emit with the DF bit as given (sp_tcp_emit sets it: RFC 1191 path MTU discovery). */
+int sp_tcp_emit_df(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r,
+                   bool dont_frag);
 
 /* tcp_input.c */
 void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr *seg);
@@ -202,6 +210,12 @@ void sp_tcp_syn_text_queue(struct sp_tcp *c, const struct sp_tcp_repr *seg);
 /* Once ESTABLISHED: the kept text joins the stream (RCV.NXT moves, an ACK is due). True when it
  * made data readable. */
 bool sp_tcp_syn_text_deliver(struct sp_tcp *c);
+
+/* tcp_icmp.c: ICMP errors (RFC 1122 4.2.3.9, RFC 5927) and the path MTU (RFC 1191);
+ * sp_tcp_icmp_input is declared in iface_internal.h for icmp.c. */
+/* What a connection that gives up after its retransmissions reports: its soft error if it has
+ * one (a router's unreachable explains the silence better), else SP_ETIMEDOUT. */
+int sp_tcp_timeout_error(const struct sp_tcp *c);
 
 /* tcp_decide.c: the handshake decision points (include/slowpath/decide.h, kind tcp). */
 void sp_tcp_decide_init(struct sp_iface *iface);   /* registers the ops */

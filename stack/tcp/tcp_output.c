@@ -49,7 +49,7 @@ static void xmit(struct sp_tcp *c, sp_time_t now, struct sp_tcp_repr *r)
         uint8_t sh = (c->wscale_ok && !(r->flags & SP_TCP_SYN)) ? c->rcv_wscale : 0;
         c->rcv_adv = c->rcv_nxt + ((uint32_t)r->window << sh);
     }
-    sp_tcp_emit(c->stack, now, c->local_ip, c->remote_ip, r);
+    sp_tcp_emit_df(c->stack, now, c->local_ip, c->remote_ip, r, !c->pmtu_no_df);
 }
 
 /* The sequence number of a segment without text: SND.MAX rather than SND.NXT, since after a
@@ -250,8 +250,8 @@ static void on_rto(struct sp_tcp *c, sp_time_t now)
     if (c->state == SP_TCP_SYN_SENT || c->state == SP_TCP_SYN_RECEIVED) {
         if (c->retries >= SP_TCP_SYN_RETRIES) {
             if (c->state == SP_TCP_SYN_SENT && !c->app_closed && c->cb.on_connect)
-                c->cb.on_connect(c, SP_ETIMEDOUT);
-            sp_tcp_conn_finish(c, SP_ETIMEDOUT);
+                c->cb.on_connect(c, sp_tcp_timeout_error(c));
+            sp_tcp_conn_finish(c, sp_tcp_timeout_error(c));
             return;
         }
         c->retries++;
@@ -269,7 +269,7 @@ static void on_rto(struct sp_tcp *c, sp_time_t now)
         return;
     if (c->retries >= SP_TCP_MAX_RETRIES) {
         sp_tcp_send_rst(c, now);
-        sp_tcp_conn_finish(c, SP_ETIMEDOUT);
+        sp_tcp_conn_finish(c, sp_tcp_timeout_error(c));
         return;
     }
     c->retries++;

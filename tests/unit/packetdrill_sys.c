@@ -24,7 +24,7 @@ static const struct pd_symbol symbols[] = {
     /* errno (the first name of a value is the one printed) */
     {"EPERM", 1}, {"ENOENT", 2}, {"EINTR", 4}, {"EIO", 5}, {"EBADF", 9}, {"EAGAIN", 11}, {"EWOULDBLOCK", 11},
     {"ENOMEM", 12}, {"EACCES", 13}, {"EFAULT", 14}, {"EBUSY", 16}, {"EEXIST", 17}, {"EINVAL", 22},
-    {"EPIPE", 32}, {"ENOTSOCK", 88}, {"EDESTADDRREQ", 89}, {"EMSGSIZE", 90}, {"EPROTOTYPE", 91},
+    {"EPIPE", 32}, {"EPROTO", 71}, {"ENOTSOCK", 88}, {"EDESTADDRREQ", 89}, {"EMSGSIZE", 90}, {"EPROTOTYPE", 91},
     {"ENOPROTOOPT", 92}, {"EPROTONOSUPPORT", 93}, {"EOPNOTSUPP", 95}, {"EAFNOSUPPORT", 97},
     {"EADDRINUSE", 98}, {"EADDRNOTAVAIL", 99}, {"ENETDOWN", 100}, {"ENETUNREACH", 101}, {"ECONNABORTED", 103},
     {"ECONNRESET", 104}, {"ENOBUFS", 105}, {"EISCONN", 106}, {"ENOTCONN", 107}, {"ESHUTDOWN", 108},
@@ -55,7 +55,7 @@ static const struct pd_symbol symbols[] = {
     {NULL, 0}};
 
 enum {
-    E_AGAIN = 11, E_BADF = 9, E_INVAL = 22, E_PIPE = 32, E_NOPROTOOPT = 92, E_ADDRINUSE = 98,
+    E_AGAIN = 11, E_BADF = 9, E_INVAL = 22, E_PIPE = 32, E_PROTO = 71, E_NOPROTOOPT = 92, E_ADDRINUSE = 98,
     E_CONNABORTED = 103, E_CONNRESET = 104, E_NOBUFS = 105, E_ISCONN = 106, E_NOTCONN = 107,
     E_TIMEDOUT = 110, E_CONNREFUSED = 111, E_HOSTUNREACH = 113, E_ALREADY = 114, E_INPROGRESS = 115, E_IO = 5,
     O_NONBLOCK_ = 04000, O_RDWR_ = 2, MSG_PEEK_ = 0x2, MSG_DONTWAIT_ = 0x40, MSG_WAITALL_ = 0x100,
@@ -95,6 +95,7 @@ static int errno_of(int sp_err)
     case SP_ENOBUFS: return E_NOBUFS;
     case SP_EADDRINUSE: return E_ADDRINUSE;
     case SP_ENOROUTE: return E_HOSTUNREACH;
+    case SP_EMALFORMED: return E_PROTO;   /* an ICMP parameter problem, as Linux reports it */
     default: return E_IO;
     }
 }

@@ -66,8 +66,6 @@ static const struct pd_exception pd_exceptions[] = {
      NULL},
     {"slowpath/timestamps-negotiated.pkt", PD_NOT_YET, "timestamps (RFC 7323): TSopt is not sent", NULL},
     {"slowpath/timestamps-echo.pkt", PD_NOT_YET, "timestamps (RFC 7323 4.3): TS.Recent is not echoed", NULL},
-    {"slowpath/icmp-frag-needed-lowers-mss.pkt", PD_NOT_YET,
-     "ICMP errors (RFC 1191, RFC 5927): Fragmentation Needed does not reach TCP", NULL},
     {NULL, PD_PRINCIPLE, NULL, NULL},
 };
 
