@@ -108,6 +108,18 @@ int sp_tcp_set_sndbuf(struct sp_tcp *conn, uint32_t bytes);
 uint32_t sp_tcp_get_rcvbuf(const struct sp_tcp *conn);
 uint32_t sp_tcp_get_sndbuf(const struct sp_tcp *conn);
 
+/* Keepalive (RFC 1122 4.2.3.6), off by default: once nothing has come from the peer for idle_s
+ * seconds while nothing of ours is waiting for an acknowledgment, a probe goes every interval_s
+ * seconds; after `count` probes without an answer the connection is reset and on_close reports
+ * SP_ETIMEDOUT (or the soft error that explains it, sp_tcp_get_soft_error). The idle time counts
+ * from the last segment the peer sent, or from the call that turned keepalive on if that is later
+ * (a change while on keeps counting from the peer's last segment). idle_s 0 turns it off; otherwise idle_s and interval_s are
+ * 1..SP_TCP_KEEPALIVE_MAX_S and count 1..255, else SP_EINVAL. On a listener: the setting of the
+ * connections it creates from then on. 0, SP_EINVAL, or SP_ENOTCONN once the connection is gone. */
+int sp_tcp_set_keepalive(struct sp_tcp *conn, uint32_t idle_s, uint32_t interval_s, uint32_t count);
+/* idle 0 when off. Any pointer may be NULL. */
+void sp_tcp_get_keepalive(const struct sp_tcp *conn, uint32_t *idle_s, uint32_t *interval_s, uint32_t *count);
+
 /* ICMP errors (RFC 1122 4.2.3.9, RFC 5927). Before the connection is synchronized an active open
  * fails on an ICMP error about its SYN (on_connect). Afterwards an ICMP error never ends the
  * connection: it is kept as its soft error, SP_ENOROUTE (network or host unreachable, time

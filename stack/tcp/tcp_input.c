@@ -51,6 +51,7 @@ struct sp_tcp *sp_tcp_embryo_new(struct sp_tcp *l, const struct sp_ipv4_repr *ip
     c->passive = true;
     c->listener = l;
     c->nodelay = l->nodelay;
+    sp_tcp_keepalive_inherit(c, l);
     l->pending++;
     c->state = SP_TCP_SYN_RECEIVED;
     sp_tcp_take_syn_options(c, seg);
@@ -150,6 +151,7 @@ void sp_tcp_syn_sent_accept(struct sp_tcp *c, sp_time_t now, sp_time_t arrived, 
                             long ack_window)
 {
     sp_tcp_take_syn_options(c, seg);
+    sp_tcp_keepalive_heard(c, now);
     if (!c->syn_lost)
         sp_tcp_rtt_sample(c, (uint32_t)(arrived - c->rtt_start));
     c->rtt_timing = false;
@@ -359,6 +361,7 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
         sp_drop(iface, SP_STAT_drop_tcp_out_of_window, NULL);
         return;
     }
+    sp_tcp_keepalive_heard(c, now);
 
     /* Second: RST. Only an exact RCV.NXT resets; elsewhere in the window: challenge (RFC 5961 3.2). */
     if (flags & SP_TCP_RST) {

@@ -122,6 +122,13 @@ struct sp_tcp {
     int soft_err;                  /* the last soft error (SP_E*); 0: none since new data was acked */
     uint16_t pmtu;                 /* path MTU a Fragmentation Needed gave; 0: the interface's */
     bool pmtu_no_df;               /* the path is narrower than SP_TCP_PMTU_MIN: no DF */
+
+    /* --- keepalive (tcp_keepalive.c) --- */
+    uint32_t ka_idle_ms;           /* 0: off */
+    uint32_t ka_intvl_ms;
+    uint8_t ka_count;              /* unanswered probes before giving up */
+    uint8_t ka_probes;             /* sent since the peer was last heard from */
+    sp_time_t ka_heard;            /* when an acceptable segment last came from the peer */
 };
 
 typedef int (*sp_tcp_output_fn)(void *ctx, sp_time_t now, struct sp_ip_packet *pkt);
@@ -197,6 +204,8 @@ void sp_tcp_send_ack(struct sp_tcp *c, sp_time_t now);
 /* An ACK advertising at most `window` (the raw field; never more than sp_tcp_send_ack would). */
 void sp_tcp_send_ack_window(struct sp_tcp *c, sp_time_t now, uint16_t window);
 void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now);   /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> */
+/* <SEQ=seq><ACK=RCV.NXT><CTL=ACK> without text: a keepalive probe (seq SND.NXT - 1). */
+void sp_tcp_send_ack_at(struct sp_tcp *c, sp_time_t now, uint32_t seq);
 /* Retransmits one segment at snd_una (fast retransmit, partial ACK). */
 void sp_tcp_retransmit_first(struct sp_tcp *c, sp_time_t now);
 void sp_tcp_timers(struct sp_tcp *c, sp_time_t now);
@@ -216,6 +225,16 @@ bool sp_tcp_syn_text_deliver(struct sp_tcp *c);
 /* What a connection that gives up after its retransmissions reports: its soft error if it has
  * one (a router's unreachable explains the silence better), else SP_ETIMEDOUT. */
 int sp_tcp_timeout_error(const struct sp_tcp *c);
+
+/* tcp_keepalive.c: keepalive (RFC 1122 4.2.3.6) */
+/* A connection made by listener l takes its keepalive settings. */
+void sp_tcp_keepalive_inherit(struct sp_tcp *c, const struct sp_tcp *l);
+/* An acceptable segment came from the peer: it is alive, the idle time starts again. */
+void sp_tcp_keepalive_heard(struct sp_tcp *c, sp_time_t now);
+/* When the next probe, or giving up, is due; SP_TIME_NEVER when keepalive has nothing to do. */
+sp_time_t sp_tcp_keepalive_at(const struct sp_tcp *c);
+/* Sends the probe that is due, or ends the connection after ka_count unanswered ones. */
+void sp_tcp_keepalive_timer(struct sp_tcp *c, sp_time_t now);
 
 /* tcp_decide.c: the handshake decision points (include/slowpath/decide.h, kind tcp). */
 void sp_tcp_decide_init(struct sp_iface *iface);   /* registers the ops */

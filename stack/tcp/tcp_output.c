@@ -79,6 +79,13 @@ void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now)
     xmit(c, now, &r);
 }
 
+void sp_tcp_send_ack_at(struct sp_tcp *c, sp_time_t now, uint32_t seq)
+{
+    struct sp_tcp_repr r;
+    sp_tcp_init_repr(c, &r, seq, SP_TCP_ACK);
+    xmit(c, now, &r);
+}
+
 void sp_tcp_send_ack_window(struct sp_tcp *c, sp_time_t now, uint16_t window)
 {
     struct sp_tcp_repr r;
@@ -315,11 +322,13 @@ void sp_tcp_timers(struct sp_tcp *c, sp_time_t now)
     }
     if (c->rtx_at <= now)
         on_rto(c, now);
+    if (!c->dead && sp_tcp_keepalive_at(c) <= now)
+        sp_tcp_keepalive_timer(c, now);
 }
 
 sp_time_t sp_tcp_conn_poll_at(const struct sp_tcp *c)
 {
     if (c->dead)
         return SP_TIME_NEVER;
-    return sp_time_min(c->rtx_at, sp_time_min(c->ack_at, c->close_at));
+    return sp_time_min(sp_time_min(c->rtx_at, sp_tcp_keepalive_at(c)), sp_time_min(c->ack_at, c->close_at));
 }

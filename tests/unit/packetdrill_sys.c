@@ -300,9 +300,24 @@ typedef enum pd_step (*pd_sys_fn)(struct pd_run *r, const struct pd_event *e, st
 
 static bool may_block(const struct pd_sock *s, long long flags) { return !s->nonblock && !(flags & MSG_DONTWAIT_); }
 
+/* SO_KEEPALIVE with the TCP_KEEP* values set so far, Linux's defaults (which are slowpath's) for
+ * the others. */
+static int apply_keepalive(const struct pd_sock *s)
+{
+    if (!s->h)
+        return 0;
+    if (!s->keepalive)
+        return sp_tcp_set_keepalive(s->h, 0, 0, 0);
+    return sp_tcp_set_keepalive(s->h, s->ka_idle ? s->ka_idle : SP_TCP_KEEPALIVE_IDLE_S,
+                                s->ka_intvl ? s->ka_intvl : SP_TCP_KEEPALIVE_INTVL_S,
+                                s->ka_cnt ? s->ka_cnt : SP_TCP_KEEPALIVE_COUNT);
+}
+
 /* Settings made before the stack had a handle for the socket. */
 static void apply_options(struct pd_sock *s)
 {
+    if (s->keepalive)
+        apply_keepalive(s);
     if (s->rcvbuf)
         sp_tcp_set_rcvbuf(s->h, s->rcvbuf);
     if (s->sndbuf)
@@ -390,6 +405,11 @@ static enum pd_step sys_accept(struct pd_run *r, const struct pd_event *e, struc
         return PD_FAILED;
     n->h = s->accq[0];
     n->connected = true;
+    /* what the connection inherited from the listener (the stack did the same) */
+    n->keepalive = s->keepalive;
+    n->ka_idle = s->ka_idle;
+    n->ka_intvl = s->ka_intvl;
+    n->ka_cnt = s->ka_cnt;
     n->nonblock = flags & O_NONBLOCK_;
     memmove(&s->accq[0], &s->accq[1], (size_t)(s->naccq - 1) * sizeof s->accq[0]);
     s->naccq--;
@@ -582,7 +602,42 @@ static enum pd_step sys_shutdown(struct pd_run *r, const struct pd_event *e, str
 
 /* --- options ------------------------------------------------------------------------------------- */
 
-enum { L_SOCKET = 1, L_TCP = 6, O_ERROR = 4, O_SNDBUF = 7, O_RCVBUF = 8, O_LINGER = 13, O_NODELAY = 1 };
+enum { L_SOCKET = 1, L_TCP = 6, O_ERROR = 4, O_SNDBUF = 7, O_RCVBUF = 8, O_LINGER = 13, O_NODELAY = 1,
+       O_KEEPALIVE = 9, O_KEEPIDLE = 4, O_KEEPINTVL = 5, O_KEEPCNT = 6 };
+
+static bool keepalive_opt(long long level, long long name)
+{
+    return (level == L_SOCKET && name == O_KEEPALIVE) ||
+           (level == L_TCP && (name == O_KEEPIDLE || name == O_KEEPINTVL || name == O_KEEPCNT));
+}
+
+/* SO_KEEPALIVE and TCP_KEEPIDLE / _KEEPINTVL / _KEEPCNT, with Linux's bounds. */
+static enum pd_step set_keepalive_opt(struct pd_sock *s, long long level, long long name, long long v,
+                                      struct pd_ret *ret)
+{
+    if (level == L_SOCKET) {
+        s->keepalive = v != 0;
+    } else {
+        long long max = name == O_KEEPCNT ? 127 : SP_TCP_KEEPALIVE_MAX_S;
+        if (v < 1 || v > max)
+            return fail_errno(ret, E_INVAL);
+        uint32_t *field = name == O_KEEPIDLE ? &s->ka_idle : name == O_KEEPINTVL ? &s->ka_intvl : &s->ka_cnt;
+        *field = (uint32_t)v;
+    }
+    int rc = apply_keepalive(s);
+    return rc < 0 ? fail_errno(ret, errno_of(rc)) : done(ret, 0);
+}
+
+static long long keepalive_value(const struct pd_sock *s, long long level, long long name)
+{
+    if (level == L_SOCKET)
+        return s->keepalive;
+    if (name == O_KEEPIDLE)
+        return s->ka_idle ? s->ka_idle : SP_TCP_KEEPALIVE_IDLE_S;
+    if (name == O_KEEPINTVL)
+        return s->ka_intvl ? s->ka_intvl : SP_TCP_KEEPALIVE_INTVL_S;
+    return s->ka_cnt ? s->ka_cnt : SP_TCP_KEEPALIVE_COUNT;
+}
 
 static enum pd_step sys_setsockopt(struct pd_run *r, const struct pd_event *e, struct pd_pending *p,
                                    struct pd_sock *s, struct pd_ret *ret)
@@ -598,6 +653,11 @@ static enum pd_step sys_setsockopt(struct pd_run *r, const struct pd_event *e, s
         eval(field(val, "linger"), &secs);
         s->linger0 = on && secs == 0;
         return done(ret, 0);
+    }
+    if (keepalive_opt(level, name)) {
+        if (!eval(val, &v))
+            return pd_fail(r, e->line, "setsockopt(): cannot read the value"), PD_FAILED;
+        return set_keepalive_opt(s, level, name, v, ret);
     }
     bool known = (level == L_SOCKET && (name == O_RCVBUF || name == O_SNDBUF)) || (level == L_TCP && name == O_NODELAY);
     if (!known) {
@@ -651,6 +711,8 @@ static enum pd_step sys_getsockopt(struct pd_run *r, const struct pd_event *e, s
         rc = check_out_arg(r, e, "SO_ERROR", take_err(s), pd_errno_name);
     } else if (level == L_TCP && name == O_NODELAY) {
         rc = check_out_arg(r, e, "TCP_NODELAY", s->h ? sp_tcp_get_nodelay(s->h) : s->nodelay, NULL);
+    } else if (keepalive_opt(level, name)) {
+        rc = check_out_arg(r, e, "a keepalive option", keepalive_value(s, level, name), NULL);
     } else if (level == L_SOCKET && (name == O_RCVBUF || name == O_SNDBUF)) {
         /* Buffer sizes are tunables of the original OS: compared when windows are. */
         uint32_t v = name == O_RCVBUF ? (s->h ? sp_tcp_get_rcvbuf(s->h) : s->rcvbuf ? s->rcvbuf : SP_TCP_RCV_BUF)
