@@ -29,19 +29,18 @@ ip -n "$NS2" route add default via 198.51.100.1 advmss 1460
 sp_in sysctl -qw net.ipv4.ip_forward=1
 
 head -c 3000000 /dev/urandom >"$SP_TMP/3m"
-sp_start --gw "$SP_PEER" --pcap "$SP_TMP/pmtu.pcap"
+sp_start --gw "$SP_PEER" --pcap "$SP_TMP/pmtu.pcap" --stats
 ip netns exec "$NS2" timeout 180 nc -N "$SP_IP" 7 <"$SP_TMP/3m" >"$SP_TMP/echo" || sp_fail "nc echo through the router failed"
 cmp "$SP_TMP/3m" "$SP_TMP/echo" || sp_fail "the 3 MB echo differs"
+sp_stop
 
-# The counters (SIGUSR1 prints them into the log): the last value of NAME, 0 when not printed.
-sp_counters || sp_fail "no counters"
+# The counters --stats printed at exit: NAME's value, 0 when not printed.
 counter() { awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }' "$SP_LOG"; }
 icmp=$(counter tcp_icmp_rx) lowered=$(counter tcp_pmtu_lowered)
 sp_log "3 MB echo identical; tcp_icmp_rx $icmp, tcp_pmtu_lowered $lowered, drop_tcp_icmp_pmtu" \
     "$(counter drop_tcp_icmp_pmtu), tcp_retransmit $(counter tcp_retransmit)"
 [ "$icmp" -ge 1 ] || sp_fail "no ICMP error reached TCP"
 [ "$lowered" -ge 1 ] || sp_fail "the path MTU was never lowered"
-sp_stop
 
 # The capture: the first Fragmentation Needed from the router, then slowpath's segments.
 pcap="$SP_TMP/pmtu.pcap"
