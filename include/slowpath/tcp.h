@@ -120,8 +120,8 @@ int sp_tcp_set_keepalive(struct sp_tcp *conn, uint32_t idle_s, uint32_t interval
 /* idle 0 when off. Any pointer may be NULL. */
 void sp_tcp_get_keepalive(const struct sp_tcp *conn, uint32_t *idle_s, uint32_t *interval_s, uint32_t *count);
 
-/* ICMP errors (RFC 1122 4.2.3.9, RFC 5927). Before the connection is synchronized an active open
- * fails on an ICMP error about its SYN (on_connect). Afterwards an ICMP error never ends the
+/* ICMP errors (RFC 1122 4.2.3.9, RFC 5927). Before the connection is synchronized an open fails
+ * on an ICMP error about its SYN or SYN-ACK (an active one says so through on_connect). Afterwards an ICMP error never ends the
  * connection: it is kept as its soft error, SP_ENOROUTE (network or host unreachable, time
  * exceeded), SP_ECONNREFUSED (port or protocol unreachable) or SP_EMALFORMED (parameter problem),
  * which this returns until the peer acknowledges new data (0 when there is none), and which

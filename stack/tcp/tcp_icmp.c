@@ -9,12 +9,13 @@
  * Reaction, by what the error says and the connection's state:
  *   - Fragmentation Needed (destination unreachable, code 4): the path MTU comes down to the
  *     next-hop MTU, and what is in flight goes again in smaller segments (pmtu_lower).
- *   - Not yet synchronized, an active open (SYN-SENT, or SYN-RECEIVED after a simultaneous
- *     open): any other error ends it and on_connect reports it. RFC 1122 calls only protocol and
- *     port unreachable (codes 2, 3) hard; for the soft ones, a host a router cannot reach will not
- *     answer the SYN's retries either, and giving up at once lets the application try its next
- *     address: the reaction RFC 5461 describes, widely deployed (Linux).
- *     A passive open in SYN-RECEIVED, which no application knows of yet, ends on a hard error only.
+ *   - Not yet synchronized (SYN-SENT, SYN-RECEIVED): any other error ends the open; an active
+ *     one reports it through on_connect. RFC 1122 calls only protocol and port unreachable
+ *     (codes 2, 3) hard; for the soft ones, a host a router cannot reach will not answer the
+ *     SYN's retries either, and giving up at once lets the application try its next address: the
+ *     reaction RFC 5461 describes, widely deployed. A passive open ends quietly and gives its
+ *     backlog slot back, which also sheds the half-open connections of SYNs from forged addresses
+ *     that routers cannot reach (Linux drops its SYN-RECEIVED requests on the soft errors too).
  *   - Synchronized: every error is soft. RFC 1122 4.2.3.9 asks that of codes 0, 1, 5, time
  *     exceeded and parameter problem; for the hard codes it is RFC 5927's counter-measure against
  *     blind connection resets, as Linux and the BSDs do. The error is kept as the connection's soft
@@ -155,8 +156,7 @@ static void react(struct sp_tcp *c, sp_time_t now, const struct sp_icmp_repr *ic
     case ICMP_SOFT:
         break;
     }
-    bool opening = !synchronized(c);
-    if (opening && (!c->passive || cls == ICMP_HARD)) {
+    if (!synchronized(c)) {
         abort_open(c, err);
         return;
     }

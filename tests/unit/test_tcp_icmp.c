@@ -149,27 +149,28 @@ static void test_syn_sent_frag_needed_ignored(void **state)
     th_close(t);
 }
 
-/* A passive open: a soft error is kept and the handshake completes; a hard one ends it quietly and
- * gives its backlog slot back. */
+/* A passive open ends quietly on an error about its SYN-ACK, soft or hard, and gives its backlog
+ * slot back; the peer's ACK then finds no connection. */
 static void test_syn_received(void **state)
 {
     (void)state;
     struct th *t = th_open_backlog(1);
     th_syn(t, T0, (struct seg_opts){.mss = 1460, .wscale = 0});
     icmp_err(t, T0 + 10, UNREACH, SP_ICMP_UNREACH_HOST, 0, Q_PASSIVE(0));
-    assert_int_equal(th_stat(t, SP_STAT_tcp_icmp_soft_error), 1);
+    assert_int_equal(th_stat(t, SP_STAT_tcp_icmp_aborted), 1);
     th_send(t, T0 + 20, ACK, 1, 1, 65535, NULL, 0);
-    assert_int_equal(t->accepts, 1);
-    assert_int_equal(sp_tcp_get_soft_error(t->conn), SP_ENOROUTE);
+    th_expect(t, RST, 1, 0, 0, 0);
+    assert_int_equal(t->accepts, 0);
 
+    /* the slot is free (backlog 1): the next SYN gets its SYN-ACK; a port unreachable ends it too */
     th_send_ex(t, T0 + 30, SYN, 0, 0, 65535, NULL, 0, (struct seg_opts){.mss = 1460, .wscale = 0, .sport = 40001});
     t->iss = th_take(t)->tcp.seq;
     icmp_err(t, T0 + 40, UNREACH, SP_ICMP_UNREACH_PORT, 0, (struct quote){US_PORT, 40001, 0, 0, 0});
-    assert_int_equal(th_stat(t, SP_STAT_tcp_icmp_aborted), 1);
-    assert_int_equal(t->accepts, 1);
-    /* the slot is free: another SYN gets its SYN-ACK (backlog 1) */
+    assert_int_equal(th_stat(t, SP_STAT_tcp_icmp_aborted), 2);
     th_send_ex(t, T0 + 50, SYN, 0, 0, 65535, NULL, 0, (struct seg_opts){.mss = 1460, .wscale = 0, .sport = 40002});
     assert_int_equal(th_take(t)->tcp.flags, SYN | ACK);
+    assert_int_equal(t->accepts, 0);
+    assert_int_equal(t->closed, 0);
     th_close(t);
 }
 
