@@ -207,6 +207,7 @@ static int app_run(struct app *a)
     struct sp_tcp_services_opts topts = {
         .echo = a->opt.tcp_echo, .discard = a->opt.discard, .http = a->opt.http,
         .connect = a->opt.connect, .send_file = a->opt.send_file,
+        .ka_idle_s = a->opt.ka_idle_s, .ka_intvl_s = a->opt.ka_intvl_s, .ka_count = a->opt.ka_count,
         .on_connect_done = on_connect_done, .data = a,
     };
     a->tcp = sp_tcp_services_start(a->iface, &topts, err, sizeof err);

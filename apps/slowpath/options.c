@@ -8,12 +8,13 @@
 
 #include "slowpath/device.h"
 #include "slowpath/error.h"
+#include "slowpath/opts.h"
 #include "slowpath/wire/ipv4.h"
 
 enum {
     OPT_TAP = 256, OPT_REPLAY, OPT_IP, OPT_GW, OPT_MAC, OPT_MTU, OPT_PCAP, OPT_DROP, OPT_CORRUPT,
     OPT_SEED, OPT_STATS, OPT_NO_ECHO, OPT_NO_DISCARD, OPT_NO_HTTP, OPT_CONNECT, OPT_SEND,
-    OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM, OPT_NO_SACK, OPT_NO_TIMESTAMPS,
+    OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM, OPT_NO_SACK, OPT_NO_TIMESTAMPS, OPT_KEEPALIVE,
 };
 
 static const struct option long_opts[] = {
@@ -35,6 +36,7 @@ static const struct option long_opts[] = {
     {"no-timestamps", no_argument, NULL, OPT_NO_TIMESTAMPS},
     {"connect", required_argument, NULL, OPT_CONNECT},
     {"send", required_argument, NULL, OPT_SEND},
+    {"tcp-keepalive", required_argument, NULL, OPT_KEEPALIVE},
     {"delegate", required_argument, NULL, OPT_DELEGATE},
     {"on-invalid", required_argument, NULL, OPT_ON_INVALID},
     {"prompt-format", required_argument, NULL, OPT_PROMPT_FORMAT},
@@ -83,6 +85,10 @@ void sp_options_usage(const char *prog)
            "  --connect HOST:PORT   open a TCP connection, send --send FILE (default: an HTTP\n"
            "                        GET), print what comes back to stdout, exit when closed\n"
            "  --send FILE           the bytes --connect sends\n"
+           "  --tcp-keepalive IDLE_S[,INTVL_S[,COUNT]]  TCP keepalive (RFC 1122) on the services'\n"
+           "                        connections and --connect's: a probe after IDLE_S s without a\n"
+           "                        segment from the peer, then every INTVL_S s (default %d); COUNT\n"
+           "                        unanswered probes (default %d) reset the connection (default: off)\n"
            "  --stats               print the counters on exit\n"
            "  -v, --verbose         log to stderr (twice: every drop)\n"
            "  -h, --help            this text\n"
@@ -103,7 +109,7 @@ void sp_options_usage(const char *prog)
            "\n"
            "Signals: SIGINT/SIGTERM exit cleanly (pcap flushed); SIGUSR1 prints the counters\n"
            "(and per-kind decision accuracy and latency).\n",
-           prog, sp_llm_config_usage, SP_DECISION_TIMEOUT_MARGIN_MS);
+           prog, SP_TCP_KEEPALIVE_INTVL_S, SP_TCP_KEEPALIVE_COUNT, sp_llm_config_usage, SP_DECISION_TIMEOUT_MARGIN_MS);
 }
 
 static int parse_chance(const char *s, double *out)
@@ -127,6 +133,27 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
     if (errno || *end || v > max)
         return -1;
     *out = v;
+    return 0;
+}
+
+/* "IDLE[,INTVL[,COUNT]]" in seconds; what is left out takes the defaults of opts.h. */
+static int parse_keepalive(const char *arg, struct sp_options *o)
+{
+    uint64_t v[3] = {0, SP_TCP_KEEPALIVE_INTVL_S, SP_TCP_KEEPALIVE_COUNT};
+    const uint64_t max[3] = {SP_TCP_KEEPALIVE_MAX_S, SP_TCP_KEEPALIVE_MAX_S, 255};
+    char buf[64];
+    size_t n = strlen(arg);
+    /* strtok_r would skip empty fields: "1,,2" is refused here, not read as "1,2" */
+    if (n == 0 || n >= sizeof buf || arg[0] == ',' || arg[n - 1] == ',' || strstr(arg, ",,"))
+        return -1;
+    strcpy(buf, arg);
+    char *save = NULL, *item = strtok_r(buf, ",", &save);
+    for (int i = 0; item; i++, item = strtok_r(NULL, ",", &save))
+        if (i == 3 || parse_u64(item, max[i], &v[i]) < 0 || v[i] == 0)
+            return -1;
+    o->ka_idle_s = (uint32_t)v[0];
+    o->ka_intvl_s = (uint32_t)v[1];
+    o->ka_count = (uint32_t)v[2];
     return 0;
 }
 
@@ -262,6 +289,13 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
             break;
         case OPT_SEND:
             o->send_file = optarg;
+            break;
+        case OPT_KEEPALIVE:
+            if (parse_keepalive(optarg, o) < 0) {
+                snprintf(err, errlen, "bad --tcp-keepalive '%s': expected IDLE_S[,INTVL_S[,COUNT]], seconds 1..%d "
+                         "and a count 1..255", optarg, SP_TCP_KEEPALIVE_MAX_S);
+                return -1;
+            }
             break;
         case OPT_DELEGATE:
             if (parse_delegate(optarg, o->delegate) < 0) {

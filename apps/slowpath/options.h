@@ -41,6 +41,8 @@ struct sp_options {
     bool tcp_timestamps;                               /* --no-timestamps: RFC 7323 timestamps */
     const char *connect;
     const char *send_file;
+    /* --tcp-keepalive IDLE_S[,INTVL_S,COUNT]: keepalive on the services' connections (0: off) */
+    uint32_t ka_idle_s, ka_intvl_s, ka_count;
     /* Decisions handed to a model. */
     enum sp_decision_mode delegate[SP_DECISION_KINDS]; /* --delegate KIND=MODE (native by default) */
     bool any_delegated;                                /* some kind is llm or shadow */

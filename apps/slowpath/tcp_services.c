@@ -274,6 +274,13 @@ static void http_accept(struct sp_tcp *l, struct sp_tcp *c)
 
 /* --- the --connect client -------------------------------------------------------------------- */
 
+/* --tcp-keepalive: on a listener it carries over to every connection it accepts. */
+static int keepalive_on(struct sp_tcp_services *svc, struct sp_tcp *t)
+{
+    const struct sp_tcp_services_opts *o = &svc->opts;
+    return o->ka_idle_s ? sp_tcp_set_keepalive(t, o->ka_idle_s, o->ka_intvl_s, o->ka_count) : 0;
+}
+
 static void client_finish(struct sp_tcp_services *svc, int status)
 {
     if (svc->client_done)
@@ -396,6 +403,8 @@ static int client_start(struct sp_tcp_services *svc, char *err, size_t errlen)
                                             "Connection: close\r\n\r\n", host);
     }
     int rc = sp_tcp_connect(svc->iface, ip, (uint16_t)port, &client_cbs, svc, &svc->client);
+    if (rc == 0)
+        rc = keepalive_on(svc, svc->client);
     if (rc < 0) {
         snprintf(err, errlen, "--connect %s: %s", spec, sp_strerror(rc));
         return rc;
@@ -409,6 +418,8 @@ static int listen_on(struct sp_tcp_services *svc, uint16_t port, sp_tcp_accept_c
                      char *err, size_t errlen)
 {
     int rc = sp_tcp_listen(svc->iface, port, 0, cb, svc, out);
+    if (rc == 0)
+        rc = keepalive_on(svc, *out);
     if (rc < 0)
         snprintf(err, errlen, "TCP port %u: %s", port, sp_strerror(rc));
     return rc;

@@ -14,6 +14,8 @@ struct sp_tcp_services_opts {
     bool http;                 /* HTTP/1.1 on port 80: a page with the host's counters */
     const char *connect;       /* "HOST:PORT" to open actively, or NULL */
     const char *send_file;     /* with connect: file whose bytes are sent, then FIN; NULL: a GET */
+    uint32_t ka_idle_s, ka_intvl_s, ka_count; /* keepalive on every connection (sp_tcp_set_keepalive);
+                                               * ka_idle_s 0: off */
     void (*on_connect_done)(void *data, int status); /* the active-open client has finished */
     void *data;
 };

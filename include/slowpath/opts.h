@@ -142,6 +142,31 @@
 #define SP_TCP_EPHEMERAL_FIRST 49152   /* IANA dynamic port range (RFC 6335) */
 #endif
 
+/* --- TCP: keepalive (RFC 1122 4.2.3.6), off unless asked for (sp_tcp_set_keepalive) -------- */
+#ifndef SP_TCP_KEEPALIVE_IDLE_S
+#define SP_TCP_KEEPALIVE_IDLE_S 7200   /* idle time when none is given: RFC 1122 asks for no less
+                                        * than two hours by default (Linux's tcp_keepalive_time) */
+#endif
+#ifndef SP_TCP_KEEPALIVE_INTVL_S
+#define SP_TCP_KEEPALIVE_INTVL_S 75    /* between unanswered probes (Linux's tcp_keepalive_intvl) */
+#endif
+#ifndef SP_TCP_KEEPALIVE_COUNT
+#define SP_TCP_KEEPALIVE_COUNT 9       /* unanswered probes before the connection is given up
+                                        * (Linux's tcp_keepalive_probes) */
+#endif
+#ifndef SP_TCP_KEEPALIVE_MAX_S
+#define SP_TCP_KEEPALIVE_MAX_S 32767   /* the largest idle time or interval taken (Linux's bound) */
+#endif
+
+/* --- TCP: path MTU (RFC 1191) ------------------------------------------------------------- */
+#ifndef SP_TCP_PMTU_MIN
+#define SP_TCP_PMTU_MIN 576            /* a Fragmentation Needed never takes a connection's path MTU
+                                        * below this (every host takes 576-byte datagrams, RFC 791;
+                                        * an MSS of 536, RFC 9293 3.7.1); a path reported narrower
+                                        * gets 576-byte datagrams without DF, for routers to
+                                        * fragment, as Linux does below its min_pmtu */
+#endif
+
 /* --- Loop edge (edge.h) ------------------------------------------------------------------- */
 #ifndef SP_EDGE_RX_BATCH
 #define SP_EDGE_RX_BATCH 64            /* frames read per readiness of the device before the loop's

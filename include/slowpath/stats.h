@@ -33,6 +33,12 @@
     /* UDP */                                                                             \
     X(udp_rx) X(udp_tx) X(drop_udp_truncated) X(drop_udp_malformed)                       \
     X(drop_udp_bad_checksum) X(drop_udp_no_port) X(drop_udp_rx_dropped)                   \
+    /* TCP: text on a SYN, ICMP errors, path MTU, keepalive (tcp_syntext/icmp/keepalive.c) */ \
+    X(tcp_syn_text_queued)                                                                \
+    X(tcp_icmp_rx) X(tcp_icmp_soft_error) X(tcp_icmp_aborted) X(tcp_pmtu_lowered)         \
+    X(drop_icmp_bad_quote) X(drop_tcp_icmp_no_conn) X(drop_tcp_icmp_bad_seq)              \
+    X(drop_tcp_icmp_pmtu) X(drop_tcp_icmp_ignored)                                        \
+    X(tcp_keepalive_probe) X(tcp_keepalive_timeout)                                       \
     /* TCP */                                                                             \
     X(tcp_rx) X(tcp_tx) X(tcp_rst_tx) X(tcp_retransmit) X(tcp_fast_retransmit)            \
     X(tcp_challenge_ack) X(tcp_challenge_ack_limited) X(tcp_time_wait_reused) X(tcp_conn_opened) X(tcp_conn_closed) X(tcp_conn_reset)           \

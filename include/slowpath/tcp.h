@@ -37,8 +37,9 @@ enum sp_tcp_state {
 typedef void (*sp_tcp_accept_cb)(struct sp_tcp *listener, struct sp_tcp *conn);
 
 struct sp_tcp_callbacks {
-    /* Active open finished: 0 (ESTABLISHED) or SP_ECONNREFUSED / SP_ETIMEDOUT. After an error
-     * on_close follows. */
+    /* Active open finished: 0 (ESTABLISHED) or an error: SP_ECONNREFUSED (a reset, or an ICMP port
+     * or protocol unreachable), SP_ENOROUTE (an ICMP network or host unreachable, time exceeded),
+     * SP_EMALFORMED (an ICMP parameter problem), SP_ETIMEDOUT. After an error on_close follows. */
     void (*on_connect)(struct sp_tcp *conn, int status);
     /* Data can be read with sp_tcp_recv, or the peer's FIN arrived (sp_tcp_recv returns 0). */
     void (*on_readable)(struct sp_tcp *conn);
@@ -46,7 +47,8 @@ struct sp_tcp_callbacks {
      * FIN-WAIT-2 or TIME-WAIT and everything sent has been delivered. */
     void (*on_writable)(struct sp_tcp *conn);
     /* The connection is gone: 0 after an orderly close in both directions, SP_ECONNRESET,
-     * SP_ECONNREFUSED or SP_ETIMEDOUT otherwise. The handle is freed when this returns. */
+     * SP_ECONNREFUSED, SP_ETIMEDOUT (or the soft error that explains the timeout, see
+     * sp_tcp_get_soft_error) otherwise. The handle is freed when this returns. */
     void (*on_close)(struct sp_tcp *conn, int status);
 };
 
@@ -111,6 +113,31 @@ uint32_t sp_tcp_get_sndbuf(const struct sp_tcp *conn);
  * benchmark compares with and without). */
 void sp_tcp_set_sack(struct sp_iface *iface, bool on);
 void sp_tcp_set_timestamps(struct sp_iface *iface, bool on);
+
+/* Keepalive (RFC 1122 4.2.3.6), off by default: once nothing has come from the peer for idle_s
+ * seconds while nothing of ours is waiting for an acknowledgment, a probe goes every interval_s
+ * seconds; after `count` probes without an answer the connection is reset and on_close reports
+ * SP_ETIMEDOUT (or the soft error that explains it, sp_tcp_get_soft_error). The idle time counts
+ * from the last segment the peer sent, or from the call that turned keepalive on if that is later
+ * (a change while on keeps counting from the peer's last segment). idle_s 0 turns it off; otherwise idle_s and interval_s are
+ * 1..SP_TCP_KEEPALIVE_MAX_S and count 1..255, else SP_EINVAL. On a listener: the setting of the
+ * connections it creates from then on. 0, SP_EINVAL, or SP_ENOTCONN once the connection is gone. */
+int sp_tcp_set_keepalive(struct sp_tcp *conn, uint32_t idle_s, uint32_t interval_s, uint32_t count);
+/* idle 0 when off. Any pointer may be NULL. */
+void sp_tcp_get_keepalive(const struct sp_tcp *conn, uint32_t *idle_s, uint32_t *interval_s, uint32_t *count);
+
+/* ICMP errors (RFC 1122 4.2.3.9, RFC 5927). Before the connection is synchronized an open fails
+ * on an ICMP error about its SYN or SYN-ACK (an active one says so through on_connect). Afterwards an ICMP error never ends the
+ * connection: it is kept as its soft error, SP_ENOROUTE (network or host unreachable, time
+ * exceeded), SP_ECONNREFUSED (port or protocol unreachable) or SP_EMALFORMED (parameter problem),
+ * which this returns until the peer acknowledges new data (0 when there is none), and which
+ * on_close reports instead of SP_ETIMEDOUT if the connection times out. */
+int sp_tcp_get_soft_error(const struct sp_tcp *conn);
+/* Path MTU discovery (RFC 1191): segments leave with DF set; an ICMP Fragmentation Needed about
+ * one lowers the connection's path MTU, and with it the most it puts in a segment (its effective
+ * MSS, never above the peer's MSS option). Both only ever go down, never below SP_TCP_PMTU_MIN. */
+uint16_t sp_tcp_get_path_mtu(const struct sp_tcp *conn);
+uint16_t sp_tcp_get_mss(const struct sp_tcp *conn);
 
 enum sp_tcp_state sp_tcp_get_state(const struct sp_tcp *conn);
 const char *sp_tcp_state_name(enum sp_tcp_state s);

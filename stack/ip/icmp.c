@@ -1,4 +1,5 @@
-/* ICMPv4: echo replies and destination-unreachable errors under RFC 1122's rules. */
+/* ICMPv4: echo replies and destination-unreachable errors under RFC 1122's rules, and the errors
+ * that arrive about what we sent, handed to the protocol that sent it. */
 #include <string.h>
 
 #include "iface_internal.h"
@@ -97,6 +98,23 @@ static void icmp_decide(struct sp_iface *iface, sp_time_t now, const struct sp_i
     sp_decision_ask(iface, now, e);
 }
 
+/* An error goes to the protocol of the datagram it quotes (RFC 1122 3.2.2), which must be one of
+ * ours: sent from our address, to us alone (an error never answers a broadcast, RFC 1122
+ * 3.2.2). TCP checks the rest (RFC 5927). Errors about UDP or ICMP are only counted: no socket
+ * here keeps an error queue. */
+static void icmp_error_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_repr *ip,
+                             const struct sp_icmp_repr *icmp)
+{
+    struct sp_icmp_quote q;
+    if (ip->dst != iface->cfg.ip || sp_icmp_quote_parse(icmp->data, icmp->data_len, &q) < 0 ||
+        q.src != iface->cfg.ip) {
+        sp_drop(iface, SP_STAT_drop_icmp_bad_quote, NULL);
+        return;
+    }
+    if (q.protocol == SP_IP_PROTO_TCP)
+        sp_tcp_icmp_input(iface->tcp, now, icmp, &q);
+}
+
 void sp_icmp_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_repr *ip, const uint8_t *buf, size_t len)
 {
     sp_count(iface, SP_STAT_icmp_rx);
@@ -111,8 +129,8 @@ void sp_icmp_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_r
         return;
     }
     if (sp_icmp_is_error(icmp.type)) {
-        /* Noted, not acted on: nothing here keeps per-destination path state yet. */
         sp_count(iface, SP_STAT_icmp_error_rx);
+        icmp_error_input(iface, now, ip, &icmp);
         return;
     }
     if (icmp.type != SP_ICMP_ECHO_REQUEST || icmp.code != 0) {

@@ -86,6 +86,10 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
                   size_t len);
 void sp_tcp_poll(struct sp_tcp_stack *tcp, sp_time_t now);
 sp_time_t sp_tcp_poll_at(const struct sp_tcp_stack *tcp);
+/* An ICMP error (icmp: type, code, next-hop MTU) quoting q, a TCP segment from our address
+ * (icmp.c checked that much); tcp_icmp.c does the rest of RFC 5927's checks and reacts. */
+void sp_tcp_icmp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_icmp_repr *icmp,
+                       const struct sp_icmp_quote *q);
 
 /* --- Decisions (decide.c, validate*.c) ------------------------------------------------------
  *

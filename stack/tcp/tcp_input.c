@@ -54,10 +54,12 @@ struct sp_tcp *sp_tcp_embryo_new(struct sp_tcp *l, const struct sp_ipv4_repr *ip
     c->passive = true;
     c->listener = l;
     c->nodelay = l->nodelay;
+    sp_tcp_keepalive_inherit(c, l);
     l->pending++;
     c->state = SP_TCP_SYN_RECEIVED;
     sp_tcp_take_syn_options(c, seg);
     c->snd_wl2 = c->iss;
+    sp_tcp_syn_text_queue(c, seg);   /* RFC 9293 3.10.7.2: for after ESTABLISHED */
     return c;
 }
 
@@ -139,6 +141,7 @@ static void syn_sent_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_
     if (!has_ack) {
         /* Simultaneous open (RFC 9293 figure 7). */
         sp_tcp_take_syn_options(c, seg);
+        sp_tcp_syn_text_queue(c, seg);   /* RFC 9293 3.10.7.3: for after ESTABLISHED */
         c->state = SP_TCP_SYN_RECEIVED;
         c->rtx_at = SP_TIME_NEVER;
         sp_tcp_send_syn(c, now);
@@ -151,6 +154,7 @@ void sp_tcp_syn_sent_accept(struct sp_tcp *c, sp_time_t now, sp_time_t arrived, 
                             long ack_window)
 {
     sp_tcp_take_syn_options(c, seg);
+    sp_tcp_keepalive_heard(c, now);
     if (!c->syn_lost)
         sp_tcp_rtt_sample(c, (uint32_t)(arrived - c->rtt_start));
     c->rtt_timing = false;
@@ -159,10 +163,18 @@ void sp_tcp_syn_sent_accept(struct sp_tcp *c, sp_time_t now, sp_time_t arrived, 
     c->rtx_at = SP_TIME_NEVER;
     start_window(c);
     c->ack_now = true;
+    sp_tcp_syn_text_queue(c, seg);
     if (!established(c))
         return;
     if (ack_window >= 0 && c->ack_now)
         sp_tcp_send_ack_window(c, now, (uint16_t)ack_window);
+    /* RFC 9293 3.10.7.3: the SYN-ACK's text is processed in ESTABLISHED ("sixth step"), after
+     * the ACK a decider proposed, which acknowledges the SYN only. */
+    if (sp_tcp_syn_text_deliver(c) && !c->app_closed && c->cb.on_readable) {
+        c->cb.on_readable(c);
+        if (c->dead)
+            return;
+    }
     sp_tcp_output(c, now);
 }
 
@@ -205,6 +217,7 @@ static void new_ack(struct sp_tcp *c, sp_time_t now, uint32_t ack, bool *writabl
         }
     }
     c->snd_una = ack;
+    c->soft_err = 0;        /* the path works again (tcp_icmp.c) */
     if (fin_acked(c))
         *writable = true;   /* the application may be waiting for its FIN to be delivered */
     if (sp_seq_lt(c->snd_nxt, ack))
@@ -361,6 +374,7 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
         return;
     }
     sp_tcp_ts_update_recent(c, now, seg);   /* RFC 7323 4.3 (tcp_ts.c) */
+    sp_tcp_keepalive_heard(c, now);
 
     /* Second: RST. Only an exact RCV.NXT resets; elsewhere in the window: challenge (RFC 5961 3.2). */
     if (flags & SP_TCP_RST) {
@@ -502,6 +516,8 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
     }
     if (n > 0 && text_state)
         readable = take_text(c, seq, data, n);
+    if (text_state && sp_tcp_syn_text_deliver(c))
+        readable = true;   /* a SYN's text, kept until ESTABLISHED (tcp_syntext.c) */
     /* Eighth: FIN, once everything before it is here. */
     if (fin && text_state) {
         if (seq + n == c->rcv_nxt) {

@@ -118,6 +118,21 @@ struct sp_tcp {
     uint32_t rcvbuf, sndbuf;       /* buffer sizes (a listener's: of its connections) */
     sp_tcp_accept_cb accept_cb;
     struct sp_tcp_callbacks cb;
+
+    /* --- text on a SYN (tcp_syntext.c) --- */
+    bool syn_text;                 /* a SYN's text waits at RCV.NXT for ESTABLISHED */
+
+    /* --- ICMP errors and the path MTU (tcp_icmp.c) --- */
+    int soft_err;                  /* the last soft error (SP_E*); 0: none since new data was acked */
+    uint16_t pmtu;                 /* path MTU a Fragmentation Needed gave; 0: the interface's */
+    bool pmtu_no_df;               /* the path is narrower than SP_TCP_PMTU_MIN: no DF */
+
+    /* --- keepalive (tcp_keepalive.c) --- */
+    uint32_t ka_idle_ms;           /* 0: off */
+    uint32_t ka_intvl_ms;
+    uint8_t ka_count;              /* unanswered probes before giving up */
+    uint8_t ka_probes;             /* sent since the peer was last heard from */
+    sp_time_t ka_heard;            /* when an acceptable segment last came from the peer */
 };
 
 typedef int (*sp_tcp_output_fn)(void *ctx, sp_time_t now, struct sp_ip_packet *pkt);
@@ -163,6 +178,9 @@ void sp_tcp_leave(struct sp_tcp_stack *tcp);
 void sp_tcp_send_reset_for(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip,
                            const struct sp_tcp_repr *seg);
 int sp_tcp_emit(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r);
+/* sp_tcp_emit with the DF bit as given (sp_tcp_emit sets it: RFC 1191 path MTU discovery). */
+int sp_tcp_emit_df(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r,
+                   bool dont_frag);
 
 /* tcp_input.c */
 void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr *seg);
@@ -191,6 +209,8 @@ void sp_tcp_send_ack(struct sp_tcp *c, sp_time_t now);
 /* An ACK advertising at most `window` (the raw field; never more than sp_tcp_send_ack would). */
 void sp_tcp_send_ack_window(struct sp_tcp *c, sp_time_t now, uint16_t window);
 void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now);   /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> */
+/* <SEQ=seq><ACK=RCV.NXT><CTL=ACK> without text: a keepalive probe (seq SND.NXT - 1). */
+void sp_tcp_send_ack_at(struct sp_tcp *c, sp_time_t now, uint32_t seq);
 /* Retransmits one segment at snd_una (fast retransmit, partial ACK). */
 void sp_tcp_retransmit_first(struct sp_tcp *c, sp_time_t now);
 /* One segment at seq (inside the send buffer, or its FIN) of at most max octets of sequence space
@@ -201,6 +221,29 @@ void sp_tcp_timers(struct sp_tcp *c, sp_time_t now);
 sp_time_t sp_tcp_conn_poll_at(const struct sp_tcp *c);
 void sp_tcp_rtt_sample(struct sp_tcp *c, uint32_t rtt_ms);
 void sp_tcp_enter_time_wait(struct sp_tcp *c, sp_time_t now);
+
+/* tcp_syntext.c: text on a SYN or SYN-ACK (RFC 9293 3.10.7.2, 3.10.7.3) */
+/* After sp_tcp_take_syn_options: keeps what fits of seg's text at RCV.NXT, unacknowledged. */
+void sp_tcp_syn_text_queue(struct sp_tcp *c, const struct sp_tcp_repr *seg);
+/* Once ESTABLISHED: the kept text joins the stream (RCV.NXT moves, an ACK is due). True when it
+ * made data readable. */
+bool sp_tcp_syn_text_deliver(struct sp_tcp *c);
+
+/* tcp_icmp.c: ICMP errors (RFC 1122 4.2.3.9, RFC 5927) and the path MTU (RFC 1191);
+ * sp_tcp_icmp_input is declared in iface_internal.h for icmp.c. */
+/* What a connection that gives up after its retransmissions reports: its soft error if it has
+ * one (a router's unreachable explains the silence better), else SP_ETIMEDOUT. */
+int sp_tcp_timeout_error(const struct sp_tcp *c);
+
+/* tcp_keepalive.c: keepalive (RFC 1122 4.2.3.6) */
+/* A connection made by listener l takes its keepalive settings. */
+void sp_tcp_keepalive_inherit(struct sp_tcp *c, const struct sp_tcp *l);
+/* An acceptable segment came from the peer: it is alive, the idle time starts again. */
+void sp_tcp_keepalive_heard(struct sp_tcp *c, sp_time_t now);
+/* When the next probe, or giving up, is due; SP_TIME_NEVER when keepalive has nothing to do. */
+sp_time_t sp_tcp_keepalive_at(const struct sp_tcp *c);
+/* Sends the probe that is due, or ends the connection after ka_count unanswered ones. */
+void sp_tcp_keepalive_timer(struct sp_tcp *c, sp_time_t now);
 
 /* tcp_decide.c: the handshake decision points (include/slowpath/decide.h, kind tcp). */
 void sp_tcp_decide_init(struct sp_iface *iface);   /* registers the ops */

@@ -52,7 +52,7 @@ static void xmit(struct sp_tcp *c, sp_time_t now, struct sp_tcp_repr *r)
     /* Timestamps, then the SACK blocks that fit beside them (tcp_ts.c, tcp_sack.c). */
     sp_tcp_ts_out(c, now, r);
     sp_tcp_sack_out(c, r);
-    sp_tcp_emit(c->stack, now, c->local_ip, c->remote_ip, r);
+    sp_tcp_emit_df(c->stack, now, c->local_ip, c->remote_ip, r, !c->pmtu_no_df);
 }
 
 /* The sequence number of a segment without text: SND.MAX rather than SND.NXT, since after a
@@ -79,6 +79,13 @@ void sp_tcp_send_rst(struct sp_tcp *c, sp_time_t now)
     struct sp_tcp_repr r;
     sp_tcp_init_repr(c, &r, c->snd_nxt, SP_TCP_RST | SP_TCP_ACK);
     r.window = 0;
+    xmit(c, now, &r);
+}
+
+void sp_tcp_send_ack_at(struct sp_tcp *c, sp_time_t now, uint32_t seq)
+{
+    struct sp_tcp_repr r;
+    sp_tcp_init_repr(c, &r, seq, SP_TCP_ACK);
     xmit(c, now, &r);
 }
 
@@ -291,8 +298,8 @@ static void on_rto(struct sp_tcp *c, sp_time_t now)
     if (c->state == SP_TCP_SYN_SENT || c->state == SP_TCP_SYN_RECEIVED) {
         if (c->retries >= SP_TCP_SYN_RETRIES) {
             if (c->state == SP_TCP_SYN_SENT && !c->app_closed && c->cb.on_connect)
-                c->cb.on_connect(c, SP_ETIMEDOUT);
-            sp_tcp_conn_finish(c, SP_ETIMEDOUT);
+                c->cb.on_connect(c, sp_tcp_timeout_error(c));
+            sp_tcp_conn_finish(c, sp_tcp_timeout_error(c));
             return;
         }
         c->retries++;
@@ -310,7 +317,7 @@ static void on_rto(struct sp_tcp *c, sp_time_t now)
         return;
     if (c->retries >= SP_TCP_MAX_RETRIES) {
         sp_tcp_send_rst(c, now);
-        sp_tcp_conn_finish(c, SP_ETIMEDOUT);
+        sp_tcp_conn_finish(c, sp_tcp_timeout_error(c));
         return;
     }
     c->retries++;
@@ -357,11 +364,13 @@ void sp_tcp_timers(struct sp_tcp *c, sp_time_t now)
     }
     if (c->rtx_at <= now)
         on_rto(c, now);
+    if (!c->dead && sp_tcp_keepalive_at(c) <= now)
+        sp_tcp_keepalive_timer(c, now);
 }
 
 sp_time_t sp_tcp_conn_poll_at(const struct sp_tcp *c)
 {
     if (c->dead)
         return SP_TIME_NEVER;
-    return sp_time_min(c->rtx_at, sp_time_min(c->ack_at, c->close_at));
+    return sp_time_min(sp_time_min(c->rtx_at, sp_tcp_keepalive_at(c)), sp_time_min(c->ack_at, c->close_at));
 }

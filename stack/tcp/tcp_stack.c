@@ -182,12 +182,22 @@ void sp_tcp_conn_finish(struct sp_tcp *c, int status)
 
 int sp_tcp_emit(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r)
 {
+    /* DF on every segment: a router that cannot forward one whole says so with Fragmentation
+     * Needed instead of fragmenting it, which is how a connection learns its path MTU (RFC 1191
+     * 3; tcp_icmp.c). */
+    return sp_tcp_emit_df(tcp, now, src, dst, r, true);
+}
+
+int sp_tcp_emit_df(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r,
+                   bool dont_frag)
+{
     struct sp_ip_packet pkt;
     memset(&pkt, 0, sizeof pkt);
     pkt.ip.src = src;
     pkt.ip.dst = dst;
     pkt.ip.protocol = SP_IP_PROTO_TCP;
     pkt.ip.ttl = SP_DEFAULT_TTL;
+    pkt.ip.dont_frag = dont_frag;
     pkt.kind = SP_L4_TCP;
     pkt.l4.tcp = *r;
     sp_count(tcp->iface, SP_STAT_tcp_tx);

@@ -62,3 +62,30 @@ void sp_icmp_repr_emit(const struct sp_icmp_repr *r, uint8_t *buf)
     }
     sp_put16(buf + 2, sp_csum(buf, SP_ICMP_HDR_LEN + r->data_len));
 }
+
+int sp_icmp_quote_parse(const uint8_t *data, size_t len, struct sp_icmp_quote *q)
+{
+    if (len < SP_IPV4_MIN_HDR_LEN) return SP_ETRUNCATED;
+    /* Not sp_ipv4_view_init: the quote's total length is the original datagram's, longer than
+     * the quote. The header's own length is checked here instead, then the reads are plain. */
+    const struct sp_ipv4_view ip = {data, len};
+    if (sp_ipv4_version(&ip) != 4) return SP_EUNSUPPORTED;
+    size_t hl = sp_ipv4_hdr_len(&ip);
+    if (hl < SP_IPV4_MIN_HDR_LEN) return SP_EMALFORMED;
+    if (len < hl + SP_ICMP_ERROR_QUOTE) return SP_ETRUNCATED;
+    if (sp_ipv4_frag_offset(&ip) != 0) return SP_EMALFORMED;
+    memset(q, 0, sizeof *q);
+    q->src = sp_ipv4_src(&ip);
+    q->dst = sp_ipv4_dst(&ip);
+    q->protocol = sp_ipv4_protocol(&ip);
+    q->dont_frag = sp_ipv4_df(&ip);
+    q->total_len = sp_ipv4_total_len(&ip);
+    /* The first 8 bytes of a TCP header: ports and sequence number are all the accessors below
+     * read (UDP's ports sit at the same offsets). */
+    const struct sp_tcp_view l4 = {data + hl, SP_ICMP_ERROR_QUOTE};
+    q->src_port = sp_tcp_src_port(&l4);
+    q->dst_port = sp_tcp_dst_port(&l4);
+    if (q->protocol == SP_IP_PROTO_TCP)
+        q->seq = sp_tcp_seq(&l4);
+    return 0;
+}

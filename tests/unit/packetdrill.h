@@ -152,6 +152,8 @@ struct pd_sock {
     bool rd_shut, wr_shut;
     bool linger0;            /* SO_LINGER {onoff=1, linger=0}: close() aborts */
     bool nodelay;
+    bool keepalive;          /* SO_KEEPALIVE */
+    uint32_t ka_idle, ka_intvl, ka_cnt; /* TCP_KEEPIDLE, _KEEPINTVL, _KEEPCNT; 0: Linux's default */
     uint32_t rcvbuf, sndbuf; /* 0: the stack's default */
     int err;                 /* pending SO_ERROR (POSIX errno) */
     uint16_t port;           /* bind() */

@@ -471,7 +471,8 @@ static void opt_value(struct pd_parser *ps, struct pd_opt *o, const char *what)
     o->v[o->nv++] = (uint32_t)expect_int(ps, what);
 }
 
-/* A hex blob (md5 digest, Fast Open cookie): a WORD or an INT token, two digits a byte. */
+/* A hex blob (md5 digest, Fast Open cookie), two digits a byte: WORD and INT tokens with nothing
+ * between them, since one that starts with digits (0123abcd) is lexed as a number and a word. */
 static void opt_hex(struct pd_parser *ps, struct pd_opt *o, bool optional)
 {
     struct pd_tok *t = cur(ps);
@@ -480,13 +481,18 @@ static void opt_hex(struct pd_parser *ps, struct pd_opt *o, bool optional)
             perr(ps, t->line, "expected a hex string");
         return;
     }
-    next_tok(ps);
-    if (t->n % 2 || t->n / 2 > sizeof o->data)
-        perr(ps, t->line, "bad hex string '%.*s'", (int)t->n, t->s);
-    for (size_t i = 0; i < t->n; i += 2) {
-        char b[3] = {t->s[i], t->s[i + 1], 0};
+    const char *s = t->s;
+    size_t n = 0;
+    for (struct pd_tok *k = t; (k->kind == TK_WORD || k->kind == TK_INT) && k->s == s + n; k = cur(ps)) {
+        n += k->n;
+        next_tok(ps);
+    }
+    if (n % 2 || n / 2 > sizeof o->data)
+        perr(ps, t->line, "bad hex string '%.*s'", (int)n, s);
+    for (size_t i = 0; i < n; i += 2) {
+        char b[3] = {s[i], s[i + 1], 0};
         if (!isxdigit((unsigned char)b[0]) || !isxdigit((unsigned char)b[1]))
-            perr(ps, t->line, "bad hex string '%.*s'", (int)t->n, t->s);
+            perr(ps, t->line, "bad hex string '%.*s'", (int)n, s);
         o->data[o->ndata++] = (uint8_t)strtoul(b, NULL, 16);
     }
 }
@@ -637,6 +643,35 @@ static int icmp_lookup(const struct pd_name *t, const struct pd_tok *tk, const c
     return -1;
 }
 
+/* The segment an ICMP message echoes: `[1:1461(1460)]`, or `[udp (N)]` / `[raw (N)]` (bytes of
+ * another protocol). */
+static void parse_icmp_echoed(struct pd_parser *ps, struct pd_pkt *k)
+{
+    expect_punct(ps, '[');
+    if (cur(ps)->kind == TK_INT) {
+        k->icmp_echo_seq = true;
+        k->icmp_seq = (uint32_t)expect_int(ps, "a sequence number");
+        expect_punct(ps, ':');
+        expect_int(ps, "a sequence number");
+        expect_punct(ps, '(');
+        expect_int(ps, "a payload length");
+        expect_punct(ps, ')');
+    } else {
+        next_tok(ps);
+        skip_group(ps, '(', ')');
+    }
+    expect_punct(ps, ']');
+}
+
+/* True at `[` opening an echoed segment rather than IP information (`[ect0]`, `[tos 0x1]`). */
+static bool at_icmp_echoed(struct pd_parser *ps)
+{
+    if (!is_punct(cur(ps), '['))
+        return false;
+    return (at(ps, 1)->kind == TK_INT && is_punct(at(ps, 2), ':')) || is_word(at(ps, 1), "udp") ||
+           is_word(at(ps, 1), "raw");
+}
+
 /* `icmp unreachable frag_needed mtu 1234 [1:1461(1460)]`, `icmp echo_reply`, `icmp type_1 code_0` */
 static void parse_icmp(struct pd_parser *ps, struct pd_pkt *k)
 {
@@ -662,22 +697,8 @@ static void parse_icmp(struct pd_parser *ps, struct pd_pkt *k)
         next_tok(ps);
         expect_int(ps, "an ICMP id");
     }
-    if (is_punct(cur(ps), '[')) {
-        next_tok(ps);
-        if (cur(ps)->kind == TK_INT) {
-            k->icmp_echo_seq = true;
-            k->icmp_seq = (uint32_t)expect_int(ps, "a sequence number");
-            expect_punct(ps, ':');
-            expect_int(ps, "a sequence number");
-            expect_punct(ps, '(');
-            expect_int(ps, "a payload length");
-            expect_punct(ps, ')');
-        } else {
-            next_tok(ps);   /* udp (N) / raw (N): echoed bytes of another protocol */
-            skip_group(ps, '(', ')');
-        }
-        expect_punct(ps, ']');
-    }
+    if (is_punct(cur(ps), '['))
+        parse_icmp_echoed(ps, k);
 }
 
 /* `< [ect0] 40000>8080 S 0:0(0) win 100 <mss 1460>`, `> icmp ...`, `< udp (100)` */
@@ -688,8 +709,15 @@ static void parse_packet(struct pd_parser *ps, struct pd_event *e)
     k->win = -1;
     k->icmp_mtu = -1;
     k->inbound = is_punct(next_tok(ps), '<');
-    if (is_punct(cur(ps), '(') || is_punct(cur(ps), '['))
+    if (at_icmp_echoed(ps)) {
+        /* `< [1:1461(1460)] icmp ...`: the echoed segment first, as packetdrill's older grammar
+         * (and the FreeBSD suite's scripts) write it */
+        parse_icmp_echoed(ps, k);
+        if (!is_word(cur(ps), "icmp"))
+            perr(ps, cur(ps)->line, "an echoed segment must be followed by icmp");
+    } else if (is_punct(cur(ps), '(') || is_punct(cur(ps), '[')) {
         skip_group(ps, cur(ps)->s[0], is_punct(cur(ps), '(') ? ')' : ']');   /* tos, ECN marks, ttl */
+    }
     struct pd_tok *t = cur(ps);
     if (is_word(t, "ipv4") || is_word(t, "ipv6") || is_word(t, "gre") || is_word(t, "GREv0") || is_word(t, "mpls"))
         perr(ps, t->line, "encapsulated packets are not supported");

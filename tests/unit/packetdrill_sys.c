@@ -24,7 +24,7 @@ static const struct pd_symbol symbols[] = {
     /* errno (the first name of a value is the one printed) */
     {"EPERM", 1}, {"ENOENT", 2}, {"EINTR", 4}, {"EIO", 5}, {"EBADF", 9}, {"EAGAIN", 11}, {"EWOULDBLOCK", 11},
     {"ENOMEM", 12}, {"EACCES", 13}, {"EFAULT", 14}, {"EBUSY", 16}, {"EEXIST", 17}, {"EINVAL", 22},
-    {"EPIPE", 32}, {"ENOTSOCK", 88}, {"EDESTADDRREQ", 89}, {"EMSGSIZE", 90}, {"EPROTOTYPE", 91},
+    {"EPIPE", 32}, {"EPROTO", 71}, {"ENOTSOCK", 88}, {"EDESTADDRREQ", 89}, {"EMSGSIZE", 90}, {"EPROTOTYPE", 91},
     {"ENOPROTOOPT", 92}, {"EPROTONOSUPPORT", 93}, {"EOPNOTSUPP", 95}, {"EAFNOSUPPORT", 97},
     {"EADDRINUSE", 98}, {"EADDRNOTAVAIL", 99}, {"ENETDOWN", 100}, {"ENETUNREACH", 101}, {"ECONNABORTED", 103},
     {"ECONNRESET", 104}, {"ENOBUFS", 105}, {"EISCONN", 106}, {"ENOTCONN", 107}, {"ESHUTDOWN", 108},
@@ -55,7 +55,7 @@ static const struct pd_symbol symbols[] = {
     {NULL, 0}};
 
 enum {
-    E_AGAIN = 11, E_BADF = 9, E_INVAL = 22, E_PIPE = 32, E_NOPROTOOPT = 92, E_ADDRINUSE = 98,
+    E_AGAIN = 11, E_BADF = 9, E_INVAL = 22, E_PIPE = 32, E_PROTO = 71, E_NOPROTOOPT = 92, E_ADDRINUSE = 98,
     E_CONNABORTED = 103, E_CONNRESET = 104, E_NOBUFS = 105, E_ISCONN = 106, E_NOTCONN = 107,
     E_TIMEDOUT = 110, E_CONNREFUSED = 111, E_HOSTUNREACH = 113, E_ALREADY = 114, E_INPROGRESS = 115, E_IO = 5,
     O_NONBLOCK_ = 04000, O_RDWR_ = 2, MSG_PEEK_ = 0x2, MSG_DONTWAIT_ = 0x40, MSG_WAITALL_ = 0x100,
@@ -95,6 +95,7 @@ static int errno_of(int sp_err)
     case SP_ENOBUFS: return E_NOBUFS;
     case SP_EADDRINUSE: return E_ADDRINUSE;
     case SP_ENOROUTE: return E_HOSTUNREACH;
+    case SP_EMALFORMED: return E_PROTO;   /* an ICMP parameter problem, as Linux reports it */
     default: return E_IO;
     }
 }
@@ -299,9 +300,24 @@ typedef enum pd_step (*pd_sys_fn)(struct pd_run *r, const struct pd_event *e, st
 
 static bool may_block(const struct pd_sock *s, long long flags) { return !s->nonblock && !(flags & MSG_DONTWAIT_); }
 
+/* SO_KEEPALIVE with the TCP_KEEP* values set so far, Linux's defaults (which are slowpath's) for
+ * the others. */
+static int apply_keepalive(const struct pd_sock *s)
+{
+    if (!s->h)
+        return 0;
+    if (!s->keepalive)
+        return sp_tcp_set_keepalive(s->h, 0, 0, 0);
+    return sp_tcp_set_keepalive(s->h, s->ka_idle ? s->ka_idle : SP_TCP_KEEPALIVE_IDLE_S,
+                                s->ka_intvl ? s->ka_intvl : SP_TCP_KEEPALIVE_INTVL_S,
+                                s->ka_cnt ? s->ka_cnt : SP_TCP_KEEPALIVE_COUNT);
+}
+
 /* Settings made before the stack had a handle for the socket. */
 static void apply_options(struct pd_sock *s)
 {
+    if (s->keepalive)
+        apply_keepalive(s);
     if (s->rcvbuf)
         sp_tcp_set_rcvbuf(s->h, s->rcvbuf);
     if (s->sndbuf)
@@ -389,6 +405,11 @@ static enum pd_step sys_accept(struct pd_run *r, const struct pd_event *e, struc
         return PD_FAILED;
     n->h = s->accq[0];
     n->connected = true;
+    /* what the connection inherited from the listener (the stack did the same) */
+    n->keepalive = s->keepalive;
+    n->ka_idle = s->ka_idle;
+    n->ka_intvl = s->ka_intvl;
+    n->ka_cnt = s->ka_cnt;
     n->nonblock = flags & O_NONBLOCK_;
     memmove(&s->accq[0], &s->accq[1], (size_t)(s->naccq - 1) * sizeof s->accq[0]);
     s->naccq--;
@@ -581,7 +602,42 @@ static enum pd_step sys_shutdown(struct pd_run *r, const struct pd_event *e, str
 
 /* --- options ------------------------------------------------------------------------------------- */
 
-enum { L_SOCKET = 1, L_TCP = 6, O_ERROR = 4, O_SNDBUF = 7, O_RCVBUF = 8, O_LINGER = 13, O_NODELAY = 1 };
+enum { L_SOCKET = 1, L_TCP = 6, O_ERROR = 4, O_SNDBUF = 7, O_RCVBUF = 8, O_LINGER = 13, O_NODELAY = 1,
+       O_KEEPALIVE = 9, O_KEEPIDLE = 4, O_KEEPINTVL = 5, O_KEEPCNT = 6 };
+
+static bool keepalive_opt(long long level, long long name)
+{
+    return (level == L_SOCKET && name == O_KEEPALIVE) ||
+           (level == L_TCP && (name == O_KEEPIDLE || name == O_KEEPINTVL || name == O_KEEPCNT));
+}
+
+/* SO_KEEPALIVE and TCP_KEEPIDLE / _KEEPINTVL / _KEEPCNT, with Linux's bounds. */
+static enum pd_step set_keepalive_opt(struct pd_sock *s, long long level, long long name, long long v,
+                                      struct pd_ret *ret)
+{
+    if (level == L_SOCKET) {
+        s->keepalive = v != 0;
+    } else {
+        long long max = name == O_KEEPCNT ? 127 : SP_TCP_KEEPALIVE_MAX_S;
+        if (v < 1 || v > max)
+            return fail_errno(ret, E_INVAL);
+        uint32_t *field = name == O_KEEPIDLE ? &s->ka_idle : name == O_KEEPINTVL ? &s->ka_intvl : &s->ka_cnt;
+        *field = (uint32_t)v;
+    }
+    int rc = apply_keepalive(s);
+    return rc < 0 ? fail_errno(ret, errno_of(rc)) : done(ret, 0);
+}
+
+static long long keepalive_value(const struct pd_sock *s, long long level, long long name)
+{
+    if (level == L_SOCKET)
+        return s->keepalive;
+    if (name == O_KEEPIDLE)
+        return s->ka_idle ? s->ka_idle : SP_TCP_KEEPALIVE_IDLE_S;
+    if (name == O_KEEPINTVL)
+        return s->ka_intvl ? s->ka_intvl : SP_TCP_KEEPALIVE_INTVL_S;
+    return s->ka_cnt ? s->ka_cnt : SP_TCP_KEEPALIVE_COUNT;
+}
 
 static enum pd_step sys_setsockopt(struct pd_run *r, const struct pd_event *e, struct pd_pending *p,
                                    struct pd_sock *s, struct pd_ret *ret)
@@ -597,6 +653,11 @@ static enum pd_step sys_setsockopt(struct pd_run *r, const struct pd_event *e, s
         eval(field(val, "linger"), &secs);
         s->linger0 = on && secs == 0;
         return done(ret, 0);
+    }
+    if (keepalive_opt(level, name)) {
+        if (!eval(val, &v))
+            return pd_fail(r, e->line, "setsockopt(): cannot read the value"), PD_FAILED;
+        return set_keepalive_opt(s, level, name, v, ret);
     }
     bool known = (level == L_SOCKET && (name == O_RCVBUF || name == O_SNDBUF)) || (level == L_TCP && name == O_NODELAY);
     if (!known) {
@@ -650,6 +711,8 @@ static enum pd_step sys_getsockopt(struct pd_run *r, const struct pd_event *e, s
         rc = check_out_arg(r, e, "SO_ERROR", take_err(s), pd_errno_name);
     } else if (level == L_TCP && name == O_NODELAY) {
         rc = check_out_arg(r, e, "TCP_NODELAY", s->h ? sp_tcp_get_nodelay(s->h) : s->nodelay, NULL);
+    } else if (keepalive_opt(level, name)) {
+        rc = check_out_arg(r, e, "a keepalive option", keepalive_value(s, level, name), NULL);
     } else if (level == L_SOCKET && (name == O_RCVBUF || name == O_SNDBUF)) {
         /* Buffer sizes are tunables of the original OS: compared when windows are. */
         uint32_t v = name == O_RCVBUF ? (s->h ? sp_tcp_get_rcvbuf(s->h) : s->rcvbuf ? s->rcvbuf : SP_TCP_RCV_BUF)

@@ -63,10 +63,6 @@ static const struct pd_exception pd_exceptions[] = {
      "the script calls read() on a descriptor it already closed and expects data (EBADF on any OS); slowpath "
      "also resets on close with unread data (RFC 2525 2.17), which the script does not expect",
      NULL},
-    {"slowpath/icmp-frag-needed-lowers-mss.pkt", PD_NOT_YET,
-     "ICMP errors (RFC 1191, RFC 5927): Fragmentation Needed does not reach TCP", NULL},
-    {"slowpath/syn-data-queued.pkt", PD_NOT_YET,
-     "data on a SYN (RFC 9293 3.10.7.2): the text is dropped instead of queued until ESTABLISHED", NULL},
     {NULL, PD_PRINCIPLE, NULL, NULL},
 };
 
@@ -182,7 +178,9 @@ static void test_parse_packets(void **state)
                                    "+0 < . 1:1001(1000) ack 1 win 257 <nop,nop,sack 2001:3001 4001:5001>\n"
                                    "+0 > [ect0] P. 1:11(10) ack 1001 win 100\n"
                                    "+0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]\n"
-                                   "+0 < - 0:0(0) win 0\n");
+                                   "+0 < - 0:0(0) win 0\n"
+                                   "+0 < [1461:2921(1460)] icmp unreachable frag_needed mtu 1000\n"
+                                   "+0 < S 0:0(0) win 1 <FOEXP 0123456789abcdef,nop,nop>\n");
     const struct pd_pkt *k = &s->ev[0].pkt;
     assert_true(k->inbound);
     assert_int_equal(k->flags, SP_TCP_SYN);
@@ -205,6 +203,15 @@ static void test_parse_packets(void **state)
     assert_int_equal(k->icmp_mtu, 1200);
     assert_true(k->icmp_echo_seq);
     assert_int_equal(s->ev[4].pkt.flags, 0);
+    k = &s->ev[5].pkt;   /* the echoed segment before `icmp`, packetdrill's older grammar */
+    assert_int_equal(k->proto, PD_P_ICMP);
+    assert_int_equal(k->icmp_seq, 1461);
+    assert_int_equal(k->icmp_mtu, 1000);
+    k = &s->ev[6].pkt;   /* a cookie that starts with digits is still one hex string */
+    assert_int_equal(k->opts[0].kind, 254);
+    assert_int_equal(k->opts[0].ndata, 8);
+    assert_int_equal(k->opts[0].data[0], 0x01);
+    assert_int_equal(k->opts[0].data[7], 0xef);
     test_free(s);
 }
 

@@ -142,6 +142,61 @@ static void test_odd_length_data(void **state)
     assert_memory_equal(back.data, data, 3);
 }
 
+/* A quote of one of our TCP segments (1500 bytes with DF, 192.0.2.2:7 -> 198.51.100.2:50000,
+ * sequence number 123456), as a router sends it back with Fragmentation Needed. */
+static const char TCP_QUOTE[] = "450005dc12344000400600 00c0000202c6336402 0007c350 0001e240";
+
+static void test_quote_of_a_tcp_segment(void **state)
+{
+    (void)state;
+    uint8_t b[64];
+    int n = sp_test_hex(TCP_QUOTE, b, sizeof b);
+    assert_int_equal(n, 28);
+    struct sp_icmp_quote q;
+    assert_int_equal(sp_icmp_quote_parse(b, (size_t)n, &q), 0);
+    assert_int_equal(q.src, 0xc0000202);
+    assert_int_equal(q.dst, 0xc6336402);
+    assert_int_equal(q.protocol, 6);
+    assert_true(q.dont_frag);
+    assert_int_equal(q.total_len, 1500);
+    assert_int_equal(q.src_port, 7);
+    assert_int_equal(q.dst_port, 50000);
+    assert_int_equal(q.seq, 123456);
+    /* The ping FRAG_NEEDED quotes: ICMP, so no sequence number. */
+    uint8_t f[64];
+    sp_test_hex(FRAG_NEEDED, f, sizeof f);
+    assert_int_equal(sp_icmp_quote_parse(f + 8, 28, &q), 0);
+    assert_int_equal(q.protocol, 1);
+    assert_int_equal(q.seq, 0);
+    assert_int_equal(q.total_len, 84);
+}
+
+static void test_quote_with_ip_options_and_bad_quotes(void **state)
+{
+    (void)state;
+    uint8_t b[64], o[64];
+    sp_test_hex(TCP_QUOTE, b, sizeof b);
+    /* IHL 6: four bytes of options (NOPs) before the TCP header. */
+    memcpy(o, b, 20);
+    o[0] = 0x46;
+    memset(o + 20, 1, 4);
+    memcpy(o + 24, b + 20, 8);
+    struct sp_icmp_quote q;
+    assert_int_equal(sp_icmp_quote_parse(o, 32, &q), 0);
+    assert_int_equal(q.src_port, 7);
+    assert_int_equal(q.seq, 123456);
+    assert_int_equal(sp_icmp_quote_parse(o, 31, &q), SP_ETRUNCATED);   /* 7 bytes of TCP */
+    assert_int_equal(sp_icmp_quote_parse(b, 27, &q), SP_ETRUNCATED);
+    assert_int_equal(sp_icmp_quote_parse(b, 19, &q), SP_ETRUNCATED);
+    b[0] = 0x65;
+    assert_int_equal(sp_icmp_quote_parse(b, 28, &q), SP_EUNSUPPORTED);
+    b[0] = 0x44;
+    assert_int_equal(sp_icmp_quote_parse(b, 28, &q), SP_EMALFORMED);
+    b[0] = 0x45;
+    b[7] = 0x10;   /* fragment offset 128: no transport header here */
+    assert_int_equal(sp_icmp_quote_parse(b, 28, &q), SP_EMALFORMED);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -194,6 +249,8 @@ int main(void)
         cmocka_unit_test(test_port_unreachable_has_zero_unused_field),
         cmocka_unit_test(test_odd_length_data),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_quote_of_a_tcp_segment),
+        cmocka_unit_test(test_quote_with_ip_options_and_bad_quotes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "slowpath/wire/bytes.h"
+#include "slowpath/wire/ipv4.h"
+#include "slowpath/wire/tcp.h"
 
 #define SP_ICMP_HDR_LEN 8
 #define SP_ICMP_ECHO_REPLY 0
@@ -56,6 +58,23 @@ struct sp_icmp_repr {
     const uint8_t *data;     /* echo data, or the quoted datagram of an error */
     size_t data_len;
 };
+
+/* The datagram an ICMP error quotes: its IP header and the first 8 bytes of its payload at least
+ * (RFC 792; RFC 1812 routers may quote more). Only what names the flow is read: for TCP and UDP
+ * the ports (payload bytes 0-3), for TCP the sequence number (bytes 4-7). */
+struct sp_icmp_quote {
+    uint32_t src, dst;
+    uint8_t protocol;
+    bool dont_frag;
+    uint16_t total_len;      /* the original datagram's, which the quote usually cuts short */
+    uint16_t src_port, dst_port;
+    uint32_t seq;            /* TCP only */
+};
+
+/* SP_ETRUNCATED when data holds less than a whole IP header and 8 bytes of payload,
+ * SP_EUNSUPPORTED when the quoted header is not IPv4, SP_EMALFORMED for a header length below 20
+ * or a fragment other than the first (its payload does not start with a transport header). */
+int sp_icmp_quote_parse(const uint8_t *data, size_t len, struct sp_icmp_quote *q);
 
 /* Verifies the checksum (SP_ECHECKSUM). Echo types fill ident/seq; every type points data at the
  * bytes after the 8-byte header. */
