@@ -120,6 +120,8 @@ static void pmtu_lower(struct sp_tcp *c, sp_time_t now, const struct sp_icmp_rep
         c->pmtu_no_df = true;
     sp_count(iface, SP_STAT_tcp_pmtu_lowered);
     uint16_t mss = (uint16_t)(path_mtu(c) - SP_IPV4_MIN_HDR_LEN - SP_TCP_MIN_HDR_LEN);
+    if (c->ts.ok)   /* every segment carries the timestamp option (RFC 6691), as tcp_ts.c counts */
+        mss = (uint16_t)(mss - SP_TCP_TS_OPT_LEN);
     bool smaller = mss < c->mss;
     if (smaller)
         c->mss = mss;
