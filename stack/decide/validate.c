@@ -78,7 +78,7 @@ bool sp_decision_matches_native(const struct sp_decision_request *req, const str
         {
             const struct sp_tcp_repr *t = &built->ip.l4.tcp;
             if (t->flags & SP_TCP_RST)
-                return false; /* the native answer to what the stack asks about is never a RST */
+                return true; /* a RST is valid only where native resets too, with the same fields */
             if (t->window != req->native_window)
                 return false;
             /* seq and ack were validated; the ACK ending an active open carries no options. */

@@ -1,8 +1,9 @@
-/* The validator for the TCP handshake (RFC 9293 3.10.7.2 LISTEN, 3.10.7.3 SYN-SENT): which answers the situation allows, the transition each leads to, and the fields it
+/* The validator for the TCP handshake (RFC 9293 3.10.7.1 CLOSED, 3.10.7.2 LISTEN, 3.10.7.3
+ * SYN-SENT): which answers the situation allows, the transition each leads to, and the fields it
  * must carry.
  *   exact  the native answer only; the ISN is the stack's (RFC 6528), never the proposal's;
  *   legal  also: a SYN-ACK with any ISS, a window up to max_window and an MSS up to max_mss;
- *          refusing a SYN in LISTEN (RST) or ignoring it; refusing a SYN-ACK (RST).
+ *          refusing a SYN (RST) or ignoring it (LISTEN, closed port); refusing a SYN-ACK (RST).
  * The emitted segment is always built here from the request and the checked fields. */
 #include <string.h>
 
@@ -62,6 +63,8 @@ static struct tcp_expect native(const struct sp_decision_request *req)
             x = (struct tcp_expect){SP_PROPOSE_ACK, SP_TCP_ACK, SP_HS_ESTABLISHED, req->iss + 1, seg->seq + 1, false};
         }
         return x;
+    case SP_HS_CLOSED:
+        return reset_for(seg, SP_HS_CLOSED);
     default:
         return x;
     }
@@ -93,6 +96,8 @@ static void allowed(const struct sp_decision_request *req, struct tcp_answers *a
     } else if (req->hs_state == SP_HS_SYN_SENT && n.action == SP_PROPOSE_ACK) {
         /* We may still abandon our own attempt: reset the peer's half-open connection. */
         add(a, reset_for(seg, SP_HS_CLOSED));
+    } else if (req->hs_state == SP_HS_CLOSED && !(seg->flags & SP_TCP_ACK)) {
+        add(a, silence); /* as a firewalled host does */
     }
 }
 

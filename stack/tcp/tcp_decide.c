@@ -1,9 +1,10 @@
 /* The TCP handshake as a decision point (include/slowpath/decide.h, kind tcp): a SYN in LISTEN,
  * answered by a SYN-ACK (to SYN-RECEIVED), an acceptable SYN-ACK in SYN-SENT, answered by an ACK
- * (to ESTABLISHED). The peer's ACK that completes a passive open stays native: the state the
- * decider proposed (SYN-RECEIVED) is the one the connection is in. Under legal authority a
- * proposal may also refuse (RST) or ignore a SYN, refuse a SYN-ACK, and choose the ISS, window,
- * MSS and window scale of a SYN-ACK, which the connection then keeps.
+ * (to ESTABLISHED), and a SYN to a port nobody listens on, answered by a RST. The peer's ACK that
+ * completes a passive open stays native: the state the decider proposed (SYN-RECEIVED) is the one
+ * the connection is in. Under legal authority a proposal may also refuse (RST) or ignore a SYN,
+ * refuse a SYN-ACK, and choose the ISS, window, MSS and window scale of a SYN-ACK, which the
+ * connection then keeps.
  *
  * A passive open creates its embryonic SYN-RECEIVED connection when the SYN is parked, not when
  * the decision completes, and the connection owns the request (`deciding` set, e->owner = it):
@@ -19,7 +20,9 @@
  * An active open parks its SYN-ACK on the existing SYN-SENT connection the same way; its SYN
  * retransmission timer keeps running, as if the SYN-ACK had not arrived yet.
  * In shadow mode the connection answers natively at once and lives its own life: the request
- * lets go of it (owner NULL) and only waits for the grade. */
+ * lets go of it (owner NULL) and only waits for the grade.
+ * A SYN to a closed port creates nothing: the parked entry (no owner) holds the SYN, repeats join
+ * it, and the pending table bounds how many wait. */
 #include <string.h>
 
 #include "tcp_internal.h"
@@ -207,6 +210,49 @@ void sp_tcp_decide_parked_input(struct sp_tcp *c, sp_time_t now, const struct sp
     sp_drop(sp_tcp_iface(c), SP_STAT_drop_tcp_out_of_window, "SYN-RECEIVED: a handshake decision is pending");
 }
 
+/* --- A SYN to a closed port ---------------------------------------------------------------------- */
+
+bool sp_tcp_decide_closed(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip,
+                          const struct sp_tcp_repr *seg)
+{
+    struct sp_iface *iface = tcp->iface;
+    /* Only a connection request is a decision; anything else keeps its native reset. */
+    if ((seg->flags & (SP_TCP_SYN | SP_TCP_ACK | SP_TCP_FIN | SP_TCP_RST)) != SP_TCP_SYN ||
+        sp_decision_is_native(iface, SP_DECISION_TCP))
+        return false;
+    struct sp_flow flow = flow_of(ip->dst, ip->src, seg->dst_port, seg->src_port);
+    struct sp_decision_entry *e;
+    switch (sp_decision_open(iface, now, SP_DECISION_TCP, &flow, seg->seq,
+                             SP_IPV4_MIN_HDR_LEN + seg_bytes_len(tcp, seg), &e)) {
+    case SP_DECISION_ANSWER:
+        return false;
+    case SP_DECISION_WAIT:
+        return true;
+    case SP_DECISION_PARK:
+        break;
+    }
+    /* No connection state: the entry alone remembers the SYN, and the pending table bounds it. */
+    fill_packet(tcp, e, ip->src, ip->dst, seg);
+    e->req.hs_state = SP_HS_CLOSED;
+    struct sp_tcp_repr rst;
+    sp_tcp_reset_repr(seg, &rst);
+    e->req.native_len = datagram(e->native, ip->dst, ip->src, &rst);
+    sp_decision_ask(iface, now, e);
+    return true;
+}
+
+/* The reset to a parked SYN for a closed port: native (t NULL) or the validated one. */
+static int reset_closed(struct sp_iface *iface, sp_time_t now, const struct sp_decision_request *r,
+                        const struct sp_tcp_repr *t)
+{
+    struct sp_tcp_repr rst;
+    if (t)
+        rst = *t;
+    else
+        sp_tcp_reset_repr(&r->tcp, &rst);
+    return sp_tcp_emit(iface->tcp, now, r->ip.dst, r->ip.src, &rst);
+}
+
 /* --- Answering ---------------------------------------------------------------------------------- */
 
 /* The ISS a proposal chose (in exact, the one the stack gave it): the send sequence space starts
@@ -279,7 +325,8 @@ static int answer(struct sp_tcp *c, sp_time_t now, struct sp_decision_entry *e, 
 
 static int tcp_send_native(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e)
 {
-    (void)iface;
+    if (e->req.hs_state == SP_HS_CLOSED)
+        return reset_closed(iface, now, &e->req, NULL);
     struct sp_tcp *c = e->owner;
     if (!c || c->dead)
         return SP_ECLOSED;
@@ -291,8 +338,9 @@ static int tcp_send_native(struct sp_iface *iface, sp_time_t now, struct sp_deci
 static int tcp_send_proposal(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e,
                              const struct sp_decision_proposal *p, const struct sp_decision_built *built)
 {
-    (void)iface;
     (void)p;
+    if (e->req.hs_state == SP_HS_CLOSED)
+        return reset_closed(iface, now, &e->req, &built->ip.l4.tcp);
     struct sp_tcp *c = e->owner;
     if (!c || c->dead)
         return SP_ECLOSED;
