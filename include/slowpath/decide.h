@@ -235,7 +235,7 @@ struct sp_decision_outcome {
      * address and goes out later). */
     uint64_t frame_sent, frame_any;
     /* legal authority, a valid proposal: bit (1u << SP_DEVIATION_x) per field that departed from
-     * native, with the adopted values in `chosen`. */
+     * native, with the adopted values in `chosen`; otherwise both are zero. */
     uint32_t deviations;
     struct sp_decision_chosen chosen;
 };
