@@ -4,7 +4,7 @@
  * <CTL=RST,ACK>, RFC 9293 3.10.7.1) in exact authority, or the RST or silence in legal. Every other
  * segment to a closed port keeps its native reset. */
 #include "decide_harness.h"
-#include "test_tcp_harness.h"
+#include "tcp_harness.h"
 
 #define SYN SP_TCP_SYN
 #define ACK SP_TCP_ACK

@@ -4,7 +4,7 @@
  * in SYN-SENT it may accept with a window of its own or refuse, and the connect fails. Every
  * value out of range is refused with its verdict; the outcome names each departure from native and
  * the counters count it. First the validator alone, then scenarios through the TCP harness. */
-#include "test_tcp_harness.h"
+#include "tcp_harness.h"
 
 #include "slowpath/decide.h"
 
