@@ -306,12 +306,13 @@ static void test_native_mode(void **state)
 }
 
 /* The frame on the wire, byte for byte: a SYN from 192.0.2.1:40000 (seq 0x01020304) to port 81,
- * then the decided RST: <SEQ=0><ACK=0x01020305><CTL=RST,ACK>, window 0, IP ident 0, TTL 64. */
-static const char CLOSED_RST[] = "020000000001 020000000002 0800 45000028000000004006f6ccc0000202c0000201"
+ * then the decided RST: <SEQ=0><ACK=0x01020305><CTL=RST,ACK>, window 0, IP ident 0, DF (TCP
+ * segments always carry it, RFC 1191), TTL 64. */
+static const char CLOSED_RST[] = "020000000001 020000000002 0800 45000028000040004006b6ccc0000202c0000201"
                                  "00519c400000000001020305501400008b340000 000000000000";
 
 /* The same refusal from a listener on that port (legal), in the next datagram (IP ident 1). */
-static const char LISTEN_RST[] = "020000000001 020000000002 0800 45000028000100004006f6cbc0000202c0000201"
+static const char LISTEN_RST[] = "020000000001 020000000002 0800 45000028000140004006b6cbc0000202c0000201"
                                  "00519c400000000001020305501400008b340000 000000000000";
 
 static void no_accept(struct sp_tcp *l, struct sp_tcp *c)
