@@ -108,6 +108,9 @@ const struct sp_llm_decider_stats *sp_llm_decider_stats(const sp_llm_decider *d,
 /* Fills *out for a kind from the stack's counters and the decider's own (zeros for a bad kind). */
 void sp_llm_decider_counts(const sp_llm_decider *d, enum sp_decision_kind kind, struct sp_llm_decider_counts *out);
 
+/* The reason an engine code gives in a verdict ("SP_LLM_ENOT_JSON" -> "not_json") into out. */
+void sp_llm_decider_reason(int err, char *out, size_t cap);
+
 /* Latency percentile (0..100) over the samples of a kind; 0 without samples. */
 double sp_llm_decider_latency_pct(const sp_llm_decider *d, enum sp_decision_kind kind, double pct);
 
