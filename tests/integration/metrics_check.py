@@ -7,6 +7,7 @@ disagree.
     metrics_check.py same SCRAPE_A SCRAPE_B    the counters of two scrapes are equal (nothing moved)
     metrics_check.py compare SCRAPE LOG        every figure of the last dump in LOG equals its metric
     metrics_check.py value SCRAPE NAME [LABELS]  prints one sample's value (LABELS: k=v,k=v)
+    metrics_check.py connections SCRAPE        prints the TCP connections in any state but LISTEN
 
 The parser is strict on what this test relies on; promtool checks the format itself.
 """
@@ -248,6 +249,11 @@ def main():
             fail(f"the counters moved between the scrapes: {sorted(diff)[:5]}")
     elif cmd == "compare":
         compare(sys.argv[2], sys.argv[3])
+    elif cmd == "connections":
+        samples, _ = parse(sys.argv[2])
+        n = sum(v for (name, labels), v in samples.items()
+                if name == "slowpath_tcp_connections" and dict(labels)["state"] != "listen")
+        print(f"{n:g}")
     elif cmd == "value":
         samples, _ = parse(sys.argv[2])
         labels = dict(kv.split("=", 1) for kv in sys.argv[4].split(",")) if len(sys.argv) > 4 else {}

@@ -43,10 +43,12 @@ ctype=$(sp_in curl -s -o /dev/null -w '%{content_type}' "http://$M/metrics")
 [ "$ctype" = "text/plain; version=0.0.4; charset=utf-8" ] || sp_fail "content type '$ctype'"
 sp_log "404 / 405 / HEAD / content type ok"
 
-# Traffic has stopped: the decisions must all be in (a shadow grade can come after the reply).
+# Traffic has stopped: the decisions must all be in (a shadow grade can come after the reply), and
+# the connections gone (TIME-WAIT lasts 4 s; one still there at exit would be counted closed then).
 settled() {
     scrape "$SP_TMP/s" && [ "$($CHECK value "$SP_TMP/s" slowpath_llm_inflight)" = 0 ] &&
-        [ "$($CHECK value "$SP_TMP/s" slowpath_decisions_asked_total kind=icmp)" -ge 20 ]
+        [ "$($CHECK value "$SP_TMP/s" slowpath_decisions_asked_total kind=icmp)" -ge 20 ] &&
+        [ "$($CHECK connections "$SP_TMP/s")" = 0 ]
 }
 sp_wait_until "$SP_WAIT_S" "the decisions to settle" settled || sp_fail "decisions did not settle"
 
