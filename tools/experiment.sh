@@ -189,8 +189,8 @@ bridge_for() {   # bridge_for URL: sets BRIDGE_PORT, starting a bridge for URL t
 # provider_url PATH: the base URL the daemon would use (its own defaults when none is given).
 provider_url() {
     if [ -n "$LLM_URL" ]; then echo "$LLM_URL"
-    elif [ "$1" = anthropic ]; then echo "${ANTHROPIC_BASE_URL:-http://127.0.0.1:8080}"
-    else echo "${OPENAI_BASE_URL:-http://127.0.0.1:8080/v1}"; fi
+    elif [ "$1" = anthropic ]; then echo "${ANTHROPIC_BASE_URL:-https://api.anthropic.com}"
+    else echo "${OPENAI_BASE_URL:-https://api.openai.com/v1}"; fi
 }
 
 # path_setup PATH: sets RUN_ENV (environment) and RUN_FLAGS (slowpath flags) for a model path.

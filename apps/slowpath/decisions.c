@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "log.h"
 #include "slowpath/device.h"
 #include "slowpath/llm/error.h"
 
@@ -14,6 +15,15 @@ static enum sp_llm_frame_numbers frame_numbers(const struct sp_options *o)
     if (!dirs)
         return SP_LLM_FRAMES_NONE;
     return dirs & SP_PCAP_RX ? SP_LLM_FRAMES_ALL : SP_LLM_FRAMES_SENT;
+}
+
+/* The client's notices (the breaker opening) are events of the daemon's log. */
+static void log_notice(void *data, const char *line)
+{
+    (void)data;
+    if (strncmp(line, "slowpath: ", 10) == 0)
+        line += 10;
+    app_log(APP_LOG_WARNING, NULL, 0, "%s", line);
 }
 
 int app_decisions_start(struct app_decisions *d, uv_loop_t *loop, struct sp_iface *iface,
@@ -29,6 +39,7 @@ int app_decisions_start(struct app_decisions *d, uv_loop_t *loop, struct sp_ifac
         return -1;
     }
     d->client_up = true;
+    sp_llm_client_set_log(&d->client, log_notice, NULL);
     if (o->trace) {
         d->trace = fopen(o->trace, "w");
         if (!d->trace) {

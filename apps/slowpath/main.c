@@ -11,7 +11,11 @@
 #include <uv.h>
 
 #include "decisions.h"
+#include "log.h"
+#include "metrics.h"
+#include "metrics_text.h"
 #include "options.h"
+#include "print_config.h"
 #include "slowpath/device.h"
 #include "slowpath/edge.h"
 #include "slowpath/error.h"
@@ -19,6 +23,7 @@
 #include "slowpath/opts.h"
 #include "slowpath/tcp.h"
 #include "replay_seq.h"
+#include "stats_json.h"
 #include "tcp_services.h"
 #include "udp_echo.h"
 
@@ -32,6 +37,7 @@ struct app {
     struct sp_tcp_services *tcp;
     struct app_decisions decisions;
     struct sp_edge *edge;
+    struct app_metrics *metrics;  /* --metrics */
     uv_idle_t replay_idle;
     uv_timer_t replay_drain;    /* after the captures: waits for the model's last answers */
     uv_signal_t sig_int, sig_term, sig_usr1;
@@ -42,12 +48,16 @@ struct app {
 static void log_line(void *data, enum sp_log_level level, const char *line)
 {
     (void)data;
-    static const char *const names[] = {"error", "info", "debug"};
-    fprintf(stderr, "slowpath: %s: %s\n", names[level], line);
+    app_log(level == SP_LOG_ERROR ? APP_LOG_ERROR : level == SP_LOG_INFO ? APP_LOG_INFO : APP_LOG_DEBUG, NULL, 0,
+            "%s", line);
 }
 
 static void print_stats(const struct app *a, FILE *out)
 {
+    if (app_log_get_format() == APP_LOG_JSON) {
+        app_stats_json(a->iface, &a->decisions, out);
+        return;
+    }
     const struct sp_stats *s = sp_iface_stats(a->iface);
     fprintf(out, "slowpath counters:\n");
     for (int i = 0; i < SP_STAT_COUNT; i++)
@@ -67,6 +77,8 @@ static void app_stop(struct app *a, int code)
     a->exit_code = code;
     sp_edge_close(a->edge);
     a->edge = NULL;  /* its memory goes with its close callbacks */
+    app_metrics_stop(a->metrics);
+    a->metrics = NULL;
     uv_handle_t *handles[] = {
         (uv_handle_t *)&a->replay_idle, (uv_handle_t *)&a->replay_drain,
         (uv_handle_t *)&a->sig_int, (uv_handle_t *)&a->sig_term, (uv_handle_t *)&a->sig_usr1,
@@ -81,7 +93,7 @@ static void app_stop(struct app *a, int code)
 static void on_device_error(void *data, int err)
 {
     struct app *a = data;
-    fprintf(stderr, "slowpath: device read failed: %s\n", sp_strerror(err));
+    app_log(APP_LOG_ERROR, NULL, 0, "device read failed: %s", sp_strerror(err));
     app_stop(a, 1);
 }
 
@@ -113,7 +125,7 @@ static void on_replay_idle(uv_idle_t *h)
         return;
     }
     if (n < 0) {
-        fprintf(stderr, "slowpath: replay failed: %s\n", sp_strerror(n));
+        app_log(APP_LOG_ERROR, NULL, 0, "replay failed: %s", sp_strerror(n));
         app_stop(a, 1);
     }
 }
@@ -126,7 +138,7 @@ static void on_signal(uv_signal_t *s, int signum)
         return;
     }
     if (a->opt.verbose)
-        fprintf(stderr, "slowpath: %s, exiting\n", strsignal(signum));
+        app_log(APP_LOG_INFO, NULL, 0, "%s, exiting", strsignal(signum));
     app_stop(a, 0);
 }
 
@@ -134,7 +146,7 @@ static void on_connect_done(void *data, int status)
 {
     struct app *a = data;
     if (status < 0)
-        fprintf(stderr, "slowpath: --connect %s: %s\n", a->opt.connect, sp_strerror(status));
+        app_log(APP_LOG_ERROR, NULL, 0, "--connect %s: %s", a->opt.connect, sp_strerror(status));
     app_stop(a, status < 0 ? 1 : 0);
 }
 
@@ -178,12 +190,44 @@ static uint64_t pick_secret(const struct sp_options *o)
     return s;
 }
 
+/* --- Metrics (--metrics): the page is rendered on the loop, at the moment of the request. --- */
+
+static void render_metrics(void *data, struct app_buf *page)
+{
+    struct app *a = data;
+    struct app_metrics_src src = {
+        .iface = a->iface,
+        .decider = a->decisions.decider,
+        .client = a->decisions.client_up ? &a->decisions.client : NULL,
+        .version = SLOWPATH_VERSION,
+    };
+    app_metrics_render(&src, page);
+}
+
+static int start_metrics(struct app *a)
+{
+    char err[256], bound[80];
+    if (!a->opt.metrics)
+        return 0;
+    if (app_metrics_start(a->loop, &a->opt.metrics_addr, render_metrics, a, &a->metrics, bound, sizeof bound, err,
+                          sizeof err) < 0) {
+        app_log(APP_LOG_ERROR, NULL, 0, "%s", err);
+        return -1;
+    }
+    /* Said always: the operator asked for a listener, and with port 0 this is where it is. */
+    char url[112];
+    snprintf(url, sizeof url, "http://%s/metrics", bound);
+    struct app_log_field f[] = {{"url", url, false}};
+    app_log(APP_LOG_INFO, f, 1, "metrics on %s", url);
+    return 0;
+}
+
 static int app_run(struct app *a)
 {
     char err[256] = "";
     a->loop = uv_default_loop();
     if (open_devices(a, err, sizeof err) < 0) {
-        fprintf(stderr, "slowpath: %s\n", err);
+        app_log(APP_LOG_ERROR, NULL, 0, "%s", err);
         return 1;
     }
     struct sp_iface_config cfg = {
@@ -195,13 +239,13 @@ static int app_run(struct app *a)
     uv_update_time(a->loop);
     a->iface = sp_iface_new(&cfg, a->dev, uv_now(a->loop));
     if (!a->iface) {
-        fprintf(stderr, "slowpath: cannot create the interface (bad address or out of memory)\n");
+        app_log(APP_LOG_ERROR, NULL, 0, "cannot create the interface (bad address or out of memory)");
         return 1;
     }
     sp_tcp_set_sack(a->iface, a->opt.tcp_sack);
     sp_tcp_set_timestamps(a->iface, a->opt.tcp_timestamps);
     if (a->opt.udp_echo && sp_udp_echo_start(a->iface, &a->udp_echo) < 0) {
-        fprintf(stderr, "slowpath: cannot start UDP echo\n");
+        app_log(APP_LOG_ERROR, NULL, 0, "cannot start UDP echo");
         return 1;
     }
     struct sp_tcp_services_opts topts = {
@@ -212,12 +256,12 @@ static int app_run(struct app *a)
     };
     a->tcp = sp_tcp_services_start(a->iface, &topts, err, sizeof err);
     if (!a->tcp) {
-        fprintf(stderr, "slowpath: %s\n", err);
+        app_log(APP_LOG_ERROR, NULL, 0, "%s", err);
         return 1;
     }
     /* After the services: the TCP module must be registered before a tcp decider is installed. */
     if (app_decisions_start(&a->decisions, a->loop, a->iface, &a->opt, err, sizeof err) < 0) {
-        fprintf(stderr, "slowpath: %s\n", err);
+        app_log(APP_LOG_ERROR, NULL, 0, "%s", err);
         return 1;
     }
 
@@ -225,7 +269,7 @@ static int app_run(struct app *a)
     struct sp_edge_opts eopts = {.on_error = on_device_error, .data = a};
     int rc = sp_edge_open(a->loop, a->iface, &eopts, &a->edge);
     if (rc < 0) {
-        fprintf(stderr, "slowpath: cannot poll the device: %s\n", sp_strerror(rc));
+        app_log(APP_LOG_ERROR, NULL, 0, "cannot poll the device: %s", sp_strerror(rc));
         return 1;
     }
     if (!a->opt.tap) {
@@ -240,10 +284,14 @@ static int app_run(struct app *a)
         sigs[i]->data = a;
         uv_signal_start(sigs[i], on_signal, signums[i]);
     }
+    if (start_metrics(a) < 0)
+        return 1;
     if (a->opt.verbose) {
         char mac[18];
         sp_mac_format(a->opt.mac, mac);
-        fprintf(stderr, "slowpath: up on %s, mac %s\n", a->opt.tap ? a->opt.tap : a->opt.replay[0], mac);
+        const char *dev = a->opt.tap ? a->opt.tap : a->opt.replay[0];
+        struct app_log_field f[] = {{"device", dev, false}, {"mac", mac, false}};
+        app_log(APP_LOG_INFO, f, 2, "up on %s, mac %s", dev, mac);
     }
     uv_run(a->loop, UV_RUN_DEFAULT);
     return a->exit_code;
@@ -278,6 +326,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "slowpath: %s\n", err);
         return 2;
     }
+    if (a.opt.print_config) {
+        app_print_config(&a.opt, stdout);
+        return 0;
+    }
+    app_log_setup(a.opt.log_format);
     signal(SIGPIPE, SIG_IGN);
     rc = app_run(&a);
     app_cleanup(&a);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "slowpath/device.h"
 #include "slowpath/error.h"
 #include "slowpath/opts.h"
@@ -14,7 +15,10 @@
 enum {
     OPT_TAP = 256, OPT_REPLAY, OPT_IP, OPT_GW, OPT_MAC, OPT_MTU, OPT_PCAP, OPT_DROP, OPT_CORRUPT,
     OPT_SEED, OPT_STATS, OPT_NO_ECHO, OPT_NO_DISCARD, OPT_NO_HTTP, OPT_CONNECT, OPT_SEND,
-    OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM, OPT_NO_SACK, OPT_NO_TIMESTAMPS, OPT_KEEPALIVE,
+    OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM, OPT_NO_SACK, OPT_NO_TIMESTAMPS,
+    OPT_KEEPALIVE,
+    /* the operator's side */
+    OPT_LOG_FORMAT, OPT_METRICS, OPT_METRICS_ANY, OPT_PRINT_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -53,6 +57,10 @@ static const struct option long_opts[] = {
     {"llm-latency-ms", required_argument, NULL, OPT_LLM},
     {"llm-error-rate", required_argument, NULL, OPT_LLM},
     {"llm-cache-min-tokens", required_argument, NULL, OPT_LLM},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"metrics-any", no_argument, NULL, OPT_METRICS_ANY},
+    {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -91,6 +99,12 @@ void sp_options_usage(const char *prog)
            "                        unanswered probes (default %d) reset the connection (default: off)\n"
            "  --stats               print the counters on exit\n"
            "  -v, --verbose         log to stderr (twice: every drop)\n"
+           "  --log-format text|json  one event a line on stderr: text (default; under systemd with\n"
+           "                        the journal's priority prefix) or JSON {\"time\",\"level\",\"msg\",...}\n"
+           "  --metrics ADDR:PORT   serve Prometheus metrics at http://ADDR:PORT/metrics (loopback\n"
+           "                        only, e.g. 127.0.0.1:9464; port 0: any free one, logged)\n"
+           "  --metrics-any         allow --metrics on a non-loopback address\n"
+           "  --print-config        print the effective configuration (never a key) and exit\n"
            "  -h, --help            this text\n"
            "\n"
            "Decisions handed to a model:\n"
@@ -195,6 +209,32 @@ static void copy_llm_err(char *err, size_t errlen, const char *msg)
     if (strncmp(msg, "slowpath: ", 10) == 0)
         msg += 10;
     snprintf(err, errlen, "%s", msg);
+}
+
+static void default_mac(struct sp_options *o)
+{
+    if (!o->mac_set)
+        o->mac = (struct sp_mac){{0x02, 0x53, 0x50, (uint8_t)(o->ip >> 16), (uint8_t)(o->ip >> 8), (uint8_t)o->ip}};
+}
+
+/* --print-config shows what would run, so it asks for no device and no key: the URL and model
+ * get their defaults as they would, and the key is only reported as set or not. */
+static int finish_for_print(struct sp_options *o, char *err, size_t errlen)
+{
+    char lerr[512];
+    if (o->tap && o->nreplay) {
+        snprintf(err, errlen, "give at most one of --tap NAME or --replay FILE");
+        return -1;
+    }
+    for (int k = 0; k < SP_DECISION_KINDS; k++)
+        if (o->delegate[k] != SP_DECIDE_NATIVE)
+            o->any_delegated = true;
+    if (sp_llm_config_resolve(&o->llm, &o->llm_url_source, lerr, sizeof lerr) < 0) {
+        copy_llm_err(err, errlen, lerr);
+        return -1;
+    }
+    default_mac(o);
+    return 0;
 }
 
 int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, size_t errlen)
@@ -331,6 +371,21 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
                 return -1;
             }
             break;
+        case OPT_LOG_FORMAT:
+            if (app_log_format_parse(optarg, &o->log_format) < 0) {
+                snprintf(err, errlen, "bad --log-format '%s': expected text or json", optarg);
+                return -1;
+            }
+            break;
+        case OPT_METRICS:
+            o->metrics = optarg;
+            break;
+        case OPT_METRICS_ANY:
+            o->metrics_any = true;
+            break;
+        case OPT_PRINT_CONFIG:
+            o->print_config = true;
+            break;
         case 'v':
             o->verbose++;
             break;
@@ -349,6 +404,10 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
         snprintf(err, errlen, "unexpected argument '%s' (try --help)", argv[optind]);
         return -1;
     }
+    if (o->metrics && app_metrics_parse_addr(o->metrics, o->metrics_any, &o->metrics_addr, err, errlen) < 0)
+        return -1;
+    if (o->print_config)
+        return finish_for_print(o, err, errlen);
     if (!o->tap == !o->nreplay) {
         snprintf(err, errlen, "give exactly one of --tap NAME or --replay FILE");
         return -1;
@@ -369,9 +428,7 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
         copy_llm_err(err, errlen, lerr);
         return -1;
     }
-    if (!o->mac_set) {
-        o->mac = (struct sp_mac){{0x02, 0x53, 0x50, (uint8_t)(o->ip >> 16), (uint8_t)(o->ip >> 8), (uint8_t)o->ip}};
-    }
+    default_mac(o);
     return 0;
 }
 

@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
+#include "log.h"
 #include "slowpath/decide.h"
 #include "slowpath/llm/config.h"
 #include "slowpath/llm/decision.h"
@@ -50,10 +53,18 @@ struct sp_options {
     enum sp_llm_format prompt_format;                  /* --prompt-format structured|raw */
     const char *trace;                                 /* --trace FILE */
     struct sp_llm_config llm;                          /* --llm*, --model; finished when delegating */
+    const char *llm_url_source;                        /* where llm.url came from (--print-config) */
+    /* The operator's side. */
+    enum app_log_format log_format;                    /* --log-format text|json */
+    const char *metrics;                               /* --metrics ADDR:PORT */
+    bool metrics_any;                                  /* --metrics-any: any address, not only loopback */
+    struct sockaddr_storage metrics_addr;              /* parsed --metrics */
+    bool print_config;                                 /* --print-config: print the configuration, exit 0 */
 };
 
-/* Parses argv. Returns 0 to run, 1 when --help was printed, or -1 after writing one clear line
- * to err. */
+/* Parses argv. Returns 0 to run (or, with print_config set, to print the configuration: then
+ * neither a device nor an address is needed, nor an API key), 1 when --help was printed, or -1
+ * after writing one clear line to err. */
 int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, size_t errlen);
 void sp_options_usage(const char *prog);
 /* What --pcap records: 0 without it; received and sent frames on a TAP (SP_PCAP_RX | SP_PCAP_TX);

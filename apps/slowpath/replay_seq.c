@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "log.h"
 #include "slowpath/error.h"
 
 struct replay_seq {
@@ -26,7 +27,7 @@ static int seq_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
         char err[256];
         s->cur = sp_pcap_replay_open(s->paths[s->next++], s->base.mtu, err, sizeof err);
         if (!s->cur) {
-            fprintf(stderr, "slowpath: %s\n", err);
+            app_log(APP_LOG_ERROR, NULL, 0, "%s", err);
             return SP_EIO;
         }
     }

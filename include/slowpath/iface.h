@@ -73,5 +73,7 @@ void sp_iface_set_now(struct sp_iface *iface, sp_time_t now);
 /* Neighbour cache inspection, for tests and the status page: fills *mac and returns true when
  * addr has a resolved, unexpired entry. */
 bool sp_iface_neighbour(const struct sp_iface *iface, uint32_t addr, struct sp_mac *mac);
+/* The number of resolved, unexpired entries in the neighbour cache (the operator's gauge). */
+size_t sp_iface_neighbour_count(const struct sp_iface *iface);
 
 #endif

@@ -32,6 +32,7 @@ enum sp_tcp_state {
     SP_TCP_CLOSE_WAIT,
     SP_TCP_LAST_ACK,
 };
+#define SP_TCP_STATE_COUNT (SP_TCP_LAST_ACK + 1)
 
 /* A new connection from a listener, already ESTABLISHED. */
 typedef void (*sp_tcp_accept_cb)(struct sp_tcp *listener, struct sp_tcp *conn);
@@ -143,5 +144,9 @@ enum sp_tcp_state sp_tcp_get_state(const struct sp_tcp *conn);
 const char *sp_tcp_state_name(enum sp_tcp_state s);
 void sp_tcp_get_peer(const struct sp_tcp *conn, uint32_t *ip, uint16_t *port);
 uint16_t sp_tcp_local_port(const struct sp_tcp *conn);
+
+/* How many listeners and connections of the interface are in each state, indexed by enum
+ * sp_tcp_state (counts[SP_TCP_LISTEN] counts the listeners): what the operator's gauges show. */
+void sp_tcp_count_by_state(const struct sp_iface *iface, unsigned counts[SP_TCP_STATE_COUNT]);
 
 #endif

@@ -47,7 +47,5 @@ struct sp_llm_decider {
  * the decision itself). */
 void sp_llm_decider_count(struct sp_llm_decider *d, const struct ask *a, const struct sp_decision_outcome *out,
                           const char *verdict);
-/* "SP_LLM_ENOT_JSON" -> "not_json" into out. */
-void sp_llm_decider_reason(int err, char *out, size_t cap);
 
 #endif

@@ -21,9 +21,24 @@ static uint64_t next_rand(uint64_t *s)
     return *s;
 }
 
+const double sp_llm_latency_bounds_s[SP_LLM_LATENCY_BUCKETS] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+};
+
+/* The histogram sees every answer; a bucket holds the samples up to its bound (Prometheus' "le"). */
+static void bucket(struct sp_llm_decider_stats *s, double ms)
+{
+    int i = 0;
+    while (i < SP_LLM_LATENCY_BUCKETS && ms > sp_llm_latency_bounds_s[i] * 1000.0)
+        i++;
+    s->latency_buckets[i]++;
+    s->latency_sum_ms += ms;
+}
+
 /* Reservoir sampling (algorithm R): every answer has the same chance of being kept. */
 static void sample(struct sp_llm_decider *d, struct sp_llm_decider_stats *s, double ms)
 {
+    bucket(s, ms);
     uint64_t n = s->latency_seen++;
     if (n < SP_LLM_DECIDER_SAMPLES) {
         s->latency_ms[n] = ms;

@@ -13,9 +13,11 @@
 
 const char sp_llm_config_usage[] =
     "  --llm sim|openai|anthropic   who answers decisions (default sim, in-process)\n"
-    "  --llm-url URL                provider base URL (openai: $OPENAI_BASE_URL or "
-    SP_LLM_DEFAULT_OPENAI_URL ", requests go to URL/chat/completions; anthropic: "
-    "$ANTHROPIC_BASE_URL or " SP_LLM_DEFAULT_ANTHROPIC_URL ", requests go to URL/v1/messages)\n"
+    "  --llm-url URL                provider base URL, as the official SDKs take it (openai:\n"
+    "                               $OPENAI_BASE_URL or " SP_LLM_DEFAULT_OPENAI_URL ", requests go to\n"
+    "                               URL/chat/completions; anthropic: $ANTHROPIC_BASE_URL or\n"
+    "                               " SP_LLM_DEFAULT_ANTHROPIC_URL ", requests go to URL/v1/messages);\n"
+    "                               a local server (llama.cpp, Ollama) is named here\n"
     "  --model NAME                 model name sent to the provider\n"
     "  --llm-timeout MS             deadline of one decision, retries included (default 10000)\n"
     "  --llm-max-inflight N         decisions outstanding at once (default 64)\n"
@@ -189,40 +191,81 @@ int sp_llm_config_finish(struct sp_llm_config *cfg, char *err, size_t errlen)
     return rc;
 }
 
-static int finish(struct sp_llm_config *cfg, char *err, size_t errlen)
+struct provider_env {
+    const char *url_var, *default_url, *key_var, *default_model;
+};
+
+static int provider_env(enum sp_llm_provider_kind k, struct provider_env *out)
 {
-    const char *env_url, *def_url, *key_var, *key, *def_model;
-    if (cfg->provider == SP_LLM_PROVIDER_SIM) return 0;
-    if (cfg->provider == SP_LLM_PROVIDER_OPENAI) {
-        env_url = "OPENAI_BASE_URL";
-        def_url = SP_LLM_DEFAULT_OPENAI_URL;
-        key_var = "OPENAI_API_KEY";
-        def_model = SP_LLM_DEFAULT_OPENAI_MODEL;
-    } else if (cfg->provider == SP_LLM_PROVIDER_ANTHROPIC) {
-        env_url = "ANTHROPIC_BASE_URL";
-        def_url = SP_LLM_DEFAULT_ANTHROPIC_URL;
-        key_var = "ANTHROPIC_API_KEY";
-        def_model = SP_LLM_DEFAULT_ANTHROPIC_MODEL;
-    } else {
+    if (k == SP_LLM_PROVIDER_OPENAI)
+        *out = (struct provider_env){"OPENAI_BASE_URL", SP_LLM_DEFAULT_OPENAI_URL, "OPENAI_API_KEY",
+                                     SP_LLM_DEFAULT_OPENAI_MODEL};
+    else if (k == SP_LLM_PROVIDER_ANTHROPIC)
+        *out = (struct provider_env){"ANTHROPIC_BASE_URL", SP_LLM_DEFAULT_ANTHROPIC_URL, "ANTHROPIC_API_KEY",
+                                     SP_LLM_DEFAULT_ANTHROPIC_MODEL};
+    else
+        return -1;
+    return 0;
+}
+
+const char *sp_llm_config_key_var(enum sp_llm_provider_kind k)
+{
+    struct provider_env pe;
+    return provider_env(k, &pe) == 0 ? pe.key_var : NULL;
+}
+
+/* The URL as the official SDKs pick it: the flag, else the provider's *_BASE_URL, else the
+ * provider's own endpoint. */
+static int resolve(struct sp_llm_config *cfg, const char **source, char *err, size_t errlen)
+{
+    struct provider_env pe = {0};
+    const char *src = "--llm-url";
+    if (cfg->provider == SP_LLM_PROVIDER_SIM) {
+        src = "";
+    } else if (provider_env(cfg->provider, &pe) < 0) {
         return fail(err, errlen, "slowpath: unknown llm provider%s%s", NULL, NULL);
-    }
-    if (!cfg->url[0]) {
-        const char *u = getenv(env_url);
+    } else if (!cfg->url[0]) {
+        const char *u = getenv(pe.url_var);
         if (u && *u) {
             if (strlen(u) >= sizeof cfg->url || !url_ok(u))
-                return fail(err, errlen, "slowpath: bad URL in $%s: '%s'", env_url, u);
+                return fail(err, errlen, "slowpath: bad URL in $%s: '%s'", pe.url_var, u);
             strcpy(cfg->url, u);
+            src = pe.url_var;
         } else {
-            strcpy(cfg->url, def_url);
+            strcpy(cfg->url, pe.default_url);
+            src = "default";
         }
     }
-    if (!cfg->model[0]) strcpy(cfg->model, def_model);
-    key = getenv(key_var);
+    if (cfg->provider != SP_LLM_PROVIDER_SIM && !cfg->model[0])
+        strcpy(cfg->model, pe.default_model);
+    if (source)
+        *source = src;
+    return 0;
+}
+
+int sp_llm_config_resolve(struct sp_llm_config *cfg, const char **url_source, char *err, size_t errlen)
+{
+    struct sp_llm_config tmp;
+    int rc;
+    if (!cfg) return SP_LLM_EINVAL;
+    tmp = *cfg;
+    if ((rc = resolve(&tmp, url_source, err, errlen)) == 0) *cfg = tmp;
+    explicit_bzero(&tmp, sizeof tmp);
+    return rc;
+}
+
+static int finish(struct sp_llm_config *cfg, char *err, size_t errlen)
+{
+    struct provider_env pe;
+    const char *key;
+    int rc = resolve(cfg, NULL, err, errlen);
+    if (rc < 0 || provider_env(cfg->provider, &pe) < 0) return rc; /* sim: no URL, no key */
+    key = getenv(pe.key_var);
     if (key && strlen(key) >= sizeof cfg->api_key)
-        return fail(err, errlen, "slowpath: $%s is too long%s", key_var, NULL);
+        return fail(err, errlen, "slowpath: $%s is too long%s", pe.key_var, NULL);
     for (const char *p = key; p && *p; p++)
         if ((unsigned char)*p < ' ' || (unsigned char)*p >= 127)
-            return fail(err, errlen, "slowpath: $%s has control or non-ASCII characters%s", key_var, NULL);
+            return fail(err, errlen, "slowpath: $%s has control or non-ASCII characters%s", pe.key_var, NULL);
     cfg->api_key[0] = '\0';
     if (key) strcpy(cfg->api_key, key);
     /* Anthropic always needs a key; OpenAI-compatible local servers usually do not, OpenAI does */
@@ -230,7 +273,7 @@ static int finish(struct sp_llm_config *cfg, char *err, size_t errlen)
                              strstr(cfg->url, "://api.openai.com"))) {
         if (err && errlen)
             snprintf(err, errlen, "slowpath: --llm %s needs %s in the environment",
-                     sp_llm_provider_kind_name(cfg->provider), key_var);
+                     sp_llm_provider_kind_name(cfg->provider), pe.key_var);
         return SP_LLM_ENOKEY;
     }
     return 0;

@@ -209,9 +209,10 @@ static void test_config_finish_env(void **state)
     unsetenv("OPENAI_API_KEY");
     unsetenv("ANTHROPIC_BASE_URL");
     unsetenv("ANTHROPIC_API_KEY");
-    /* openai against a local server: no key needed, default URL */
+    /* openai against a local server named with --llm-url: no key needed */
     sp_llm_config_init(&cfg);
     sp_llm_config_set(&cfg, "--llm", "openai", err, sizeof err);
+    sp_llm_config_set(&cfg, "--llm-url", "http://127.0.0.1:8080/v1", err, sizeof err);
     assert_int_equal(sp_llm_config_finish(&cfg, err, sizeof err), 0);
     assert_string_equal(cfg.url, "http://127.0.0.1:8080/v1");
     assert_string_equal(cfg.api_key, "");

@@ -266,7 +266,13 @@ static void delegated_ping(enum sp_llm_format fmt, const char *fmt_name)
     assert_int_equal(c.asked, 1);
     assert_int_equal(c.valid, 1);
     assert_int_equal(c.llm, 1);
-    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_ICMP)->latency_seen, 1);
+    const struct sp_llm_decider_stats *st = sp_llm_decider_stats(f->dec, SP_DECISION_ICMP);
+    assert_int_equal(st->latency_seen, 1);
+    uint64_t in_buckets = 0; /* the histogram holds the one answer, and its time */
+    for (int i = 0; i <= SP_LLM_LATENCY_BUCKETS; i++)
+        in_buckets += st->latency_buckets[i];
+    assert_int_equal(in_buckets, 1);
+    assert_true(st->latency_sum_ms == st->latency_ms[0]);
     assert_true(sp_llm_decider_accuracy(f->dec, SP_DECISION_ICMP) == 1.0);
     assert_int_equal(sp_iface_decision_stats(f->iface, SP_DECISION_ICMP)->emitted_llm, 1);
     fx_close(f);

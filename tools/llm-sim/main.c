@@ -26,7 +26,8 @@ static const char usage[] =
     "  --require-key KEY         401 unless x-api-key / Bearer matches\n"
     "  --cache-min-tokens N      smallest prompt prefix cached (default 1024; Claude Haiku 4.5: 4096)\n"
     "  --cache-ttl-s S           a cached prefix lives S seconds after its last use (default 300)\n"
-    "  --log                     one JSON line per request on stderr\n";
+    "  --log                     one JSON line per request on stderr\n"
+    "  -h, --help                this text\n";
 
 static int die(const char *msg, const char *arg)
 {

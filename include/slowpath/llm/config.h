@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "slowpath/llm/provider.h"
 #include "slowpath/llm/sim.h"
@@ -47,5 +48,19 @@ int sp_llm_config_set(struct sp_llm_config *cfg, const char *flag, const char *v
 /* Fills defaults (environment, then opts.h), reads the API key, validates the URL. Returns 0,
  * SP_LLM_ENOKEY or SP_LLM_ECONFIG with one line in err. */
 int sp_llm_config_finish(struct sp_llm_config *cfg, char *err, size_t errlen);
+
+/* Only the URL and model defaults of finish(), without reading a key (what --print-config shows).
+ * *url_source (may be NULL) tells where the URL came from: "--llm-url", the environment
+ * variable's name ("ANTHROPIC_BASE_URL"), "default", or "" for sim. Returns 0 or SP_LLM_ECONFIG. */
+int sp_llm_config_resolve(struct sp_llm_config *cfg, const char **url_source, char *err, size_t errlen);
+
+/* The environment variable holding the provider's key ("OPENAI_API_KEY"), NULL for sim. */
+const char *sp_llm_config_key_var(enum sp_llm_provider_kind k);
+
+/* The effective configuration, one "name: value" line each, for --print-config: provider, URL and
+ * where it came from, the endpoint requests go to, model, timeouts, retries, limits, caching, the
+ * sim's settings; for the key only whether its variable is set (the key itself never). cfg has
+ * passed sp_llm_config_resolve. */
+void sp_llm_config_print(const struct sp_llm_config *cfg, const char *url_source, FILE *out);
 
 #endif

@@ -59,6 +59,10 @@ struct sp_llm_decider_opts {
 
 /* Latency samples kept per kind (a reservoir beyond that: p50/p90 stay unbiased estimates). */
 #define SP_LLM_DECIDER_SAMPLES 4096
+/* Latency histogram buckets (upper bounds, seconds) of the answers sampled: from the in-process
+ * sim's fraction of a millisecond to a slow model's tens of seconds. */
+#define SP_LLM_LATENCY_BUCKETS 16
+extern const double sp_llm_latency_bounds_s[SP_LLM_LATENCY_BUCKETS];
 /* The SP_LLM_E* codes, -200 .. -(200 + SP_LLM_DECIDER_NERR - 1), indexed by -(code) - 200. */
 #define SP_LLM_DECIDER_NERR 31
 
@@ -74,6 +78,10 @@ struct sp_llm_decider_stats {
     uint64_t tokens_in, tokens_out, tokens_cached;
     uint64_t latency_seen;                         /* answers sampled */
     double latency_ms[SP_LLM_DECIDER_SAMPLES];
+    /* Every sample, not just the reservoir: answers per bucket (not cumulative; the last one is
+     * above every bound) and their sum, for a histogram whose count is latency_seen. */
+    uint64_t latency_buckets[SP_LLM_LATENCY_BUCKETS + 1];
+    double latency_sum_ms;
 };
 
 /* A kind's decisions as the trace and the printed statistics name them: the stack's counters,
@@ -99,6 +107,9 @@ const struct sp_llm_decider_stats *sp_llm_decider_stats(const sp_llm_decider *d,
 
 /* Fills *out for a kind from the stack's counters and the decider's own (zeros for a bad kind). */
 void sp_llm_decider_counts(const sp_llm_decider *d, enum sp_decision_kind kind, struct sp_llm_decider_counts *out);
+
+/* The reason an engine code gives in a verdict ("SP_LLM_ENOT_JSON" -> "not_json") into out. */
+void sp_llm_decider_reason(int err, char *out, size_t cap);
 
 /* Latency percentile (0..100) over the samples of a kind; 0 without samples. */
 double sp_llm_decider_latency_pct(const sp_llm_decider *d, enum sp_decision_kind kind, double pct);

@@ -49,10 +49,10 @@
 
 /* --- Endpoints and models ----------------------------------------------------------------- */
 #ifndef SP_LLM_DEFAULT_OPENAI_URL
-#define SP_LLM_DEFAULT_OPENAI_URL "http://127.0.0.1:8080/v1" /* llama.cpp server's default */
+#define SP_LLM_DEFAULT_OPENAI_URL "https://api.openai.com/v1" /* the official endpoint, as the SDKs */
 #endif
 #ifndef SP_LLM_DEFAULT_ANTHROPIC_URL
-#define SP_LLM_DEFAULT_ANTHROPIC_URL "http://127.0.0.1:8080"
+#define SP_LLM_DEFAULT_ANTHROPIC_URL "https://api.anthropic.com" /* likewise; local servers: --llm-url */
 #endif
 #ifndef SP_LLM_DEFAULT_OPENAI_MODEL
 #define SP_LLM_DEFAULT_OPENAI_MODEL "gpt-4o-mini"
