@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "slowpath/decide.h"
+#include "slowpath/tcp.h"
 #include "slowpath/llm/config.h"
 #include "slowpath/llm/decision.h"
 #include "slowpath/wire/ethernet.h"
@@ -37,6 +38,7 @@ struct sp_options {
     bool tcp_echo;
     bool discard;
     bool http;
+    struct sp_tcp_config tcp;  /* --tcp-*: limits and sizes; 0 fields take opts.h's defaults */
     const char *connect;
     const char *send_file;
     /* Decisions handed to a model. */

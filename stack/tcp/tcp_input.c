@@ -45,7 +45,7 @@ struct sp_tcp *sp_tcp_embryo_new(struct sp_tcp *l, const struct sp_ipv4_repr *ip
 {
     struct sp_tcp *c = sp_tcp_conn_new(l->stack, ip->src, seg->src_port, l->local_port, l->rcvbuf, l->sndbuf);
     if (!c) {
-        sp_drop(l->stack->iface, SP_STAT_drop_tcp_no_memory, "no connection slot");
+        sp_drop(l->stack->iface, SP_STAT_drop_tcp_table_full, "no connection slot");
         return NULL;
     }
     c->passive = true;
@@ -274,6 +274,8 @@ static bool take_text(struct sp_tcp *c, uint32_t seq, const uint8_t *data, uint3
 {
     uint32_t off = seq - c->rcv_nxt;
     if (off == 0) {
+        if (sp_tcp_rcv_reserve(c, n) < 0)
+            return false;
         sp_tcp_ring_write_at(&c->rcv, 0, data, n);
         sp_tcp_ring_commit(&c->rcv, n);
         c->rcv_nxt += n;
@@ -288,6 +290,8 @@ static bool take_text(struct sp_tcp *c, uint32_t seq, const uint8_t *data, uint3
     }
     c->ack_now = true;           /* out of order: a duplicate ACK drives fast retransmit */
     c->ack_pure = true;
+    if (sp_tcp_rcv_reserve(c, off + n) < 0)
+        return false;
     if (!sp_tcp_ooo_add(&c->ooo, seq, seq + n)) {
         sp_drop(sp_tcp_iface(c), SP_STAT_drop_tcp_ooo_full, NULL);
         return false;

@@ -7,26 +7,51 @@
 
 /* --- Byte rings (tcp_ring.c) ---------------------------------------------------------------- */
 
-/* `len` bytes start at `head`; a receive ring also holds out-of-order bytes in its free space at
- * their offset past the in-order data. */
-struct sp_tcp_ring {
-    uint8_t *buf;
-    uint32_t cap, head, len;
+/* The bytes every ring of a stack holds, against its budget (sp_tcp_config.mem_max). */
+struct sp_tcp_mem {
+    uint64_t used, max;
 };
 
-int sp_tcp_ring_init(struct sp_tcp_ring *r, uint32_t cap);
+/* `len` bytes start at `head`; a receive ring also holds out-of-order bytes in its free space at
+ * their offset past the in-order data. `cap` is the buffer size the connection was given (what
+ * windows and send space are counted against); memory is taken as data arrives: `size` bytes are
+ * allocated (0 to cap), and positions wrap at `size`. */
+struct sp_tcp_ring {
+    uint8_t *buf;
+    uint32_t cap, size, head, len;
+    struct sp_tcp_mem *mem;
+};
+
+/* A ring of capacity cap that allocates nothing yet; its memory is counted in mem. */
+void sp_tcp_ring_init(struct sp_tcp_ring *r, uint32_t cap, struct sp_tcp_mem *mem);
 void sp_tcp_ring_free(struct sp_tcp_ring *r);
+/* Makes room for the first `need` bytes from head (need <= cap), keeping the first `keep`
+ * (data and out-of-order bytes past it); allocation grows by doubling. SP_ENOBUFS (the budget or
+ * malloc) leaves the ring as it was. */
+int sp_tcp_ring_reserve(struct sp_tcp_ring *r, uint32_t need, uint32_t keep);
+/* Bytes that can be added after the data now: within cap, and within the memory reserve could
+ * get from the budget. */
+uint32_t sp_tcp_ring_room(const struct sp_tcp_ring *r);
 /* A new capacity, keeping the first `keep` bytes from head (data and out-of-order bytes past it;
  * keep <= both capacities); SP_ENOBUFS leaves the ring as it was. */
 int sp_tcp_ring_resize(struct sp_tcp_ring *r, uint32_t cap, uint32_t keep);
 static inline uint32_t sp_tcp_ring_free_space(const struct sp_tcp_ring *r) { return r->cap - r->len; }
-/* Copies n bytes to offset `off` past the end of the data (off + n <= free space); no commit. */
+/* Copies n bytes to offset `off` past the end of the data (len + off + n <= size, see
+ * sp_tcp_ring_reserve); no commit. */
 void sp_tcp_ring_write_at(struct sp_tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n);
 /* Makes n bytes written past the end part of the data. */
 static inline void sp_tcp_ring_commit(struct sp_tcp_ring *r, uint32_t n) { r->len += n; }
 /* Copies n bytes starting at offset off of the data into out (off + n <= len). */
 void sp_tcp_ring_peek(const struct sp_tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
 void sp_tcp_ring_consume(struct sp_tcp_ring *r, uint32_t n);
+
+struct sp_tcp;
+/* Memory for receive-buffer bytes up to `end` past the in-order data (end <= the window); 0, or
+ * SP_ENOBUFS counted as drop_tcp_no_memory (the segment is dropped, the peer resends). */
+int sp_tcp_rcv_reserve(struct sp_tcp *c, uint32_t end);
+/* Memory for n more bytes in the send buffer (n <= its free space): how many fit, n unless the
+ * budget is short (counted as drop_tcp_no_memory). */
+uint32_t sp_tcp_snd_reserve(struct sp_tcp *c, uint32_t n);
 
 /* Out-of-order ranges [start, end) in sequence space, sorted, disjoint and not adjacent. */
 struct sp_tcp_ooo {
@@ -53,7 +78,7 @@ struct sp_tcp {
     void *data;
     struct sp_tcp_stack *stack;
     struct sp_tcp *hnext;          /* hash chain, or the listener list */
-    struct sp_tcp *all_next;       /* every live connection (timers) */
+    struct sp_tcp *all_next, *all_prev; /* every live connection (timers) */
     struct sp_tcp *reap_next;
     struct sp_tcp *listener;       /* SYN-RECEIVED from a passive open: the listener */
     enum sp_tcp_state state;
@@ -110,7 +135,7 @@ struct sp_tcp {
     uint16_t syn_window, syn_mss;  /* syn_custom: SYN-ACK window and MSS option (0: none) */
 
     /* listeners */
-    uint16_t backlog, pending;
+    uint32_t backlog, pending;
     uint32_t rcvbuf, sndbuf;       /* buffer sizes (a listener's: of its connections) */
     sp_tcp_accept_cb accept_cb;
     struct sp_tcp_callbacks cb;
@@ -118,13 +143,15 @@ struct sp_tcp {
 
 typedef int (*sp_tcp_output_fn)(void *ctx, sp_time_t now, struct sp_ip_packet *pkt);
 
-#define SP_TCP_HASH_SIZE 256
-
 struct sp_tcp_stack {
     struct sp_iface *iface;
     sp_tcp_output_fn output;
     void *output_ctx;
-    struct sp_tcp *hash[SP_TCP_HASH_SIZE];
+    struct sp_tcp_config cfg;      /* the interface's, defaults filled in */
+    struct sp_tcp **hash;          /* connections by 4-tuple, hash_mask + 1 chains */
+    uint32_t hash_mask;
+    uint64_t hash_key;             /* keys the hashes, so a peer cannot aim at one chain */
+    struct sp_tcp_mem mem;
     struct sp_tcp *listeners;
     struct sp_tcp *all;
     struct sp_tcp *reap;
@@ -144,7 +171,15 @@ struct sp_tcp_stack {
 void sp_tcp_set_output(struct sp_tcp_stack *tcp, sp_tcp_output_fn fn, void *ctx);
 
 /* tcp_stack.c */
-/* A connection with buffers of rcvbuf / sndbuf bytes and the window scale they need. */
+/* The smallest window shift that lets a receive buffer of rcvbuf bytes be offered whole (RFC 7323
+ * 2.2). */
+uint8_t sp_tcp_wscale_for(uint32_t rcvbuf);
+/* Hash chains for a table of n entries: a power of two near n. */
+uint32_t sp_tcp_hash_chains(uint32_t n);
+/* A keyed hash of a 4-tuple (our address is the interface's). */
+uint32_t sp_tcp_hash4(const struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport);
+/* A connection with buffers of rcvbuf / sndbuf bytes and the window scale they need; NULL (not
+ * counted) when the table is full or memory is short. */
 struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport,
                                uint32_t rcvbuf, uint32_t sndbuf);
 struct sp_tcp *sp_tcp_lookup(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport);

@@ -33,9 +33,9 @@ int sp_tcp_listen(struct sp_iface *iface, uint16_t port, int backlog, sp_tcp_acc
     l->state = SP_TCP_LISTEN;
     l->local_ip = iface->cfg.ip;
     l->local_port = port;
-    l->backlog = (uint16_t)(backlog > 0 && backlog < 0xffff ? backlog : SP_TCP_DEFAULT_BACKLOG);
-    l->rcvbuf = SP_TCP_RCV_BUF;
-    l->sndbuf = SP_TCP_SND_BUF;
+    l->backlog = backlog > 0 ? (uint32_t)backlog : tcp->cfg.backlog;
+    l->rcvbuf = tcp->cfg.rcvbuf;
+    l->sndbuf = tcp->cfg.sndbuf;
     l->accept_cb = cb;
     l->data = data;
     l->rtx_at = l->ack_at = l->close_at = SP_TIME_NEVER;
@@ -74,7 +74,7 @@ int sp_tcp_connect(struct sp_iface *iface, uint32_t ip, uint16_t port, const str
     }
     if (!lport)
         return SP_EADDRINUSE;
-    struct sp_tcp *c = sp_tcp_conn_new(tcp, ip, port, lport, SP_TCP_RCV_BUF, SP_TCP_SND_BUF);
+    struct sp_tcp *c = sp_tcp_conn_new(tcp, ip, port, lport, tcp->cfg.rcvbuf, tcp->cfg.sndbuf);
     if (!c)
         return SP_ENOBUFS;
     if (cbs)
@@ -181,7 +181,7 @@ static bool may_send(const struct sp_tcp *c)
 
 size_t sp_tcp_send_space(const struct sp_tcp *conn)
 {
-    return may_send(conn) ? sp_tcp_ring_free_space(&conn->snd) : 0;
+    return may_send(conn) ? sp_tcp_ring_room(&conn->snd) : 0;
 }
 
 size_t sp_tcp_send_pending(const struct sp_tcp *conn) { return conn->snd.len; }
@@ -196,6 +196,9 @@ long sp_tcp_send(struct sp_tcp *c, const void *data, size_t len)
     uint32_t n = len < room ? (uint32_t)len : room;
     if (n == 0)
         return len ? SP_EAGAIN : 0;
+    n = sp_tcp_snd_reserve(c, n);
+    if (n == 0)
+        return SP_ENOBUFS;
     sp_tcp_ring_write_at(&c->snd, 0, data, n);
     sp_tcp_ring_commit(&c->snd, n);
     sp_tcp_enter(c->stack);

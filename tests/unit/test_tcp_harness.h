@@ -30,6 +30,7 @@
 #define T0 10000u
 #define MAX_OUT 256
 #define OUR_MSS 1460
+#define TH_BUF 65536           /* the buffer sizes the scenarios run with (th_open_cfg) */
 
 struct out_seg {
     struct sp_ipv4_repr ip;
@@ -111,9 +112,16 @@ static inline void th_on_accept(struct sp_tcp *l, struct sp_tcp *c)
     sp_tcp_set_callbacks(c, &th_cbs, t);
 }
 
-/* An interface on a memory device whose TCP output is captured; listening on US_PORT when
- * backlog >= 0. */
-static inline struct th *th_open_backlog(int backlog)
+/* The TCP configuration the scenarios run with: 64 KiB buffers whatever opts.h says (the windows
+ * the tests expect are written for them), everything else opts.h's. */
+static inline struct sp_tcp_config th_tcp_cfg(void)
+{
+    return (struct sp_tcp_config){.rcvbuf = TH_BUF, .sndbuf = TH_BUF};
+}
+
+/* An interface on a memory device whose TCP output is captured, with TCP configured by tc (NULL:
+ * th_tcp_cfg()); listening on US_PORT when backlog >= 0. */
+static inline struct th *th_open_cfg(int backlog, const struct sp_tcp_config *tc)
 {
     struct th *t = test_calloc(1, sizeof *t);
     assert_non_null(t);
@@ -125,6 +133,7 @@ static inline struct th *th_open_backlog(int backlog)
     cfg.ip = US_IP;
     cfg.prefix_len = 24;
     cfg.secret = 0x0123456789abcdefull;
+    cfg.tcp = tc ? *tc : th_tcp_cfg();
     t->now = T0;
     t->iface = sp_iface_new(&cfg, t->dev, T0);
     assert_non_null(t->iface);
@@ -133,6 +142,7 @@ static inline struct th *th_open_backlog(int backlog)
         assert_int_equal(sp_tcp_listen(t->iface, US_PORT, backlog, th_on_accept, t, &t->listener), 0);
     return t;
 }
+static inline struct th *th_open_backlog(int backlog) { return th_open_cfg(backlog, NULL); }
 static inline struct th *th_open(void) { return th_open_backlog(0); }
 
 static inline void th_close(struct th *t)
