@@ -14,7 +14,7 @@ enum {
     OPT_TAP = 256, OPT_REPLAY, OPT_IP, OPT_GW, OPT_MAC, OPT_MTU, OPT_PCAP, OPT_DROP, OPT_CORRUPT,
     OPT_SEED, OPT_STATS, OPT_NO_ECHO, OPT_NO_DISCARD, OPT_NO_HTTP, OPT_CONNECT, OPT_SEND,
     OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM,
-    OPT_TCP_MAX_CONNS, OPT_TCP_BACKLOG, OPT_TCP_RCVBUF, OPT_TCP_SNDBUF, OPT_TCP_MEM,
+    OPT_TCP_MAX_CONNS, OPT_TCP_MAX_TIMEWAIT, OPT_TCP_BACKLOG, OPT_TCP_RCVBUF, OPT_TCP_SNDBUF, OPT_TCP_MEM,
 };
 
 static const struct option long_opts[] = {
@@ -35,6 +35,7 @@ static const struct option long_opts[] = {
     {"connect", required_argument, NULL, OPT_CONNECT},
     {"send", required_argument, NULL, OPT_SEND},
     {"tcp-max-conns", required_argument, NULL, OPT_TCP_MAX_CONNS},
+    {"tcp-max-timewait", required_argument, NULL, OPT_TCP_MAX_TIMEWAIT},
     {"tcp-backlog", required_argument, NULL, OPT_TCP_BACKLOG},
     {"tcp-rcvbuf", required_argument, NULL, OPT_TCP_RCVBUF},
     {"tcp-sndbuf", required_argument, NULL, OPT_TCP_SNDBUF},
@@ -86,7 +87,8 @@ void sp_options_usage(const char *prog)
            "  --send FILE           the bytes --connect sends\n"
            "\n"
            "TCP limits and sizes (BYTES may end in k, m or g: KiB, MiB, GiB):\n"
-           "  --tcp-max-conns N     connections at once (default %u)\n"
+           "  --tcp-max-conns N     connections at once, TIME-WAIT not included (default %u)\n"
+           "  --tcp-max-timewait N  connections remembered in TIME-WAIT, 48 bytes each (default %u)\n"
            "  --tcp-backlog N       handshakes in progress per listener (default %u)\n"
            "  --tcp-rcvbuf BYTES    receive buffer per connection, the largest window offered\n"
            "                        (default %u; %u..%u)\n"
@@ -114,7 +116,7 @@ void sp_options_usage(const char *prog)
            "\n"
            "Signals: SIGINT/SIGTERM exit cleanly (pcap flushed); SIGUSR1 prints the counters\n"
            "(and per-kind decision accuracy and latency).\n",
-           prog, SP_TCP_MAX_CONNS, SP_TCP_DEFAULT_BACKLOG, SP_TCP_RCV_BUF, SP_TCP_BUF_MIN, SP_TCP_BUF_MAX,
+           prog, SP_TCP_MAX_CONNS, SP_TCP_MAX_TIMEWAIT, SP_TCP_DEFAULT_BACKLOG, SP_TCP_RCV_BUF, SP_TCP_BUF_MIN, SP_TCP_BUF_MAX,
            SP_TCP_SND_BUF, (unsigned long long)SP_TCP_MEM_MAX, sp_llm_config_usage, SP_DECISION_TIMEOUT_MARGIN_MS);
 }
 
@@ -179,6 +181,7 @@ static int parse_tcp_option(struct sp_options *o, int opt, const char *name, con
     }
     switch (opt) {
     case OPT_TCP_MAX_CONNS: o->tcp.max_conns = (uint32_t)v; break;
+    case OPT_TCP_MAX_TIMEWAIT: o->tcp.max_timewait = (uint32_t)v; break;
     case OPT_TCP_BACKLOG: o->tcp.backlog = (uint32_t)v; break;
     case OPT_TCP_RCVBUF: o->tcp.rcvbuf = (uint32_t)v; break;
     case OPT_TCP_SNDBUF: o->tcp.sndbuf = (uint32_t)v; break;
@@ -345,6 +348,7 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
             o->trace = optarg;
             break;
         case OPT_TCP_MAX_CONNS:
+        case OPT_TCP_MAX_TIMEWAIT:
         case OPT_TCP_BACKLOG:
         case OPT_TCP_RCVBUF:
         case OPT_TCP_SNDBUF:

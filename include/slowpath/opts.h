@@ -104,14 +104,21 @@
  *                     it holds (none while idle; SP_TCP_BUF_FIRST per direction once data has
  *                     moved, doubling up to its buffer size while data waits);
  *   a hash chain      8 B per connection slot (the chains are sized to SP_TCP_MAX_CONNS);
+ *   a TIME-WAIT entry 48 B plus a 4 B chain, reserved for the whole table at start but made
+ *                     resident only as entries are used (65536 entries reserve 3.4 MB);
  *   a half-open (SYN-RECEIVED) connection costs a connection. */
 #ifndef SP_TCP_DEFAULT_BACKLOG
 #define SP_TCP_DEFAULT_BACKLOG 16384   /* handshakes in progress per listener; more SYNs are dropped:
                                         * a burst of clients (ab -c 100 and the like) never waits */
 #endif
 #ifndef SP_TCP_MAX_CONNS
-#define SP_TCP_MAX_CONNS 65536         /* connections (TIME-WAIT included) per interface: as many
-                                        * as a peer's ephemeral ports; ~31 MB when all are taken */
+#define SP_TCP_MAX_CONNS 65536         /* connections per interface, TIME-WAIT not included: as
+                                        * many as a peer's ephemeral ports; ~31 MB when all taken */
+#endif
+#ifndef SP_TCP_MAX_TIMEWAIT
+#define SP_TCP_MAX_TIMEWAIT 65536      /* compact TIME-WAIT entries: 16,000 closes per second
+                                        * through SP_TCP_TIME_WAIT_MS; when full, the oldest (the
+                                        * nearest its end) makes room */
 #endif
 #ifndef SP_TCP_SND_BUF
 #define SP_TCP_SND_BUF (256u << 10)    /* default send buffer per connection (sp_tcp_set_sndbuf):

@@ -37,7 +37,9 @@ enum sp_tcp_state {
  * made. A field left 0 (or false) takes the default opts.h gives it. What each entry costs is in
  * opts.h beside the defaults. */
 struct sp_tcp_config {
-    uint32_t max_conns;      /* connections in the table (SP_TCP_MAX_CONNS) */
+    uint32_t max_conns;      /* connections in the table, TIME-WAIT not included (SP_TCP_MAX_CONNS) */
+    uint32_t max_timewait;   /* compact TIME-WAIT entries (SP_TCP_MAX_TIMEWAIT); when full the
+                              * oldest is given up early */
     uint32_t backlog;        /* handshakes in progress per listener when sp_tcp_listen is given
                               * <= 0 (SP_TCP_DEFAULT_BACKLOG) */
     uint32_t rcvbuf, sndbuf; /* buffer sizes of listeners and active opens (SP_TCP_RCV_BUF,

@@ -359,10 +359,14 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
             challenge_ack(c, now);
             return;
         }
+        if (c->state == SP_TCP_TIME_WAIT) {
+            /* RFC 1337: a reset must not end TIME-WAIT early (see tcp_timewait.c). */
+            sp_drop(iface, SP_STAT_drop_tcp_time_wait_rst, NULL);
+            return;
+        }
         if (c->state == SP_TCP_SYN_RECEIVED && !c->passive && c->cb.on_connect && !c->app_closed)
             c->cb.on_connect(c, SP_ECONNREFUSED);
-        int status = c->state == SP_TCP_TIME_WAIT ? 0
-                     : c->state == SP_TCP_SYN_RECEIVED && !c->passive ? SP_ECONNREFUSED : SP_ECONNRESET;
+        int status = c->state == SP_TCP_SYN_RECEIVED && !c->passive ? SP_ECONNREFUSED : SP_ECONNRESET;
         sp_tcp_conn_finish(c, status);
         return;
     }

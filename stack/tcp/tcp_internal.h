@@ -143,6 +143,35 @@ struct sp_tcp {
 
 typedef int (*sp_tcp_output_fn)(void *ctx, sp_time_t now, struct sp_ip_packet *pkt);
 
+/* --- Compact TIME-WAIT (tcp_timewait.c) ------------------------------------------------------ */
+
+#define SP_TCP_TW_NONE 0           /* no entry: index 0 is never used, so zeroed chains are empty */
+
+/* What is left of a connection in TIME-WAIT once the application has let go of it: enough to
+ * acknowledge the peer's FIN again and to judge a new SYN on the same pair (RFC 9293 3.6.1,
+ * RFC 6191). Entries sit in one array and link by index. */
+struct sp_tcp_tw {
+    uint32_t remote_ip;
+    uint16_t remote_port, local_port;
+    uint32_t snd_nxt, rcv_nxt;
+    uint32_t ts_recent;            /* ts_ok: the peer's latest timestamp (RFC 7323 5.3) */
+    uint16_t window;               /* the window field of our ACKs, as last advertised */
+    bool ts_ok;                    /* timestamps were in use on the connection */
+    sp_time_t expires;
+    uint32_t hnext;                /* hash chain */
+    uint32_t prev, next;           /* the expiry list, oldest first; next: also the free list */
+};
+
+struct sp_tcp_tw_table {
+    struct sp_tcp_tw *e;           /* max + 1 entries, reserved at once, touched as they are used */
+    uint32_t *bucket;              /* heads of the hash chains, mask + 1 of them */
+    uint32_t mask, max;
+    uint32_t used;                 /* entries ever taken, 1.. (index 0 is SP_TCP_TW_NONE); the
+                                    * ones above it were never touched */
+    uint32_t count;                /* entries in TIME-WAIT now */
+    uint32_t free, oldest, newest;
+};
+
 struct sp_tcp_stack {
     struct sp_iface *iface;
     sp_tcp_output_fn output;
@@ -151,11 +180,16 @@ struct sp_tcp_stack {
     struct sp_tcp **hash;          /* connections by 4-tuple, hash_mask + 1 chains */
     uint32_t hash_mask;
     uint64_t hash_key;             /* keys the hashes, so a peer cannot aim at one chain */
+    struct sp_tcp_tw_table tw;
     struct sp_tcp_mem mem;
     struct sp_tcp *listeners;
     struct sp_tcp *all;
     struct sp_tcp *reap;
     unsigned nconns;
+    /* A SYN that ends a TIME-WAIT: the new connection's ISS must lie above iss_floor, the old
+     * SND.NXT (RFC 9293 3.6.1, RFC 6191). Set while sp_tcp_input handles that SYN. */
+    bool iss_floor_set;
+    uint32_t iss_floor;
     unsigned depth;                /* nesting of stack entry points: free only at depth 0 */
     uint16_t next_port;
     sp_time_t challenge_second;    /* the second challenge_count refers to */
@@ -227,6 +261,23 @@ void sp_tcp_timers(struct sp_tcp *c, sp_time_t now);
 sp_time_t sp_tcp_conn_poll_at(const struct sp_tcp *c);
 void sp_tcp_rtt_sample(struct sp_tcp *c, uint32_t rtt_ms);
 void sp_tcp_enter_time_wait(struct sp_tcp *c, sp_time_t now);
+
+/* tcp_timewait.c */
+int sp_tcp_tw_init(struct sp_tcp_stack *tcp);
+void sp_tcp_tw_free(struct sp_tcp_stack *tcp);
+/* c is in TIME-WAIT and released by the application: its compact entry takes over and the
+ * connection is finished (its table slot and buffers go back). */
+void sp_tcp_tw_adopt(struct sp_tcp *c, sp_time_t now);
+struct sp_tcp_tw *sp_tcp_tw_lookup(const struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport);
+/* A segment for entry tw, answered as TIME-WAIT does. False when it is a SYN that may open a new
+ * connection on the pair: the entry is gone and tcp->iss_floor is set; the caller hands the SYN
+ * to the listener. */
+bool sp_tcp_tw_input(struct sp_tcp_stack *tcp, struct sp_tcp_tw *tw, sp_time_t now, const struct sp_tcp_repr *seg);
+void sp_tcp_tw_poll(struct sp_tcp_stack *tcp, sp_time_t now);
+static inline sp_time_t sp_tcp_tw_poll_at(const struct sp_tcp_stack *tcp)
+{
+    return tcp->tw.oldest == SP_TCP_TW_NONE ? SP_TIME_NEVER : tcp->tw.e[tcp->tw.oldest].expires;
+}
 
 /* tcp_decide.c: the handshake decision points (include/slowpath/decide.h, kind tcp). */
 void sp_tcp_decide_init(struct sp_iface *iface);   /* registers the ops */

@@ -67,7 +67,7 @@ int sp_tcp_connect(struct sp_iface *iface, uint32_t ip, uint16_t port, const str
     for (unsigned i = 0; i < span; i++) {
         uint16_t p = tcp->next_port;
         tcp->next_port = (uint16_t)(p == 0xffff ? SP_TCP_EPHEMERAL_FIRST : p + 1);
-        if (!port_in_use(tcp, p)) {
+        if (!port_in_use(tcp, p) && !sp_tcp_tw_lookup(tcp, ip, port, p)) {
             lport = p;
             break;
         }
@@ -340,8 +340,7 @@ void sp_tcp_close(struct sp_tcp *c)
         c->close_at = sp_tcp_iface(c)->now + SP_TCP_FIN_WAIT_2_TIMEOUT_MS;
         break;
     case SP_TCP_TIME_WAIT:
-        sp_tcp_ring_free(&c->snd);
-        sp_tcp_ring_free(&c->rcv);
+        sp_tcp_tw_adopt(c, sp_tcp_iface(c)->now);   /* only the pair is left to guard */
         break;
     default:
         break;

@@ -2,7 +2,8 @@
  * does with segments for no connection (RFC 9293 3.10.7.1), timers and deferred freeing.
  * The table holds at most cfg.max_conns connections in hash chains sized for that many (keyed, so
  * that a peer choosing its ports cannot pile its connections into one chain) and in a doubly
- * linked list for the timers. */
+ * linked list for the timers. A connection in TIME-WAIT whose handle is released leaves the
+ * table for a compact entry (tcp_timewait.c), so closes do not hold slots for 2 MSL. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ static struct sp_tcp_config with_defaults(const struct sp_tcp_config *in)
 {
     struct sp_tcp_config c = *in;
     c.max_conns = c.max_conns ? c.max_conns : SP_TCP_MAX_CONNS;
+    c.max_timewait = c.max_timewait ? c.max_timewait : SP_TCP_MAX_TIMEWAIT;
     c.backlog = c.backlog ? c.backlog : SP_TCP_DEFAULT_BACKLOG;
     c.rcvbuf = clamp_buf(c.rcvbuf ? c.rcvbuf : SP_TCP_RCV_BUF);
     c.sndbuf = clamp_buf(c.sndbuf ? c.sndbuf : SP_TCP_SND_BUF);
@@ -53,7 +55,7 @@ struct sp_tcp_stack *sp_tcp_stack_new(struct sp_iface *iface)
     uint32_t chains = sp_tcp_hash_chains(tcp->cfg.max_conns);
     tcp->hash_mask = chains - 1;
     tcp->hash = calloc(chains, sizeof *tcp->hash);
-    if (!tcp->hash) {
+    if (!tcp->hash || sp_tcp_tw_init(tcp) < 0) {
         sp_tcp_stack_free(tcp);
         return NULL;
     }
@@ -98,6 +100,7 @@ void sp_tcp_stack_free(struct sp_tcp_stack *tcp)
         tcp->listeners = l->hnext;
         free(l);
     }
+    sp_tcp_tw_free(tcp);
     free(tcp->hash);
     free(tcp);
 }
@@ -172,6 +175,8 @@ struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t 
     c->mss = SP_TCP_DEFAULT_MSS;
     c->rcv_wscale = sp_tcp_wscale_for(rcvbuf);
     c->iss = sp_tcp_isn(iface->cfg.secret, iface->now, c->local_ip, lport, rip, rport);
+    if (tcp->iss_floor_set && !sp_seq_gt(c->iss, tcp->iss_floor))
+        c->iss = tcp->iss_floor + 1 + (c->iss & 0xffffff); /* above the old incarnation, still keyed */
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     c->snd_buf_seq = c->iss + 1;
     c->recover = c->iss;
@@ -317,20 +322,27 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
     tcp->rx_seg = buf;
     tcp->rx_seg_len = len;
     struct sp_tcp *c = sp_tcp_lookup(tcp, ip->src, seg.src_port, seg.dst_port);
+    struct sp_tcp_tw *tw = c ? NULL : sp_tcp_tw_lookup(tcp, ip->src, seg.src_port, seg.dst_port);
     /* A new SYN above everything the old incarnation used ends its TIME-WAIT (RFC 9293 3.6.1,
      * as BSD and Linux do): the peer may reuse its port without waiting 2 MSL. */
     if (c && c->state == SP_TCP_TIME_WAIT && seg.flags == SP_TCP_SYN && sp_seq_gt(seg.seq, c->rcv_nxt) &&
         sp_tcp_find_listener(tcp, seg.dst_port)) {
         sp_count(iface, SP_STAT_tcp_time_wait_reused);
+        tcp->iss_floor_set = true;
+        tcp->iss_floor = c->snd_max;
         sp_tcp_conn_finish(c, 0);
         c = NULL;
     }
-    if (syn_fin && (c || sp_tcp_find_listener(tcp, seg.dst_port))) {
+    if (syn_fin && (c || tw || sp_tcp_find_listener(tcp, seg.dst_port))) {
         /* A closed port answers it like any segment (RFC 9293 3.10.7.1); a listener or a
          * connection drops it, as Linux does (a scan probe, not a way to open). */
         sp_drop(iface, SP_STAT_drop_tcp_bad_flags, "SYN with FIN");
     } else if (c) {
         sp_tcp_conn_input(c, now, &seg);
+        if (!c->dead && c->state == SP_TCP_TIME_WAIT && c->app_closed)
+            sp_tcp_tw_adopt(c, now);   /* the ACK of the peer's FIN is out: only the pair is left */
+    } else if (tw && sp_tcp_tw_input(tcp, tw, now, &seg)) {
+        /* answered as TIME-WAIT */
     } else {
         struct sp_tcp *l = sp_tcp_find_listener(tcp, seg.dst_port);
         if (!l) {
@@ -349,6 +361,7 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
     tcp->rx_ip = NULL;
     tcp->rx_seg = NULL;
     tcp->rx_seg_len = 0;
+    tcp->iss_floor_set = false;
     sp_tcp_leave(tcp);
 }
 
@@ -363,6 +376,7 @@ void sp_tcp_poll(struct sp_tcp_stack *tcp, sp_time_t now)
         if (sp_tcp_conn_poll_at(c) <= now)
             sp_tcp_timers(c, now);
     }
+    sp_tcp_tw_poll(tcp, now);
     sp_tcp_leave(tcp);
 }
 
@@ -373,5 +387,5 @@ sp_time_t sp_tcp_poll_at(const struct sp_tcp_stack *tcp)
         return t;
     for (const struct sp_tcp *c = tcp->all; c; c = c->all_next)
         t = sp_time_min(t, sp_tcp_conn_poll_at(c));
-    return t;
+    return sp_time_min(t, sp_tcp_tw_poll_at(tcp));
 }

@@ -1,10 +1,13 @@
 /* TCP at scale: the limits of sp_tcp_config (a full connection table, the listener's default
- * backlog) and buffers that take memory only as data fills them, within the interface's budget. */
+ * backlog), buffers that take memory only as data fills them, within the interface's budget, and
+ * compact TIME-WAIT (RFC 9293 3.6.1, RFC 6191, RFC 1337). */
 #include "test_tcp_harness.h"
 
 #define SYN SP_TCP_SYN
 #define ACK SP_TCP_ACK
 #define PSH SP_TCP_PSH
+#define FIN SP_TCP_FIN
+#define RST SP_TCP_RST
 
 static uint8_t payload[20000];
 
@@ -154,6 +157,228 @@ static void test_memory_budget(void **state)
     th_close(t);
 }
 
+/* --- Compact TIME-WAIT ------------------------------------------------------------------------ */
+
+/* A passive open from sport, established, then closed by us first: the peer's FIN takes the
+ * connection to TIME-WAIT, which a compact entry takes over once our ACK is out (the handle was
+ * released). Returns the window of that ACK. */
+static uint16_t open_and_close(struct th *t, sp_time_t now, uint16_t sport)
+{
+    struct seg_opts o = from_port(sport);
+    th_send_ex(t, now, SYN, 0, 0, 65535, NULL, 0, o);
+    t->iss = th_take(t)->tcp.seq;
+    th_send_ex(t, now, ACK, 1, 1, 65535, NULL, 0, o);
+    assert_non_null(t->conn);
+    sp_tcp_close(t->conn);
+    t->conn = NULL;
+    th_expect(t, FIN | ACK, 1, 1, -1, 0);
+    th_send_ex(t, now, FIN | ACK, 1, 2, 65535, NULL, 0, o);
+    return th_expect(t, ACK, 2, 2, -1, 0)->tcp.window;
+}
+
+/* TIME-WAIT leaves the table: no connection, one entry, the timer at 2 MSL. */
+static void test_time_wait_leaves_table(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    open_and_close(t, T0, PEER_PORT);
+    struct sp_tcp_stack *tcp = t->iface->tcp;
+    assert_int_equal(tcp->nconns, 0);
+    assert_int_equal(tcp->tw.count, 1);
+    assert_int_equal(th_stat(t, SP_STAT_tcp_time_wait), 1);
+    assert_int_equal(th_stat(t, SP_STAT_tcp_conn_closed), 1);
+    assert_int_equal(sp_tcp_poll_at(tcp), T0 + SP_TCP_TIME_WAIT_MS);
+    th_close(t);
+}
+
+/* The peer's FIN again (our ACK was lost): ACKed with the old numbers and window, and the 2 MSL
+ * wait starts over (RFC 9293 3.10.7.4); then the entry expires and the pair is free. */
+static void test_time_wait_refin_acked_and_expiry(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    uint16_t win = open_and_close(t, T0, PEER_PORT);
+    th_send(t, T0 + 1000, FIN | ACK, 1, 2, 65535, NULL, 0);
+    th_expect(t, ACK, 2, 2, win, 0);   /* the window as last advertised: never shrunk */
+    assert_int_equal(sp_tcp_poll_at(t->iface->tcp), T0 + 1000 + SP_TCP_TIME_WAIT_MS);
+    th_advance(t, T0 + 1000 + SP_TCP_TIME_WAIT_MS - 1);
+    assert_int_equal(t->iface->tcp->tw.count, 1);
+    th_advance(t, T0 + 1000 + SP_TCP_TIME_WAIT_MS);
+    assert_int_equal(t->iface->tcp->tw.count, 0);
+    assert_int_equal(th_stat(t, SP_STAT_tcp_time_wait_expired), 1);
+    assert_int_equal(sp_tcp_poll_at(t->iface->tcp), SP_TIME_NEVER);
+    /* Gone: the old connection's ACK now meets LISTEN and is reset. */
+    th_send(t, T0 + 1000 + SP_TCP_TIME_WAIT_MS, ACK, 2, 2, 65535, NULL, 0);
+    th_expect(t, RST, 2, 0, 0, 0);
+    th_close(t);
+}
+
+/* A bare ACK at RCV.NXT needs no answer; anything else unacceptable gets our ACK. */
+static void test_time_wait_other_segments(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    open_and_close(t, T0, PEER_PORT);
+    th_send(t, T0 + 10, ACK, 2, 2, 65535, NULL, 0);
+    th_expect_nothing(t);
+    th_send(t, T0 + 20, ACK | PSH, 2, 2, 65535, "late", 4);
+    th_expect(t, ACK, 2, 2, -1, 0);
+    assert_int_equal(sp_tcp_poll_at(t->iface->tcp), T0 + SP_TCP_TIME_WAIT_MS);   /* not restarted */
+    th_close(t);
+}
+
+/* RFC 1337: a RST, even at RCV.NXT, does not end TIME-WAIT (counted, not answered). */
+static void test_time_wait_rst_ignored(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    open_and_close(t, T0, PEER_PORT);
+    th_send(t, T0 + 10, RST, 2, 0, 0, NULL, 0);
+    th_send(t, T0 + 10, RST | ACK, 2, 2, 0, NULL, 0);
+    th_expect_nothing(t);
+    assert_int_equal(t->iface->tcp->tw.count, 1);
+    assert_int_equal(th_stat(t, SP_STAT_drop_tcp_time_wait_rst), 2);
+    th_close(t);
+}
+
+/* The same while the application still holds the handle (a full connection in TIME-WAIT). */
+static void test_time_wait_held_rst_ignored(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_establish(t);
+    sp_tcp_shutdown(t->conn);
+    th_expect(t, FIN | ACK, 1, 1, -1, 0);
+    th_send(t, T0 + 10, FIN | ACK, 1, 2, 65535, NULL, 0);
+    th_expect(t, ACK, 2, 2, -1, 0);
+    assert_int_equal(sp_tcp_get_state(t->conn), SP_TCP_TIME_WAIT);
+    assert_int_equal(t->iface->tcp->tw.count, 0);
+    th_send(t, T0 + 20, RST, 2, 0, 0, NULL, 0);
+    assert_int_equal(t->closed, 0);
+    assert_int_equal(th_stat(t, SP_STAT_drop_tcp_time_wait_rst), 1);
+    /* Releasing the handle hands the rest of the wait to a compact entry. */
+    sp_tcp_close(t->conn);
+    assert_int_equal(t->iface->tcp->nconns, 0);
+    assert_int_equal(t->iface->tcp->tw.count, 1);
+    assert_int_equal(sp_tcp_poll_at(t->iface->tcp), T0 + 10 + SP_TCP_TIME_WAIT_MS);
+    th_close(t);
+}
+
+/* An old duplicate SYN (at or below the old RCV.NXT, no newer timestamp) gets our ACK and the
+ * entry stays (RFC 9293 3.10.7.4, RFC 5961 4.2). */
+static void test_time_wait_old_syn_refused(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    open_and_close(t, T0, PEER_PORT);
+    th_send(t, T0 + 20, SYN, 0, 0, 1000, NULL, 0);
+    th_expect(t, ACK, 2, 2, -1, 0);
+    th_send(t, T0 + 20, SYN, 2, 0, 1000, NULL, 0);   /* exactly RCV.NXT: not above it */
+    th_expect(t, ACK, 2, 2, -1, 0);
+    assert_int_equal(t->iface->tcp->tw.count, 1);
+    assert_int_equal(th_stat(t, SP_STAT_tcp_time_wait_reused), 0);
+    th_close(t);
+}
+
+/* A SYN above the old RCV.NXT opens a new connection at once (RFC 9293 3.6.1, RFC 6191), with an
+ * ISS above the old SND.NXT even where the ISN clock has not moved past it. */
+static void test_time_wait_reused_iss_above(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_establish(t);
+    /* 8000 bytes from us: more than the ISN clock advances in 20 ms (250 per ms, RFC 6528). */
+    sp_tcp_set_nodelay(t->conn, true);
+    assert_int_equal(sp_tcp_send(t->conn, payload, 8000), 8000);
+    while (t->taken < t->nout)
+        th_take(t);
+    th_send(t, T0 + 5, ACK, 1, 8001, 65535, NULL, 0);
+    sp_tcp_close(t->conn);
+    t->conn = NULL;
+    th_expect(t, FIN | ACK, 8001, 1, -1, 0);
+    th_send(t, T0 + 10, FIN | ACK, 1, 8002, 65535, NULL, 0);
+    th_expect(t, ACK, 8002, 2, -1, 0);
+    uint32_t old_snd_nxt = t->iss + 8002;
+    sp_time_t at = T0 + 20;
+    uint32_t plain = sp_tcp_isn(0x0123456789abcdefull, at, US_IP, US_PORT, PEER_IP, PEER_PORT);
+    assert_true(sp_seq_le(plain, old_snd_nxt));   /* the case the floor is for */
+    th_send(t, at, SYN, 100000, 0, 1000, NULL, 0);
+    struct out_seg *o = th_take(t);
+    assert_int_equal(o->tcp.flags, SYN | ACK);
+    assert_int_equal(o->tcp.ack, PEER_ISN + 100001);
+    assert_true(sp_seq_gt(o->tcp.seq, old_snd_nxt));
+    assert_int_equal(th_stat(t, SP_STAT_tcp_time_wait_reused), 1);
+    assert_int_equal(t->iface->tcp->tw.count, 0);
+    /* The new incarnation completes as any other. */
+    t->iss = o->tcp.seq;
+    th_send(t, at + 1, ACK, 100001, 1, 1000, NULL, 0);
+    assert_int_equal(t->accepts, 2);
+    assert_int_equal(sp_tcp_get_state(t->conn), SP_TCP_ESTABLISHED);
+    th_close(t);
+}
+
+/* With timestamps on the old incarnation, RFC 6191 judges a SYN by its timestamp: newer opens
+ * whatever its sequence number, older is an old duplicate whatever its sequence number. */
+static void test_time_wait_timestamps_judge_syn(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    open_and_close(t, T0, PEER_PORT);
+    struct sp_tcp_tw *w = sp_tcp_tw_lookup(t->iface->tcp, PEER_IP, PEER_PORT, US_PORT);
+    assert_non_null(w);
+    w->ts_ok = true;
+    w->ts_recent = 12346;   /* the harness's SYNs carry TSval 12345: older */
+    struct seg_opts ts = {.wscale = -1, .ts = true};
+    th_send_ex(t, T0 + 20, SYN, 100000, 0, 1000, NULL, 0, ts);
+    th_expect(t, ACK, 2, 2, -1, 0);
+    w->ts_recent = 12344;   /* newer */
+    th_send_ex(t, T0 + 30, SYN, 0, 0, 1000, NULL, 0, ts);   /* below the old RCV.NXT */
+    struct out_seg *o = th_take(t);
+    assert_int_equal(o->tcp.flags, SYN | ACK);
+    assert_int_equal(th_stat(t, SP_STAT_tcp_time_wait_reused), 1);
+    th_close(t);
+}
+
+/* A full TIME-WAIT table gives up its oldest entry for the newest. */
+static void test_time_wait_full_evicts_oldest(void **state)
+{
+    (void)state;
+    struct sp_tcp_config tc = th_tcp_cfg();
+    tc.max_timewait = 2;
+    struct th *t = th_open_cfg(0, &tc);
+    open_and_close(t, T0, 1001);
+    open_and_close(t, T0 + 1, 1002);
+    open_and_close(t, T0 + 2, 1003);
+    struct sp_tcp_stack *tcp = t->iface->tcp;
+    assert_int_equal(tcp->tw.count, 2);
+    assert_int_equal(th_stat(t, SP_STAT_tcp_time_wait_evicted), 1);
+    assert_null(sp_tcp_tw_lookup(tcp, PEER_IP, 1001, US_PORT));
+    assert_non_null(sp_tcp_tw_lookup(tcp, PEER_IP, 1002, US_PORT));
+    assert_non_null(sp_tcp_tw_lookup(tcp, PEER_IP, 1003, US_PORT));
+    assert_int_equal(sp_tcp_poll_at(tcp), T0 + 1 + SP_TCP_TIME_WAIT_MS);
+    th_advance(t, T0 + 2 + SP_TCP_TIME_WAIT_MS);
+    assert_int_equal(tcp->tw.count, 0);
+    th_close(t);
+}
+
+/* Entries restarted out of order stay ordered by expiry: poll_at is always the earliest. */
+static void test_time_wait_expiry_order(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    open_and_close(t, T0, 1001);
+    open_and_close(t, T0 + 100, 1002);
+    struct sp_tcp_stack *tcp = t->iface->tcp;
+    th_send_ex(t, T0 + 200, FIN | ACK, 1, 2, 65535, NULL, 0, from_port(1001));   /* restarts 1001 */
+    th_take(t);
+    assert_int_equal(sp_tcp_poll_at(tcp), T0 + 100 + SP_TCP_TIME_WAIT_MS);
+    th_advance(t, T0 + 100 + SP_TCP_TIME_WAIT_MS);
+    assert_null(sp_tcp_tw_lookup(tcp, PEER_IP, 1002, US_PORT));
+    assert_non_null(sp_tcp_tw_lookup(tcp, PEER_IP, 1001, US_PORT));
+    assert_int_equal(sp_tcp_poll_at(tcp), T0 + 200 + SP_TCP_TIME_WAIT_MS);
+    th_close(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +388,16 @@ int main(void)
         cmocka_unit_test(test_buffers_taken_as_data_comes),
         cmocka_unit_test(test_out_of_order_grows_buffer),
         cmocka_unit_test(test_memory_budget),
+        cmocka_unit_test(test_time_wait_leaves_table),
+        cmocka_unit_test(test_time_wait_refin_acked_and_expiry),
+        cmocka_unit_test(test_time_wait_other_segments),
+        cmocka_unit_test(test_time_wait_rst_ignored),
+        cmocka_unit_test(test_time_wait_held_rst_ignored),
+        cmocka_unit_test(test_time_wait_old_syn_refused),
+        cmocka_unit_test(test_time_wait_reused_iss_above),
+        cmocka_unit_test(test_time_wait_timestamps_judge_syn),
+        cmocka_unit_test(test_time_wait_full_evicts_oldest),
+        cmocka_unit_test(test_time_wait_expiry_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
