@@ -15,6 +15,7 @@ enum {
     OPT_SEED, OPT_STATS, OPT_NO_ECHO, OPT_NO_DISCARD, OPT_NO_HTTP, OPT_CONNECT, OPT_SEND,
     OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM,
     OPT_TCP_MAX_CONNS, OPT_TCP_MAX_TIMEWAIT, OPT_TCP_BACKLOG, OPT_TCP_RCVBUF, OPT_TCP_SNDBUF, OPT_TCP_MEM,
+    OPT_TCP_SYNCOOKIES,
 };
 
 static const struct option long_opts[] = {
@@ -40,6 +41,7 @@ static const struct option long_opts[] = {
     {"tcp-rcvbuf", required_argument, NULL, OPT_TCP_RCVBUF},
     {"tcp-sndbuf", required_argument, NULL, OPT_TCP_SNDBUF},
     {"tcp-mem", required_argument, NULL, OPT_TCP_MEM},
+    {"tcp-syncookies", required_argument, NULL, OPT_TCP_SYNCOOKIES},
     {"delegate", required_argument, NULL, OPT_DELEGATE},
     {"on-invalid", required_argument, NULL, OPT_ON_INVALID},
     {"prompt-format", required_argument, NULL, OPT_PROMPT_FORMAT},
@@ -95,6 +97,8 @@ void sp_options_usage(const char *prog)
            "  --tcp-sndbuf BYTES    send buffer per connection (default %u; same range)\n"
            "  --tcp-mem BYTES       what all connection buffers together may hold (default %llu);\n"
            "                        buffers take memory only as data fills them\n"
+           "  --tcp-syncookies on|off  answer SYNs beyond a full backlog with SYN cookies\n"
+           "                        (RFC 4987; default on) or drop them\n"
            "\n"
            "  --stats               print the counters on exit\n"
            "  -v, --verbose         log to stderr (twice: every drop)\n"
@@ -346,6 +350,13 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
             break;
         case OPT_TRACE:
             o->trace = optarg;
+            break;
+        case OPT_TCP_SYNCOOKIES:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                snprintf(err, errlen, "bad --tcp-syncookies '%s': expected on or off", optarg);
+                return -1;
+            }
+            o->tcp.no_syncookies = strcmp(optarg, "off") == 0;
             break;
         case OPT_TCP_MAX_CONNS:
         case OPT_TCP_MAX_TIMEWAIT:

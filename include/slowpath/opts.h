@@ -106,10 +106,12 @@
  *   a hash chain      8 B per connection slot (the chains are sized to SP_TCP_MAX_CONNS);
  *   a TIME-WAIT entry 48 B plus a 4 B chain, reserved for the whole table at start but made
  *                     resident only as entries are used (65536 entries reserve 3.4 MB);
- *   a half-open (SYN-RECEIVED) connection costs a connection. */
+ *   a half-open (SYN-RECEIVED) connection costs a connection; a SYN beyond the backlog costs
+ *                     nothing but its SYN-ACK (a SYN cookie). */
 #ifndef SP_TCP_DEFAULT_BACKLOG
-#define SP_TCP_DEFAULT_BACKLOG 16384   /* handshakes in progress per listener; more SYNs are dropped:
-                                        * a burst of clients (ab -c 100 and the like) never waits */
+#define SP_TCP_DEFAULT_BACKLOG 16384   /* handshakes in progress per listener: a burst of clients
+                                        * (ab -c 100 and the like) never waits on it, and a flood
+                                        * beyond it gets SYN cookies, not state */
 #endif
 #ifndef SP_TCP_MAX_CONNS
 #define SP_TCP_MAX_CONNS 65536         /* connections per interface, TIME-WAIT not included: as
@@ -136,6 +138,10 @@
 #define SP_TCP_MEM_MAX (256ull << 20)  /* bytes all connection buffers together may hold: beyond it
                                         * arriving data is dropped (the peer resends) and sends are
                                         * refused, instead of the host running out of memory */
+#endif
+#ifndef SP_TCP_SYNCOOKIE_PERIOD_MS
+#define SP_TCP_SYNCOOKIE_PERIOD_MS 64000 /* the cookie's clock tick (RFC 4987 3.6 uses 64 s); a
+                                          * cookie is accepted for one to two ticks */
 #endif
 #ifndef SP_TCP_BUF_MIN
 #define SP_TCP_BUF_MIN 2048            /* the smallest buffer sp_tcp_set_rcvbuf / _sndbuf give */

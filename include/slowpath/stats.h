@@ -38,11 +38,11 @@
     X(tcp_challenge_ack) X(tcp_challenge_ack_limited)                                     \
     X(tcp_conn_opened) X(tcp_conn_closed) X(tcp_conn_reset)                               \
     X(tcp_time_wait) X(tcp_time_wait_reused) X(tcp_time_wait_expired)                     \
-    X(tcp_time_wait_evicted)                                                              \
+    X(tcp_time_wait_evicted) X(tcp_syncookie_sent) X(tcp_syncookie_ok)                    \
     X(drop_tcp_truncated) X(drop_tcp_malformed) X(drop_tcp_bad_checksum)                  \
     X(drop_tcp_bad_flags) X(drop_tcp_out_of_window) X(drop_tcp_backlog_full)              \
     X(drop_tcp_table_full) X(drop_tcp_no_memory) X(drop_tcp_ooo_full) X(drop_tcp_no_port) \
-    X(drop_tcp_time_wait_rst)
+    X(drop_tcp_time_wait_rst) X(drop_tcp_syncookie_bad)
 
 enum sp_stat {
 #define SP_STAT_ENUM(name) SP_STAT_##name,

@@ -45,6 +45,7 @@ struct sp_tcp_config {
     uint32_t rcvbuf, sndbuf; /* buffer sizes of listeners and active opens (SP_TCP_RCV_BUF,
                               * SP_TCP_SND_BUF); memory is taken as data fills them */
     uint64_t mem_max;        /* bytes every connection buffer together may hold (SP_TCP_MEM_MAX) */
+    bool no_syncookies;      /* a full backlog drops SYNs instead of answering with SYN cookies */
 };
 
 /* A new connection from a listener, already ESTABLISHED. */
@@ -65,7 +66,8 @@ struct sp_tcp_callbacks {
 };
 
 /* Listens on port of the interface's address with at most `backlog` handshakes in progress
- * (<= 0: the interface's sp_tcp_config.backlog); more SYNs are dropped. 0 and *out, or
+ * (<= 0: the interface's sp_tcp_config.backlog). When they are all taken, a SYN is answered with
+ * a SYN cookie (RFC 4987) unless the interface turned them off, else dropped. 0 and *out, or
  * SP_EADDRINUSE / SP_ENOBUFS / SP_EINVAL. */
 int sp_tcp_listen(struct sp_iface *iface, uint16_t port, int backlog, sp_tcp_accept_cb cb, void *data,
                   struct sp_tcp **out);

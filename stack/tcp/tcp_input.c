@@ -62,7 +62,7 @@ void sp_tcp_listen_input(struct sp_tcp *l, sp_time_t now, const struct sp_ipv4_r
 {
     struct sp_iface *iface = l->stack->iface;
     if (l->pending >= l->backlog) {
-        sp_drop(iface, SP_STAT_drop_tcp_backlog_full, NULL);
+        sp_tcp_backlog_full(l, now, ip, seg);   /* a SYN cookie, or a drop (tcp_syncookie.c) */
         return;
     }
     if (!sp_decision_is_native(iface, SP_DECISION_TCP)) {
@@ -411,7 +411,7 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
             reset_seg_ack(c, now, seg);
             return;
         }
-        if (!c->syn_lost)
+        if (!c->syn_lost && !c->syncookie)
             sp_tcp_rtt_sample(c, (uint32_t)(now - c->rtt_start));
         c->snd_una = seg->ack;
         c->rtx_at = SP_TIME_NEVER;

@@ -101,6 +101,7 @@ struct sp_tcp {
     bool deciding;                 /* a handshake decision is parked with this connection as owner
                                     * (tcp_decide.c): nothing is sent for it until it completes */
     bool syn_custom;               /* our SYN-ACK carries syn_window / syn_mss (a proposal's) */
+    bool syncookie;                /* made from a SYN cookie: the handshake gave no RTT sample */
     uint8_t snd_wscale, rcv_wscale;
     uint8_t dupacks;
     uint8_t retries;
@@ -136,6 +137,7 @@ struct sp_tcp {
 
     /* listeners */
     uint32_t backlog, pending;
+    sp_time_t cookie_at;           /* the last SYN cookie sent (SP_TIME_NEVER: none) */
     uint32_t rcvbuf, sndbuf;       /* buffer sizes (a listener's: of its connections) */
     sp_tcp_accept_cb accept_cb;
     struct sp_tcp_callbacks cb;
@@ -278,6 +280,19 @@ static inline sp_time_t sp_tcp_tw_poll_at(const struct sp_tcp_stack *tcp)
 {
     return tcp->tw.oldest == SP_TCP_TW_NONE ? SP_TIME_NEVER : tcp->tw.e[tcp->tw.oldest].expires;
 }
+
+/* tcp_syncookie.c: SYN cookies (RFC 4987) for a listener whose backlog is full. */
+/* The ISS that is the cookie for a SYN from rip:rport to lport at `now`, with the peer's MSS and
+ * window scale (-1: none) and ours (what the SYN-ACK offers) folded in. */
+uint32_t sp_tcp_cookie_make(const struct sp_tcp_stack *tcp, sp_time_t now, uint32_t rip, uint16_t rport,
+                            uint16_t lport, uint32_t peer_isn, uint16_t mss, int8_t wscale, uint8_t our_wscale);
+/* A SYN that found listener l's backlog full: a cookie SYN-ACK (counted), or a counted drop when
+ * cookies are off or the handshake is delegated. */
+void sp_tcp_backlog_full(struct sp_tcp *l, sp_time_t now, const struct sp_ipv4_repr *ip, const struct sp_tcp_repr *seg);
+/* An ACK to listener l that matches no connection: true when it completed a cookie handshake
+ * (the connection is made and the segment processed by it), false when the caller should answer
+ * it as LISTEN does (a reset). A cookie that fails while cookies are in use is counted. */
+bool sp_tcp_cookie_ack(struct sp_tcp *l, sp_time_t now, const struct sp_ipv4_repr *ip, const struct sp_tcp_repr *seg);
 
 /* tcp_decide.c: the handshake decision points (include/slowpath/decide.h, kind tcp). */
 void sp_tcp_decide_init(struct sp_iface *iface);   /* registers the ops */

@@ -36,6 +36,7 @@ int sp_tcp_listen(struct sp_iface *iface, uint16_t port, int backlog, sp_tcp_acc
     l->backlog = backlog > 0 ? (uint32_t)backlog : tcp->cfg.backlog;
     l->rcvbuf = tcp->cfg.rcvbuf;
     l->sndbuf = tcp->cfg.sndbuf;
+    l->cookie_at = SP_TIME_NEVER;
     l->accept_cb = cb;
     l->data = data;
     l->rtx_at = l->ack_at = l->close_at = SP_TIME_NEVER;

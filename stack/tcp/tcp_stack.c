@@ -351,7 +351,8 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
         } else if (seg.flags & SP_TCP_RST) {
             /* LISTEN: an incoming RST is ignored. */
         } else if (seg.flags & SP_TCP_ACK) {
-            sp_tcp_send_reset_for(tcp, now, ip, &seg);
+            if (!sp_tcp_cookie_ack(l, now, ip, &seg))
+                sp_tcp_send_reset_for(tcp, now, ip, &seg);
         } else if (seg.flags & SP_TCP_SYN) {
             sp_tcp_listen_input(l, now, ip, &seg);
         } else {

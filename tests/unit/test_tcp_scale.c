@@ -1,6 +1,6 @@
 /* TCP at scale: the limits of sp_tcp_config (a full connection table, the listener's default
- * backlog), buffers that take memory only as data fills them, within the interface's budget, and
- * compact TIME-WAIT (RFC 9293 3.6.1, RFC 6191, RFC 1337). */
+ * backlog), buffers that take memory only as data fills them, within the interface's budget,
+ * compact TIME-WAIT (RFC 9293 3.6.1, RFC 6191, RFC 1337) and SYN cookies (RFC 4987). */
 #include "test_tcp_harness.h"
 
 #define SYN SP_TCP_SYN
@@ -379,6 +379,176 @@ static void test_time_wait_expiry_order(void **state)
     th_close(t);
 }
 
+/* --- SYN cookies ---------------------------------------------------------------------------- */
+
+#define PERIOD SP_TCP_SYNCOOKIE_PERIOD_MS
+
+/* A listener with a backlog of one, taken by a handshake from port 1. */
+static struct th *full_backlog(void)
+{
+    struct th *t = th_open_backlog(1);
+    th_send_ex(t, T0, SYN, 0, 0, 1000, NULL, 0, from_port(1));
+    assert_int_equal(th_take(t)->tcp.flags, SYN | ACK);
+    assert_int_equal(t->listener->pending, 1);
+    return t;
+}
+
+/* The cookie SYN-ACK to a SYN from sport: what it offers, and nothing kept. */
+static struct out_seg *cookie_syn(struct th *t, sp_time_t now, uint16_t sport, uint16_t mss, int8_t wscale)
+{
+    unsigned conns = t->iface->tcp->nconns;
+    uint64_t sent = th_stat(t, SP_STAT_tcp_syncookie_sent);
+    th_send_ex(t, now, SYN, 0, 0, 64240, NULL, 0, (struct seg_opts){.mss = mss, .wscale = wscale, .sport = sport});
+    struct out_seg *o = th_take(t);
+    assert_int_equal(o->tcp.flags, SYN | ACK);
+    assert_int_equal(o->tcp.dst_port, sport);
+    assert_int_equal(o->tcp.ack, PEER_ISN + 1);
+    assert_int_equal(o->tcp.mss, OUR_MSS);
+    assert_int_equal(o->tcp.window, 65535);
+    assert_int_equal(o->tcp.wscale, wscale >= 0 ? 1 : -1);   /* 64 KiB buffers: scale 1, if any */
+    assert_int_equal(th_stat(t, SP_STAT_tcp_syncookie_sent), sent + 1);
+    assert_int_equal(t->iface->tcp->nconns, conns);
+    assert_int_equal(t->listener->pending, 1);
+    t->iss = o->tcp.seq;
+    return o;
+}
+
+/* A full backlog answers with a cookie; the ACK that returns it makes the connection, with the
+ * peer's MSS and window scale from the cookie, and data riding on that ACK is delivered. */
+static void test_syncookie_completes(void **state)
+{
+    (void)state;
+    struct th *t = full_backlog();
+    cookie_syn(t, T0 + 1, 2, 1460, 7);
+    t->auto_read = true;
+    th_send_ex(t, T0 + 2, ACK | PSH, 1, 1, 500, "GET /", 5, from_port(2));
+    assert_int_equal(th_stat(t, SP_STAT_tcp_syncookie_ok), 1);
+    assert_int_equal(t->accepts, 1);
+    assert_non_null(t->conn);
+    assert_int_equal(sp_tcp_get_state(t->conn), SP_TCP_ESTABLISHED);
+    assert_int_equal(t->rx_len, 5);
+    assert_int_equal(t->conn->mss, 1460);
+    assert_true(t->conn->wscale_ok);
+    assert_int_equal(t->conn->snd_wscale, 7);
+    assert_int_equal(t->conn->snd_wnd, 500u << 7);
+    assert_int_equal(t->conn->srtt8, 0);                     /* no RTT sample from the handshake */
+    assert_int_equal(t->listener->pending, 1);               /* port 1's handshake still */
+    /* It works like any connection: data is acknowledged and sent. */
+    th_advance(t, T0 + 2 + SP_TCP_DELACK_MS);
+    th_expect(t, ACK, 1, 6, -1, 0);
+    assert_int_equal(sp_tcp_send(t->conn, "ok", 2), 2);
+    th_expect(t, ACK | PSH, 1, 6, -1, 2);
+    th_close(t);
+}
+
+/* No window scale offered: none in the cookie SYN-ACK, none on the connection; the MSS is rounded
+ * down to the cookie's table; a repeated SYN gets the same cookie. */
+static void test_syncookie_mss_rounded_no_scale(void **state)
+{
+    (void)state;
+    struct th *t = full_backlog();
+    uint32_t iss = cookie_syn(t, T0 + 1, 2, 1000, -1)->tcp.seq;
+    assert_int_equal(cookie_syn(t, T0 + 900, 2, 1000, -1)->tcp.seq, iss);
+    th_send_ex(t, T0 + 1000, ACK, 1, 1, 4000, NULL, 0, from_port(2));
+    assert_non_null(t->conn);
+    assert_int_equal(t->conn->mss, 536);
+    assert_false(t->conn->wscale_ok);
+    assert_int_equal(t->conn->snd_wnd, 4000);
+    th_close(t);
+}
+
+/* A wrong cookie (an ACK number off by one, or another sequence number) is counted and reset as
+ * LISTEN resets an ACK (<SEQ=SEG.ACK><CTL=RST>); no connection is made. */
+static void test_syncookie_bad_ack_reset(void **state)
+{
+    (void)state;
+    struct th *t = full_backlog();
+    cookie_syn(t, T0 + 1, 2, 1460, 7);
+    th_send_ex(t, T0 + 2, ACK, 1, 2, 500, NULL, 0, from_port(2));
+    th_expect(t, RST, 2, 0, 0, 0);
+    th_send_ex(t, T0 + 2, ACK, 2, 1, 500, NULL, 0, from_port(2));
+    th_expect(t, RST, 1, 0, 0, 0);
+    th_send_ex(t, T0 + 2, ACK, 1, 1, 500, NULL, 0, from_port(3));   /* another pair's ACK */
+    th_expect(t, RST, 1, 0, 0, 0);
+    assert_int_equal(th_stat(t, SP_STAT_drop_tcp_syncookie_bad), 3);
+    assert_int_equal(t->accepts, 0);
+    assert_int_equal(t->iface->tcp->nconns, 1);
+    th_close(t);
+}
+
+/* A cookie is good in its clock tick and the next, and no longer. */
+static void test_syncookie_expires(void **state)
+{
+    (void)state;
+    struct th *t = full_backlog();
+    sp_time_t tick = (T0 / PERIOD + 1) * PERIOD;   /* the start of a clock tick */
+    cookie_syn(t, tick, 2, 1460, 7);
+    uint32_t iss2 = t->iss;
+    cookie_syn(t, tick, 3, 1460, 7);
+    uint32_t iss3 = t->iss;
+    /* Port 2 returns late in the next tick: accepted. */
+    t->iss = iss2;
+    th_send_ex(t, tick + 2 * PERIOD - 1, ACK, 1, 1, 500, NULL, 0, from_port(2));
+    assert_int_equal(t->accepts, 1);
+    /* Port 3 returns in the tick after that: refused, although cookies are still in use. */
+    cookie_syn(t, tick + 2 * PERIOD - 1, 4, 1460, 7);
+    t->iss = iss3;
+    th_send_ex(t, tick + 2 * PERIOD, ACK, 1, 1, 500, NULL, 0, from_port(3));
+    th_expect(t, RST, 1, 0, 0, 0);
+    assert_int_equal(th_stat(t, SP_STAT_drop_tcp_syncookie_bad), 1);
+    assert_int_equal(t->accepts, 1);
+    th_close(t);
+}
+
+/* While no cookie could still be valid, a stray ACK is only LISTEN's: reset, not counted. */
+static void test_stray_ack_without_cookies(void **state)
+{
+    (void)state;
+    struct th *t = th_open();
+    th_send(t, T0, ACK, 1, 1, 500, NULL, 0);
+    th_expect(t, RST, 1, 0, 0, 0);
+    assert_int_equal(th_stat(t, SP_STAT_drop_tcp_syncookie_bad), 0);
+    th_close(t);
+}
+
+static int never_decides(void *ctx, const struct sp_decision_request *req)
+{
+    (void)ctx;
+    (void)req;
+    fail_msg("a SYN beyond the backlog reached the decider");
+    return SP_EINVAL;
+}
+
+/* A delegated handshake keeps its decider: SYNs beyond the backlog are dropped, not cookied. */
+static void test_syncookie_not_for_delegated(void **state)
+{
+    (void)state;
+    struct th *t = full_backlog();
+    struct sp_decider d = {.decide = never_decides};
+    sp_iface_set_decider(t->iface, SP_DECISION_TCP, SP_DECIDE_SHADOW, &d);
+    th_send_ex(t, T0 + 1, SYN, 0, 0, 64240, NULL, 0, from_port(2));
+    th_expect_nothing(t);
+    assert_int_equal(th_stat(t, SP_STAT_drop_tcp_backlog_full), 1);
+    assert_int_equal(th_stat(t, SP_STAT_tcp_syncookie_sent), 0);
+    th_close(t);
+}
+
+/* A full table still takes a valid cookie's ACK as dropped, not reset: the peer sends again. */
+static void test_syncookie_table_full(void **state)
+{
+    (void)state;
+    struct sp_tcp_config tc = th_tcp_cfg();
+    tc.max_conns = 1;
+    struct th *t = th_open_cfg(1, &tc);
+    th_send_ex(t, T0, SYN, 0, 0, 1000, NULL, 0, from_port(1));
+    th_take(t);
+    cookie_syn(t, T0 + 1, 2, 1460, 7);
+    th_send_ex(t, T0 + 2, ACK, 1, 1, 500, NULL, 0, from_port(2));
+    th_expect_nothing(t);
+    assert_int_equal(th_stat(t, SP_STAT_drop_tcp_table_full), 1);
+    th_close(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +568,13 @@ int main(void)
         cmocka_unit_test(test_time_wait_timestamps_judge_syn),
         cmocka_unit_test(test_time_wait_full_evicts_oldest),
         cmocka_unit_test(test_time_wait_expiry_order),
+        cmocka_unit_test(test_syncookie_completes),
+        cmocka_unit_test(test_syncookie_mss_rounded_no_scale),
+        cmocka_unit_test(test_syncookie_bad_ack_reset),
+        cmocka_unit_test(test_syncookie_expires),
+        cmocka_unit_test(test_stray_ack_without_cookies),
+        cmocka_unit_test(test_syncookie_not_for_delegated),
+        cmocka_unit_test(test_syncookie_table_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
