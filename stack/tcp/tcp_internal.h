@@ -78,7 +78,8 @@ struct sp_tcp {
     void *data;
     struct sp_tcp_stack *stack;
     struct sp_tcp *hnext;          /* hash chain, or the listener list */
-    struct sp_tcp *all_next, *all_prev; /* every live connection (timers) */
+    struct sp_tcp *all_next, *all_prev; /* every live connection */
+    struct sp_tcp *touch_next;     /* touched in this stack entry (tcp_timers.c) */
     struct sp_tcp *reap_next;
     struct sp_tcp *listener;       /* SYN-RECEIVED from a passive open: the listener */
     enum sp_tcp_state state;
@@ -102,6 +103,7 @@ struct sp_tcp {
                                     * (tcp_decide.c): nothing is sent for it until it completes */
     bool syn_custom;               /* our SYN-ACK carries syn_window / syn_mss (a proposal's) */
     bool syncookie;                /* made from a SYN cookie: the handshake gave no RTT sample */
+    bool touched;                  /* on the stack's touched list */
     uint8_t snd_wscale, rcv_wscale;
     uint8_t dupacks;
     uint8_t retries;
@@ -123,8 +125,10 @@ struct sp_tcp {
     struct sp_tcp_ring snd, rcv;
     struct sp_tcp_ooo ooo;
 
-    /* timers, SP_TIME_NEVER when off */
+    /* timers, SP_TIME_NEVER when off; an entry point that changes one touches the connection */
     sp_time_t rtx_at, ack_at, close_at; /* close_at: TIME-WAIT / FIN-WAIT-2 / SYN-RECEIVED limit */
+    sp_time_t heap_at;             /* the deadline the timer heap holds for it */
+    uint32_t heap_i;               /* its place in the heap plus one; 0: not in it */
     uint32_t rto;                  /* ms */
     uint32_t srtt8, rttvar8;       /* ms * 8; srtt8 == 0: no sample yet */
     uint32_t rtt_seq;
@@ -187,6 +191,9 @@ struct sp_tcp_stack {
     struct sp_tcp *listeners;
     struct sp_tcp *all;
     struct sp_tcp *reap;
+    struct sp_tcp **heap;          /* connections with a timer, by deadline (tcp_timers.c) */
+    uint32_t heap_len;
+    struct sp_tcp *touched;        /* whose deadlines to take again when the stack is left */
     unsigned nconns;
     /* A SYN that ends a TIME-WAIT: the new connection's ISS must lie above iss_floor, the old
      * SND.NXT (RFC 9293 3.6.1, RFC 6191). Set while sp_tcp_input handles that SYN. */
@@ -263,6 +270,22 @@ void sp_tcp_timers(struct sp_tcp *c, sp_time_t now);
 sp_time_t sp_tcp_conn_poll_at(const struct sp_tcp *c);
 void sp_tcp_rtt_sample(struct sp_tcp *c, uint32_t rtt_ms);
 void sp_tcp_enter_time_wait(struct sp_tcp *c, sp_time_t now);
+
+/* tcp_timers.c: the connections' deadlines in a min-heap. */
+int sp_tcp_timers_init(struct sp_tcp_stack *tcp);
+void sp_tcp_timers_free(struct sp_tcp_stack *tcp);
+/* c's timers may have changed in this stack entry: its deadline is taken again when the outermost
+ * entry leaves. Every entry point that works on a connection calls it. */
+void sp_tcp_touch(struct sp_tcp *c);
+void sp_tcp_timers_settle(struct sp_tcp_stack *tcp);
+void sp_tcp_timers_remove(struct sp_tcp *c);
+/* The connection with the earliest deadline when it is due by now, taken out of the heap (touch
+ * it to put it back); NULL when none is due. */
+struct sp_tcp *sp_tcp_timers_due(struct sp_tcp_stack *tcp, sp_time_t now);
+static inline sp_time_t sp_tcp_timers_next(const struct sp_tcp_stack *tcp)
+{
+    return tcp->heap_len ? tcp->heap[0]->heap_at : SP_TIME_NEVER;
+}
 
 /* tcp_timewait.c */
 int sp_tcp_tw_init(struct sp_tcp_stack *tcp);

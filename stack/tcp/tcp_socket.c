@@ -111,6 +111,7 @@ void sp_tcp_set_nodelay(struct sp_tcp *conn, bool nodelay)
     if (release) {
         /* A small segment Nagle held back goes now, as setting TCP_NODELAY does on Linux. */
         sp_tcp_enter(conn->stack);
+        sp_tcp_touch(conn);
         sp_tcp_output(conn, sp_tcp_iface(conn)->now);
         sp_tcp_leave(conn->stack);
     }
@@ -203,6 +204,7 @@ long sp_tcp_send(struct sp_tcp *c, const void *data, size_t len)
     sp_tcp_ring_write_at(&c->snd, 0, data, n);
     sp_tcp_ring_commit(&c->snd, n);
     sp_tcp_enter(c->stack);
+    sp_tcp_touch(c);
     sp_tcp_output(c, sp_tcp_iface(c)->now);
     sp_tcp_leave(c->stack);
     return (long)n;
@@ -228,6 +230,7 @@ static void maybe_window_update(struct sp_tcp *c)
     if (left <= c->rcv.cap / 2 && w >= 2 * left && w - left >= step) {
         c->ack_now = true;
         sp_tcp_enter(c->stack);
+        sp_tcp_touch(c);
         sp_tcp_output(c, sp_tcp_iface(c)->now);
         sp_tcp_leave(c->stack);
     }
@@ -273,6 +276,7 @@ int sp_tcp_shutdown(struct sp_tcp *c)
     }
     c->fin_queued = true;
     sp_tcp_enter(c->stack);
+    sp_tcp_touch(c);
     sp_tcp_output(c, sp_tcp_iface(c)->now);
     sp_tcp_leave(c->stack);
     return 0;
@@ -329,6 +333,7 @@ void sp_tcp_close(struct sp_tcp *c)
     }
     struct sp_tcp_stack *tcp = c->stack;
     sp_tcp_enter(tcp);
+    sp_tcp_touch(c);
     c->app_closed = true;
     memset(&c->cb, 0, sizeof c->cb);
     switch (c->state) {

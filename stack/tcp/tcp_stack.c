@@ -55,7 +55,7 @@ struct sp_tcp_stack *sp_tcp_stack_new(struct sp_iface *iface)
     uint32_t chains = sp_tcp_hash_chains(tcp->cfg.max_conns);
     tcp->hash_mask = chains - 1;
     tcp->hash = calloc(chains, sizeof *tcp->hash);
-    if (!tcp->hash || sp_tcp_tw_init(tcp) < 0) {
+    if (!tcp->hash || sp_tcp_timers_init(tcp) < 0 || sp_tcp_tw_init(tcp) < 0) {
         sp_tcp_stack_free(tcp);
         return NULL;
     }
@@ -101,6 +101,7 @@ void sp_tcp_stack_free(struct sp_tcp_stack *tcp)
         free(l);
     }
     sp_tcp_tw_free(tcp);
+    sp_tcp_timers_free(tcp);
     free(tcp->hash);
     free(tcp);
 }
@@ -109,8 +110,10 @@ void sp_tcp_enter(struct sp_tcp_stack *tcp) { tcp->depth++; }
 
 void sp_tcp_leave(struct sp_tcp_stack *tcp)
 {
-    if (--tcp->depth == 0)
+    if (--tcp->depth == 0) {
+        sp_tcp_timers_settle(tcp);
         reap(tcp);
+    }
 }
 
 uint32_t sp_tcp_hash4(const struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport)
@@ -189,6 +192,7 @@ struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t 
         tcp->all->all_prev = c;
     tcp->all = c;
     tcp->nconns++;
+    sp_tcp_touch(c);
     return c;
 }
 
@@ -209,7 +213,8 @@ static void unlink_conn(struct sp_tcp *c)
         tcp->all = c->all_next;
     if (c->all_next)
         c->all_next->all_prev = c->all_prev;
-    /* all_next stays: sp_tcp_poll may be standing on c and still needs its successor. */
+    /* all_next stays: a walk of the list may be standing on c and still need its successor. */
+    sp_tcp_timers_remove(c);
     tcp->nconns--;
 }
 
@@ -338,6 +343,7 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
          * connection drops it, as Linux does (a scan probe, not a way to open). */
         sp_drop(iface, SP_STAT_drop_tcp_bad_flags, "SYN with FIN");
     } else if (c) {
+        sp_tcp_touch(c);
         sp_tcp_conn_input(c, now, &seg);
         if (!c->dead && c->state == SP_TCP_TIME_WAIT && c->app_closed)
             sp_tcp_tw_adopt(c, now);   /* the ACK of the peer's FIN is out: only the pair is left */
@@ -370,12 +376,12 @@ void sp_tcp_poll(struct sp_tcp_stack *tcp, sp_time_t now)
 {
     tcp->iface->now = now;
     sp_tcp_enter(tcp);
-    /* A timer may finish its connection (unlinking it): fetch the next one first; connections
-     * freed meanwhile stay allocated until sp_tcp_leave, so `next` is never dangling. */
-    for (struct sp_tcp *c = tcp->all, *next; c; c = next) {
-        next = c->all_next;
-        if (sp_tcp_conn_poll_at(c) <= now)
-            sp_tcp_timers(c, now);
+    /* Each due connection leaves the heap as its timers run and is put back (touched) at its next
+     * deadline when the stack is left, so none runs twice here. */
+    struct sp_tcp *c;
+    while ((c = sp_tcp_timers_due(tcp, now)) != NULL) {
+        sp_tcp_touch(c);
+        sp_tcp_timers(c, now);
     }
     sp_tcp_tw_poll(tcp, now);
     sp_tcp_leave(tcp);
@@ -383,10 +389,7 @@ void sp_tcp_poll(struct sp_tcp_stack *tcp, sp_time_t now)
 
 sp_time_t sp_tcp_poll_at(const struct sp_tcp_stack *tcp)
 {
-    sp_time_t t = SP_TIME_NEVER;
     if (!tcp)
-        return t;
-    for (const struct sp_tcp *c = tcp->all; c; c = c->all_next)
-        t = sp_time_min(t, sp_tcp_conn_poll_at(c));
-    return sp_time_min(t, sp_tcp_tw_poll_at(tcp));
+        return SP_TIME_NEVER;
+    return sp_time_min(sp_tcp_timers_next(tcp), sp_tcp_tw_poll_at(tcp));
 }

@@ -152,6 +152,18 @@ static inline void th_close(struct th *t)
     test_free(t);
 }
 
+/* poll_at comes from the stack's timer heap; it must equal the earliest deadline of every
+ * connection and TIME-WAIT entry, scanned: checked after every step the harness takes, so an
+ * entry point that changed timers without touching its connection fails its scenario. */
+static inline void th_check_poll_at(struct th *t)
+{
+    struct sp_tcp_stack *tcp = t->iface->tcp;
+    sp_time_t scan = sp_tcp_tw_poll_at(tcp);
+    for (const struct sp_tcp *c = tcp->all; c; c = c->all_next)
+        scan = sp_time_min(scan, sp_tcp_conn_poll_at(c));
+    assert_int_equal(sp_tcp_poll_at(tcp), scan);
+}
+
 /* --- feeding segments ------------------------------------------------------------------------ */
 
 struct seg_opts {
@@ -197,6 +209,7 @@ static inline void th_send_ex(struct th *t, sp_time_t now, uint8_t flags, uint32
     ip.payload_len = (uint16_t)n;
     t->now = now;
     sp_tcp_input(t->iface->tcp, now, &ip, buf, n);
+    th_check_poll_at(t);
 }
 
 static inline void th_send(struct th *t, sp_time_t now, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
@@ -209,6 +222,7 @@ static inline void th_send(struct th *t, sp_time_t now, uint8_t flags, uint32_t 
 static inline void th_advance(struct th *t, sp_time_t now)
 {
     for (;;) {
+        th_check_poll_at(t);
         sp_time_t at = sp_tcp_poll_at(t->iface->tcp);
         if (at > now)
             break;
