@@ -23,7 +23,7 @@ NS=spb-ab-$$
 TMP=$(mktemp -d /tmp/sp-ab.XXXXXX)
 SPPID=""
 cleanup() {
-    [ -n "$SPPID" ] && kill -TERM "$SPPID" 2>/dev/null || true
+    if [ -n "$SPPID" ]; then kill -TERM "$SPPID" 2>/dev/null || true; fi
     ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
     ip netns del "$NS" 2>/dev/null || true
     rm -rf "$TMP"
