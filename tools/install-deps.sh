@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake pkg-config
   libuv1-dev libcurl4-openssl-dev libcjson-dev libpcap-dev libcmocka-dev
   iproute2 iputils-ping iputils-arping netcat-openbsd tshark python3 python3-scapy curl bc
-  gnuplot-nox
+  gnuplot-nox apache2-utils
   prometheus man-db groff-base dpkg-dev file
 )
 

@@ -234,7 +234,7 @@ static int app_run(struct app *a)
         .mac = a->opt.mac, .ip = a->opt.ip, .prefix_len = a->opt.prefix_len, .gateway = a->opt.gateway,
         .mtu = a->opt.mtu, .secret = pick_secret(&a->opt),
         .log = a->opt.verbose ? log_line : NULL, .log_data = a,
-        .log_level = a->opt.verbose > 1 ? SP_LOG_DEBUG : SP_LOG_INFO,
+        .log_level = a->opt.verbose > 1 ? SP_LOG_DEBUG : SP_LOG_INFO, .tcp = a->opt.tcp,
     };
     uv_update_time(a->loop);
     a->iface = sp_iface_new(&cfg, a->dev, uv_now(a->loop));

@@ -17,6 +17,8 @@ enum {
     OPT_SEED, OPT_STATS, OPT_NO_ECHO, OPT_NO_DISCARD, OPT_NO_HTTP, OPT_CONNECT, OPT_SEND,
     OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM, OPT_NO_SACK, OPT_NO_TIMESTAMPS,
     OPT_KEEPALIVE,
+    OPT_TCP_MAX_CONNS, OPT_TCP_MAX_TIMEWAIT, OPT_TCP_BACKLOG, OPT_TCP_RCVBUF, OPT_TCP_SNDBUF, OPT_TCP_MEM,
+    OPT_TCP_SYNCOOKIES,
     /* the operator's side */
     OPT_LOG_FORMAT, OPT_METRICS, OPT_METRICS_ANY, OPT_PRINT_CONFIG,
 };
@@ -41,6 +43,13 @@ static const struct option long_opts[] = {
     {"connect", required_argument, NULL, OPT_CONNECT},
     {"send", required_argument, NULL, OPT_SEND},
     {"tcp-keepalive", required_argument, NULL, OPT_KEEPALIVE},
+    {"tcp-max-conns", required_argument, NULL, OPT_TCP_MAX_CONNS},
+    {"tcp-max-timewait", required_argument, NULL, OPT_TCP_MAX_TIMEWAIT},
+    {"tcp-backlog", required_argument, NULL, OPT_TCP_BACKLOG},
+    {"tcp-rcvbuf", required_argument, NULL, OPT_TCP_RCVBUF},
+    {"tcp-sndbuf", required_argument, NULL, OPT_TCP_SNDBUF},
+    {"tcp-mem", required_argument, NULL, OPT_TCP_MEM},
+    {"tcp-syncookies", required_argument, NULL, OPT_TCP_SYNCOOKIES},
     {"delegate", required_argument, NULL, OPT_DELEGATE},
     {"on-invalid", required_argument, NULL, OPT_ON_INVALID},
     {"prompt-format", required_argument, NULL, OPT_PROMPT_FORMAT},
@@ -97,6 +106,19 @@ void sp_options_usage(const char *prog)
            "                        connections and --connect's: a probe after IDLE_S s without a\n"
            "                        segment from the peer, then every INTVL_S s (default %d); COUNT\n"
            "                        unanswered probes (default %d) reset the connection (default: off)\n"
+           "\n"
+           "TCP limits and sizes (BYTES may end in k, m or g: KiB, MiB, GiB):\n"
+           "  --tcp-max-conns N     connections at once, TIME-WAIT not included (default %u)\n"
+           "  --tcp-max-timewait N  connections remembered in TIME-WAIT, 48 bytes each (default %u)\n"
+           "  --tcp-backlog N       handshakes in progress per listener (default %u)\n"
+           "  --tcp-rcvbuf BYTES    receive buffer per connection, the largest window offered\n"
+           "                        (default %u; %u..%u)\n"
+           "  --tcp-sndbuf BYTES    send buffer per connection (default %u; same range)\n"
+           "  --tcp-mem BYTES       what all connection buffers together may hold (default %llu);\n"
+           "                        buffers take memory only as data fills them\n"
+           "  --tcp-syncookies on|off  answer SYNs beyond a full backlog with SYN cookies\n"
+           "                        (RFC 4987; default on) or drop them\n"
+           "\n"
            "  --stats               print the counters on exit\n"
            "  -v, --verbose         log to stderr (twice: every drop)\n"
            "  --log-format text|json  one event a line on stderr: text (default; under systemd with\n"
@@ -123,7 +145,9 @@ void sp_options_usage(const char *prog)
            "\n"
            "Signals: SIGINT/SIGTERM exit cleanly (pcap flushed); SIGUSR1 prints the counters\n"
            "(and per-kind decision accuracy and latency).\n",
-           prog, SP_TCP_KEEPALIVE_INTVL_S, SP_TCP_KEEPALIVE_COUNT, sp_llm_config_usage, SP_DECISION_TIMEOUT_MARGIN_MS);
+           prog, SP_TCP_KEEPALIVE_INTVL_S, SP_TCP_KEEPALIVE_COUNT, SP_TCP_MAX_CONNS, SP_TCP_MAX_TIMEWAIT,
+           SP_TCP_DEFAULT_BACKLOG, SP_TCP_RCV_BUF, SP_TCP_BUF_MIN, SP_TCP_BUF_MAX, SP_TCP_SND_BUF,
+           (unsigned long long)SP_TCP_MEM_MAX, sp_llm_config_usage, SP_DECISION_TIMEOUT_MARGIN_MS);
 }
 
 static int parse_chance(const char *s, double *out)
@@ -168,6 +192,52 @@ static int parse_keepalive(const char *arg, struct sp_options *o)
     o->ka_idle_s = (uint32_t)v[0];
     o->ka_intvl_s = (uint32_t)v[1];
     o->ka_count = (uint32_t)v[2];
+    return 0;
+}
+
+/* A count or a size: digits, optionally k, m or g (binary multiples), 1..max. */
+static int parse_size(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (*end && !end[1]) {
+        const char *units = "kKmMgG", *u = strchr(units, *end);
+        if (!u)
+            return -1;
+        shift = 10 * (unsigned)(1 + (u - units) / 2);
+        end++;
+    }
+    if (errno || *end || v == 0 || v > (max >> shift))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+static int parse_tcp_option(struct sp_options *o, int opt, const char *name, const char *arg, char *err,
+                            size_t errlen)
+{
+    bool bytes = opt == OPT_TCP_RCVBUF || opt == OPT_TCP_SNDBUF || opt == OPT_TCP_MEM;
+    uint64_t min = opt == OPT_TCP_RCVBUF || opt == OPT_TCP_SNDBUF ? SP_TCP_BUF_MIN : 1;
+    uint64_t max = opt == OPT_TCP_MEM ? 1ull << 48 : bytes ? SP_TCP_BUF_MAX : 1u << 24;
+    uint64_t v;
+    if (parse_size(arg, max, &v) < 0 || v < min) {
+        snprintf(err, errlen, "bad --%s '%s': expected %s%llu..%llu", name, arg,
+                 bytes ? "a size in bytes (a k, m or g suffix multiplies by 2^10, 2^20, 2^30) " : "",
+                 (unsigned long long)min, (unsigned long long)max);
+        return -1;
+    }
+    switch (opt) {
+    case OPT_TCP_MAX_CONNS: o->tcp.max_conns = (uint32_t)v; break;
+    case OPT_TCP_MAX_TIMEWAIT: o->tcp.max_timewait = (uint32_t)v; break;
+    case OPT_TCP_BACKLOG: o->tcp.backlog = (uint32_t)v; break;
+    case OPT_TCP_RCVBUF: o->tcp.rcvbuf = (uint32_t)v; break;
+    case OPT_TCP_SNDBUF: o->tcp.sndbuf = (uint32_t)v; break;
+    default: o->tcp.mem_max = v; break;
+    }
     return 0;
 }
 
@@ -364,6 +434,22 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
             break;
         case OPT_TRACE:
             o->trace = optarg;
+            break;
+        case OPT_TCP_SYNCOOKIES:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                snprintf(err, errlen, "bad --tcp-syncookies '%s': expected on or off", optarg);
+                return -1;
+            }
+            o->tcp.no_syncookies = strcmp(optarg, "off") == 0;
+            break;
+        case OPT_TCP_MAX_CONNS:
+        case OPT_TCP_MAX_TIMEWAIT:
+        case OPT_TCP_BACKLOG:
+        case OPT_TCP_RCVBUF:
+        case OPT_TCP_SNDBUF:
+        case OPT_TCP_MEM:
+            if (parse_tcp_option(o, c, long_opts[li].name, optarg, err, errlen) < 0)
+                return -1;
             break;
         case OPT_LLM:
             if (sp_llm_config_set(&o->llm, long_opts[li].name, optarg, lerr, sizeof lerr) < 0) {

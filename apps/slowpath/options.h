@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "slowpath/decide.h"
+#include "slowpath/tcp.h"
 #include "slowpath/llm/config.h"
 #include "slowpath/llm/decision.h"
 #include "slowpath/wire/ethernet.h"
@@ -42,6 +43,7 @@ struct sp_options {
     bool http;
     bool tcp_sack;                                     /* --no-sack turns SACK off (RFC 2018) */
     bool tcp_timestamps;                               /* --no-timestamps: RFC 7323 timestamps */
+    struct sp_tcp_config tcp;  /* --tcp-*: limits and sizes; 0 fields take opts.h's defaults */
     const char *connect;
     const char *send_file;
     /* --tcp-keepalive IDLE_S[,INTVL_S,COUNT]: keepalive on the services' connections (0: off) */

@@ -13,6 +13,7 @@
 
 #include "slowpath/device.h"
 #include "slowpath/stats.h"
+#include "slowpath/tcp.h"
 #include "slowpath/time.h"
 #include "slowpath/wire/ethernet.h"
 
@@ -31,6 +32,7 @@ struct sp_iface_config {
     sp_log_fn log;          /* NULL: silent */
     void *log_data;
     enum sp_log_level log_level;
+    struct sp_tcp_config tcp; /* TCP limits and default sizes; zeroed: opts.h's defaults */
 };
 
 /* Builds an interface on dev (which the caller still owns and must outlive it) and announces the

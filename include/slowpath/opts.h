@@ -99,17 +99,51 @@
 #ifndef SP_TCP_CHALLENGE_ACKS_PER_S
 #define SP_TCP_CHALLENGE_ACKS_PER_S 100 /* challenge ACKs per second, all connections (RFC 5961 7) */
 #endif
+/* Table sizes (sp_tcp_config, the daemon's --tcp-* flags). What an entry costs on x86-64:
+ *   a connection      480 B: struct sp_tcp (472 B) in its malloc chunk, plus the buffer bytes it
+ *                     holds (none while idle; SP_TCP_BUF_FIRST per direction once data has
+ *                     moved, doubling up to its buffer size while data waits);
+ *   per connection slot 8 B of hash chain and 8 B of timer heap, reserved for SP_TCP_MAX_CONNS
+ *                     at start but made resident only as they are used;
+ *   a TIME-WAIT entry 48 B plus a 4 B chain, reserved alike (65536 entries: 3.4 MB);
+ *   a half-open (SYN-RECEIVED) connection costs a connection; a SYN beyond the backlog costs
+ *                     nothing but its SYN-ACK (a SYN cookie).
+ * Measured (tests/integration/test_tcp_flood.sh): 10,000 idle connections add about 5,400 kB
+ * to slowpath's RSS, 556 B each (806 B in an ASan build). */
 #ifndef SP_TCP_DEFAULT_BACKLOG
-#define SP_TCP_DEFAULT_BACKLOG 64      /* handshakes in progress per listener; more SYNs are dropped */
+#define SP_TCP_DEFAULT_BACKLOG 16384   /* handshakes in progress per listener: a burst of clients
+                                        * (ab -c 100 and the like) never waits on it, and a flood
+                                        * beyond it gets SYN cookies, not state */
 #endif
 #ifndef SP_TCP_MAX_CONNS
-#define SP_TCP_MAX_CONNS 1024          /* connections (TIME-WAIT included) per interface */
+#define SP_TCP_MAX_CONNS 65536         /* connections per interface, TIME-WAIT not included: as
+                                        * many as a peer's ephemeral ports; ~33 MB when all taken */
+#endif
+#ifndef SP_TCP_MAX_TIMEWAIT
+#define SP_TCP_MAX_TIMEWAIT 65536      /* compact TIME-WAIT entries: 16,000 closes per second
+                                        * through SP_TCP_TIME_WAIT_MS; when full, the oldest (the
+                                        * nearest its end) makes room */
 #endif
 #ifndef SP_TCP_SND_BUF
-#define SP_TCP_SND_BUF 65536           /* default send buffer per connection (sp_tcp_set_sndbuf) */
+#define SP_TCP_SND_BUF (256u << 10)    /* default send buffer per connection (sp_tcp_set_sndbuf):
+                                        * 256 KiB keep a LAN path of a few ms full at 50+ MB/s */
 #endif
 #ifndef SP_TCP_RCV_BUF
-#define SP_TCP_RCV_BUF 65536           /* default receive buffer, the largest window (sp_tcp_set_rcvbuf) */
+#define SP_TCP_RCV_BUF (256u << 10)    /* default receive buffer, the largest window offered
+                                        * (sp_tcp_set_rcvbuf), with window scale 3 (RFC 7323) */
+#endif
+#ifndef SP_TCP_BUF_FIRST
+#define SP_TCP_BUF_FIRST 2048          /* the first allocation of a buffer that gets data: an HTTP
+                                        * request or a small page fits; it doubles as data waits */
+#endif
+#ifndef SP_TCP_MEM_MAX
+#define SP_TCP_MEM_MAX (256ull << 20)  /* bytes all connection buffers together may hold: beyond it
+                                        * arriving data is dropped (the peer resends) and sends are
+                                        * refused, instead of the host running out of memory */
+#endif
+#ifndef SP_TCP_SYNCOOKIE_PERIOD_MS
+#define SP_TCP_SYNCOOKIE_PERIOD_MS 64000 /* the cookie's clock tick (RFC 4987 3.6 uses 64 s); a
+                                          * cookie is accepted for one to two ticks */
 #endif
 #ifndef SP_TCP_BUF_MIN
 #define SP_TCP_BUF_MIN 2048            /* the smallest buffer sp_tcp_set_rcvbuf / _sndbuf give */

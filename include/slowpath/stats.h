@@ -41,10 +41,14 @@
     X(tcp_keepalive_probe) X(tcp_keepalive_timeout)                                       \
     /* TCP */                                                                             \
     X(tcp_rx) X(tcp_tx) X(tcp_rst_tx) X(tcp_retransmit) X(tcp_fast_retransmit)            \
-    X(tcp_challenge_ack) X(tcp_challenge_ack_limited) X(tcp_time_wait_reused) X(tcp_conn_opened) X(tcp_conn_closed) X(tcp_conn_reset)           \
+    X(tcp_challenge_ack) X(tcp_challenge_ack_limited)                                     \
+    X(tcp_conn_opened) X(tcp_conn_closed) X(tcp_conn_reset)                               \
+    X(tcp_time_wait) X(tcp_time_wait_reused) X(tcp_time_wait_expired)                     \
+    X(tcp_time_wait_evicted) X(tcp_syncookie_sent) X(tcp_syncookie_ok)                    \
     X(drop_tcp_truncated) X(drop_tcp_malformed) X(drop_tcp_bad_checksum)                  \
     X(drop_tcp_bad_flags) X(drop_tcp_out_of_window) X(drop_tcp_backlog_full)              \
-    X(drop_tcp_no_memory) X(drop_tcp_ooo_full) X(drop_tcp_no_port)                       \
+    X(drop_tcp_table_full) X(drop_tcp_no_memory) X(drop_tcp_ooo_full) X(drop_tcp_no_port) \
+    X(drop_tcp_time_wait_rst) X(drop_tcp_syncookie_bad)                                   \
     /* TCP SACK (RFC 2018, 2883, 6675) and timestamps (RFC 7323) */                      \
     X(tcp_sack_recovery) X(tcp_sack_rescue) X(tcp_sack_bad_block)                         \
     X(tcp_dsack_rx) X(tcp_dsack_tx)                                                       \

@@ -34,6 +34,21 @@ enum sp_tcp_state {
 };
 #define SP_TCP_STATE_COUNT (SP_TCP_LAST_ACK + 1)
 
+/* An interface's TCP limits and default sizes (sp_iface_config.tcp), fixed when the interface is
+ * made. A field left 0 (or false) takes the default opts.h gives it. What each entry costs is in
+ * opts.h beside the defaults. */
+struct sp_tcp_config {
+    uint32_t max_conns;      /* connections in the table, TIME-WAIT not included (SP_TCP_MAX_CONNS) */
+    uint32_t max_timewait;   /* compact TIME-WAIT entries (SP_TCP_MAX_TIMEWAIT); when full the
+                              * oldest is given up early */
+    uint32_t backlog;        /* handshakes in progress per listener when sp_tcp_listen is given
+                              * <= 0 (SP_TCP_DEFAULT_BACKLOG) */
+    uint32_t rcvbuf, sndbuf; /* buffer sizes of listeners and active opens (SP_TCP_RCV_BUF,
+                              * SP_TCP_SND_BUF); memory is taken as data fills them */
+    uint64_t mem_max;        /* bytes every connection buffer together may hold (SP_TCP_MEM_MAX) */
+    bool no_syncookies;      /* a full backlog drops SYNs instead of answering with SYN cookies */
+};
+
 /* A new connection from a listener, already ESTABLISHED. */
 typedef void (*sp_tcp_accept_cb)(struct sp_tcp *listener, struct sp_tcp *conn);
 
@@ -54,7 +69,9 @@ struct sp_tcp_callbacks {
 };
 
 /* Listens on port of the interface's address with at most `backlog` handshakes in progress
- * (<= 0: SP_TCP_DEFAULT_BACKLOG). 0 and *out, or SP_EADDRINUSE / SP_ENOBUFS / SP_EINVAL. */
+ * (<= 0: the interface's sp_tcp_config.backlog). When they are all taken, a SYN is answered with
+ * a SYN cookie (RFC 4987) unless the interface turned them off, else dropped. 0 and *out, or
+ * SP_EADDRINUSE / SP_ENOBUFS / SP_EINVAL. */
 int sp_tcp_listen(struct sp_iface *iface, uint16_t port, int backlog, sp_tcp_accept_cb cb, void *data,
                   struct sp_tcp **out);
 
@@ -68,10 +85,12 @@ void *sp_tcp_get_data(const struct sp_tcp *conn);
 void sp_tcp_set_data(struct sp_tcp *conn, void *data);
 
 /* Queues up to len bytes for sending; returns how many were taken (possibly fewer: wait for
- * on_writable), SP_EAGAIN when the send buffer is full, SP_ESTATE after shutdown or before the
- * connection is established, SP_ENOTCONN when it is gone. */
+ * on_writable), SP_EAGAIN when the send buffer is full, SP_ENOBUFS when the interface's buffer
+ * budget (sp_tcp_config.mem_max) has no room for any of it, SP_ESTATE after shutdown or before
+ * the connection is established, SP_ENOTCONN when it is gone. */
 long sp_tcp_send(struct sp_tcp *conn, const void *data, size_t len);
-/* Bytes sp_tcp_send would take now. */
+/* Bytes sp_tcp_send would take now (the buffer's free space, less when the interface's buffer
+ * budget is short). */
 size_t sp_tcp_send_space(const struct sp_tcp *conn);
 /* Bytes queued but not yet acknowledged by the peer. */
 size_t sp_tcp_send_pending(const struct sp_tcp *conn);
@@ -98,12 +117,14 @@ void sp_tcp_set_nodelay(struct sp_tcp *conn, bool nodelay);
 bool sp_tcp_get_nodelay(const struct sp_tcp *conn);
 
 /* Buffer sizes in bytes (SO_RCVBUF, SO_SNDBUF), clamped to [SP_TCP_BUF_MIN, SP_TCP_BUF_MAX];
- * SP_TCP_RCV_BUF / SP_TCP_SND_BUF by default. The receive buffer bounds the window we offer.
- * On a listener: the sizes of the connections it creates from then on (their window scale
- * follows, RFC 7323 2.2). On a connection: resized in place, data kept; SP_EINVAL when the new
- * size cannot hold what is buffered or (receive) would take back window already offered (RFC 9293
- * 3.8.6). A connection's window scale is fixed by its SYN, so a receive buffer set later beyond
- * 65535 << scale is not offered whole; SP_ENOTCONN once the connection is gone. */
+ * the interface's sp_tcp_config.rcvbuf / sndbuf by default. They are limits: memory is taken as
+ * data fills a buffer, within the interface's sp_tcp_config.mem_max. The receive buffer bounds
+ * the window we offer. On a listener: the sizes of the connections it creates from then on
+ * (their window scale follows, RFC 7323 2.2). On a connection: resized in place, data kept;
+ * SP_EINVAL when the new size cannot hold what is buffered or (receive) would take back window
+ * already offered (RFC 9293 3.8.6). A connection's window scale is fixed by its SYN, so a receive
+ * buffer set later beyond 65535 << scale is not offered whole; SP_ENOTCONN once the connection is
+ * gone. */
 int sp_tcp_set_rcvbuf(struct sp_tcp *conn, uint32_t bytes);
 int sp_tcp_set_sndbuf(struct sp_tcp *conn, uint32_t bytes);
 uint32_t sp_tcp_get_rcvbuf(const struct sp_tcp *conn);

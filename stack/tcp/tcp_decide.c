@@ -303,6 +303,7 @@ static int answer(struct sp_tcp *c, sp_time_t now, struct sp_decision_entry *e, 
     struct sp_tcp_stack *tcp = c->stack;
     int rc = 0;
     sp_tcp_enter(tcp);
+    sp_tcp_touch(c);
     c->deciding = false;
     if (t && (t->flags & SP_TCP_RST)) {
         rc = refuse(c, now, t);

@@ -189,6 +189,7 @@ void sp_tcp_icmp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_
     }
     iface->now = now;
     sp_tcp_enter(tcp);
+    sp_tcp_touch(c);   /* a resend or an abort changes its timers (tcp_timers.c) */
     react(c, now, icmp, q);
     sp_tcp_leave(tcp);
 }

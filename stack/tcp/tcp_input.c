@@ -48,7 +48,7 @@ struct sp_tcp *sp_tcp_embryo_new(struct sp_tcp *l, const struct sp_ipv4_repr *ip
 {
     struct sp_tcp *c = sp_tcp_conn_new(l->stack, ip->src, seg->src_port, l->local_port, l->rcvbuf, l->sndbuf);
     if (!c) {
-        sp_drop(l->stack->iface, SP_STAT_drop_tcp_no_memory, "no connection slot");
+        sp_drop(l->stack->iface, SP_STAT_drop_tcp_table_full, "no connection slot");
         return NULL;
     }
     c->passive = true;
@@ -67,7 +67,7 @@ void sp_tcp_listen_input(struct sp_tcp *l, sp_time_t now, const struct sp_ipv4_r
 {
     struct sp_iface *iface = l->stack->iface;
     if (l->pending >= l->backlog) {
-        sp_drop(iface, SP_STAT_drop_tcp_backlog_full, NULL);
+        sp_tcp_backlog_full(l, now, ip, seg);   /* a SYN cookie, or a drop (tcp_syncookie.c) */
         return;
     }
     if (!sp_decision_is_native(iface, SP_DECISION_TCP)) {
@@ -292,6 +292,8 @@ static bool take_text(struct sp_tcp *c, uint32_t seq, const uint8_t *data, uint3
 {
     uint32_t off = seq - c->rcv_nxt;
     if (off == 0) {
+        if (sp_tcp_rcv_reserve(c, n) < 0)
+            return false;
         sp_tcp_ring_write_at(&c->rcv, 0, data, n);
         sp_tcp_ring_commit(&c->rcv, n);
         c->rcv_nxt += n;
@@ -306,6 +308,8 @@ static bool take_text(struct sp_tcp *c, uint32_t seq, const uint8_t *data, uint3
     }
     c->ack_now = true;           /* out of order: a duplicate ACK drives fast retransmit */
     c->ack_pure = true;
+    if (sp_tcp_rcv_reserve(c, off + n) < 0)
+        return false;
     sp_tcp_sack_rcv_ooo(c, seq, n);   /* reported first in that ACK (tcp_sack.c) */
     if (!sp_tcp_ooo_add(&c->ooo, seq, seq + n)) {
         sp_drop(sp_tcp_iface(c), SP_STAT_drop_tcp_ooo_full, NULL);
@@ -382,10 +386,14 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
             challenge_ack(c, now);
             return;
         }
+        if (c->state == SP_TCP_TIME_WAIT) {
+            /* RFC 1337: a reset must not end TIME-WAIT early (see tcp_timewait.c). */
+            sp_drop(iface, SP_STAT_drop_tcp_time_wait_rst, NULL);
+            return;
+        }
         if (c->state == SP_TCP_SYN_RECEIVED && !c->passive && c->cb.on_connect && !c->app_closed)
             c->cb.on_connect(c, SP_ECONNREFUSED);
-        int status = c->state == SP_TCP_TIME_WAIT ? 0
-                     : c->state == SP_TCP_SYN_RECEIVED && !c->passive ? SP_ECONNREFUSED : SP_ECONNRESET;
+        int status = c->state == SP_TCP_SYN_RECEIVED && !c->passive ? SP_ECONNREFUSED : SP_ECONNRESET;
         sp_tcp_conn_finish(c, status);
         return;
     }
@@ -431,7 +439,7 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
             reset_seg_ack(c, now, seg);
             return;
         }
-        if (!c->syn_lost)
+        if (!c->syn_lost && !c->syncookie)
             sp_tcp_rtt_sample(c, (uint32_t)(now - c->rtt_start));
         c->snd_una = seg->ack;
         c->rtx_at = SP_TIME_NEVER;

@@ -9,26 +9,51 @@
 
 /* --- Byte rings (tcp_ring.c) ---------------------------------------------------------------- */
 
-/* `len` bytes start at `head`; a receive ring also holds out-of-order bytes in its free space at
- * their offset past the in-order data. */
-struct sp_tcp_ring {
-    uint8_t *buf;
-    uint32_t cap, head, len;
+/* The bytes every ring of a stack holds, against its budget (sp_tcp_config.mem_max). */
+struct sp_tcp_mem {
+    uint64_t used, max;
 };
 
-int sp_tcp_ring_init(struct sp_tcp_ring *r, uint32_t cap);
+/* `len` bytes start at `head`; a receive ring also holds out-of-order bytes in its free space at
+ * their offset past the in-order data. `cap` is the buffer size the connection was given (what
+ * windows and send space are counted against); memory is taken as data arrives: `size` bytes are
+ * allocated (0 to cap), and positions wrap at `size`. */
+struct sp_tcp_ring {
+    uint8_t *buf;
+    uint32_t cap, size, head, len;
+    struct sp_tcp_mem *mem;
+};
+
+/* A ring of capacity cap that allocates nothing yet; its memory is counted in mem. */
+void sp_tcp_ring_init(struct sp_tcp_ring *r, uint32_t cap, struct sp_tcp_mem *mem);
 void sp_tcp_ring_free(struct sp_tcp_ring *r);
+/* Makes room for the first `need` bytes from head (need <= cap), keeping the first `keep`
+ * (data and out-of-order bytes past it); allocation grows by doubling. SP_ENOBUFS (the budget or
+ * malloc) leaves the ring as it was. */
+int sp_tcp_ring_reserve(struct sp_tcp_ring *r, uint32_t need, uint32_t keep);
+/* Bytes that can be added after the data now: within cap, and within the memory reserve could
+ * get from the budget. */
+uint32_t sp_tcp_ring_room(const struct sp_tcp_ring *r);
 /* A new capacity, keeping the first `keep` bytes from head (data and out-of-order bytes past it;
  * keep <= both capacities); SP_ENOBUFS leaves the ring as it was. */
 int sp_tcp_ring_resize(struct sp_tcp_ring *r, uint32_t cap, uint32_t keep);
 static inline uint32_t sp_tcp_ring_free_space(const struct sp_tcp_ring *r) { return r->cap - r->len; }
-/* Copies n bytes to offset `off` past the end of the data (off + n <= free space); no commit. */
+/* Copies n bytes to offset `off` past the end of the data (len + off + n <= size, see
+ * sp_tcp_ring_reserve); no commit. */
 void sp_tcp_ring_write_at(struct sp_tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n);
 /* Makes n bytes written past the end part of the data. */
 static inline void sp_tcp_ring_commit(struct sp_tcp_ring *r, uint32_t n) { r->len += n; }
 /* Copies n bytes starting at offset off of the data into out (off + n <= len). */
 void sp_tcp_ring_peek(const struct sp_tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
 void sp_tcp_ring_consume(struct sp_tcp_ring *r, uint32_t n);
+
+struct sp_tcp;
+/* Memory for receive-buffer bytes up to `end` past the in-order data (end <= the window); 0, or
+ * SP_ENOBUFS counted as drop_tcp_no_memory (the segment is dropped, the peer resends). */
+int sp_tcp_rcv_reserve(struct sp_tcp *c, uint32_t end);
+/* Memory for n more bytes in the send buffer (n <= its free space): how many fit, n unless the
+ * budget is short (counted as drop_tcp_no_memory). */
+uint32_t sp_tcp_snd_reserve(struct sp_tcp *c, uint32_t n);
 
 /* Out-of-order ranges [start, end) in sequence space, sorted, disjoint and not adjacent. */
 struct sp_tcp_ooo {
@@ -55,7 +80,8 @@ struct sp_tcp {
     void *data;
     struct sp_tcp_stack *stack;
     struct sp_tcp *hnext;          /* hash chain, or the listener list */
-    struct sp_tcp *all_next;       /* every live connection (timers) */
+    struct sp_tcp *all_next, *all_prev; /* every live connection */
+    struct sp_tcp *touch_next;     /* touched in this stack entry (tcp_timers.c) */
     struct sp_tcp *reap_next;
     struct sp_tcp *listener;       /* SYN-RECEIVED from a passive open: the listener */
     enum sp_tcp_state state;
@@ -78,6 +104,8 @@ struct sp_tcp {
     bool deciding;                 /* a handshake decision is parked with this connection as owner
                                     * (tcp_decide.c): nothing is sent for it until it completes */
     bool syn_custom;               /* our SYN-ACK carries syn_window / syn_mss (a proposal's) */
+    bool syncookie;                /* made from a SYN cookie: the handshake gave no RTT sample */
+    bool touched;                  /* on the stack's touched list */
     uint8_t snd_wscale, rcv_wscale;
     uint8_t dupacks;
     uint8_t retries;
@@ -101,8 +129,10 @@ struct sp_tcp {
     struct sp_tcp_sack sack;       /* RFC 2018, 2883, 6675 (tcp_sack.c) */
     struct sp_tcp_ts ts;           /* RFC 7323 (tcp_ts.c) */
 
-    /* timers, SP_TIME_NEVER when off */
+    /* timers, SP_TIME_NEVER when off; an entry point that changes one touches the connection */
     sp_time_t rtx_at, ack_at, close_at; /* close_at: TIME-WAIT / FIN-WAIT-2 / SYN-RECEIVED limit */
+    sp_time_t heap_at;             /* the deadline the timer heap holds for it */
+    uint32_t heap_i;               /* its place in the heap plus one; 0: not in it */
     uint32_t rto;                  /* ms */
     uint32_t srtt8, rttvar8;       /* ms * 8; srtt8 == 0: no sample yet */
     uint32_t rtt_seq;
@@ -114,7 +144,8 @@ struct sp_tcp {
     uint16_t syn_window, syn_mss;  /* syn_custom: SYN-ACK window and MSS option (0: none) */
 
     /* listeners */
-    uint16_t backlog, pending;
+    uint32_t backlog, pending;
+    sp_time_t cookie_at;           /* the last SYN cookie sent (SP_TIME_NEVER: none) */
     uint32_t rcvbuf, sndbuf;       /* buffer sizes (a listener's: of its connections) */
     sp_tcp_accept_cb accept_cb;
     struct sp_tcp_callbacks cb;
@@ -137,17 +168,56 @@ struct sp_tcp {
 
 typedef int (*sp_tcp_output_fn)(void *ctx, sp_time_t now, struct sp_ip_packet *pkt);
 
-#define SP_TCP_HASH_SIZE 256
+/* --- Compact TIME-WAIT (tcp_timewait.c) ------------------------------------------------------ */
+
+#define SP_TCP_TW_NONE 0           /* no entry: index 0 is never used, so zeroed chains are empty */
+
+/* What is left of a connection in TIME-WAIT once the application has let go of it: enough to
+ * acknowledge the peer's FIN again and to judge a new SYN on the same pair (RFC 9293 3.6.1,
+ * RFC 6191). Entries sit in one array and link by index. */
+struct sp_tcp_tw {
+    uint32_t remote_ip;
+    uint16_t remote_port, local_port;
+    uint32_t snd_nxt, rcv_nxt;
+    uint32_t ts_recent;            /* ts_ok: the peer's latest timestamp (RFC 7323 5.3) */
+    uint16_t window;               /* the window field of our ACKs, as last advertised */
+    bool ts_ok;                    /* timestamps were in use on the connection */
+    sp_time_t expires;
+    uint32_t hnext;                /* hash chain */
+    uint32_t prev, next;           /* the expiry list, oldest first; next: also the free list */
+};
+
+struct sp_tcp_tw_table {
+    struct sp_tcp_tw *e;           /* max + 1 entries, reserved at once, touched as they are used */
+    uint32_t *bucket;              /* heads of the hash chains, mask + 1 of them */
+    uint32_t mask, max;
+    uint32_t used;                 /* entries ever taken, 1.. (index 0 is SP_TCP_TW_NONE); the
+                                    * ones above it were never touched */
+    uint32_t count;                /* entries in TIME-WAIT now */
+    uint32_t free, oldest, newest;
+};
 
 struct sp_tcp_stack {
     struct sp_iface *iface;
     sp_tcp_output_fn output;
     void *output_ctx;
-    struct sp_tcp *hash[SP_TCP_HASH_SIZE];
+    struct sp_tcp_config cfg;      /* the interface's, defaults filled in */
+    struct sp_tcp **hash;          /* connections by 4-tuple, hash_mask + 1 chains */
+    uint32_t hash_mask;
+    uint64_t hash_key;             /* keys the hashes, so a peer cannot aim at one chain */
+    struct sp_tcp_tw_table tw;
+    struct sp_tcp_mem mem;
     struct sp_tcp *listeners;
     struct sp_tcp *all;
     struct sp_tcp *reap;
+    struct sp_tcp **heap;          /* connections with a timer, by deadline (tcp_timers.c) */
+    uint32_t heap_len;
+    struct sp_tcp *touched;        /* whose deadlines to take again when the stack is left */
     unsigned nconns;
+    /* A SYN that ends a TIME-WAIT: the new connection's ISS must lie above iss_floor, the old
+     * SND.NXT (RFC 9293 3.6.1, RFC 6191). Set while sp_tcp_input handles that SYN. */
+    bool iss_floor_set;
+    uint32_t iss_floor;
     unsigned depth;                /* nesting of stack entry points: free only at depth 0 */
     uint16_t next_port;
     bool sack_off, ts_off;         /* sp_tcp_set_sack / sp_tcp_set_timestamps turned them off */
@@ -164,7 +234,15 @@ struct sp_tcp_stack {
 void sp_tcp_set_output(struct sp_tcp_stack *tcp, sp_tcp_output_fn fn, void *ctx);
 
 /* tcp_stack.c */
-/* A connection with buffers of rcvbuf / sndbuf bytes and the window scale they need. */
+/* The smallest window shift that lets a receive buffer of rcvbuf bytes be offered whole (RFC 7323
+ * 2.2). */
+uint8_t sp_tcp_wscale_for(uint32_t rcvbuf);
+/* Hash chains for a table of n entries: a power of two near n. */
+uint32_t sp_tcp_hash_chains(uint32_t n);
+/* A keyed hash of a 4-tuple (our address is the interface's). */
+uint32_t sp_tcp_hash4(const struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport);
+/* A connection with buffers of rcvbuf / sndbuf bytes and the window scale they need; NULL (not
+ * counted) when the table is full or memory is short. */
 struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport,
                                uint32_t rcvbuf, uint32_t sndbuf);
 struct sp_tcp *sp_tcp_lookup(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport);
@@ -246,6 +324,52 @@ void sp_tcp_keepalive_heard(struct sp_tcp *c, sp_time_t now);
 sp_time_t sp_tcp_keepalive_at(const struct sp_tcp *c);
 /* Sends the probe that is due, or ends the connection after ka_count unanswered ones. */
 void sp_tcp_keepalive_timer(struct sp_tcp *c, sp_time_t now);
+
+/* tcp_timers.c: the connections' deadlines in a min-heap. */
+int sp_tcp_timers_init(struct sp_tcp_stack *tcp);
+void sp_tcp_timers_free(struct sp_tcp_stack *tcp);
+/* c's timers may have changed in this stack entry: its deadline is taken again when the outermost
+ * entry leaves. Every entry point that works on a connection calls it. */
+void sp_tcp_touch(struct sp_tcp *c);
+void sp_tcp_timers_settle(struct sp_tcp_stack *tcp);
+void sp_tcp_timers_remove(struct sp_tcp *c);
+/* The connection with the earliest deadline when it is due by now, taken out of the heap (touch
+ * it to put it back); NULL when none is due. */
+struct sp_tcp *sp_tcp_timers_due(struct sp_tcp_stack *tcp, sp_time_t now);
+static inline sp_time_t sp_tcp_timers_next(const struct sp_tcp_stack *tcp)
+{
+    return tcp->heap_len ? tcp->heap[0]->heap_at : SP_TIME_NEVER;
+}
+
+/* tcp_timewait.c */
+int sp_tcp_tw_init(struct sp_tcp_stack *tcp);
+void sp_tcp_tw_free(struct sp_tcp_stack *tcp);
+/* c is in TIME-WAIT and released by the application: its compact entry takes over and the
+ * connection is finished (its table slot and buffers go back). */
+void sp_tcp_tw_adopt(struct sp_tcp *c, sp_time_t now);
+struct sp_tcp_tw *sp_tcp_tw_lookup(const struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport);
+/* A segment for entry tw, answered as TIME-WAIT does. False when it is a SYN that may open a new
+ * connection on the pair: the entry is gone and tcp->iss_floor is set; the caller hands the SYN
+ * to the listener. */
+bool sp_tcp_tw_input(struct sp_tcp_stack *tcp, struct sp_tcp_tw *tw, sp_time_t now, const struct sp_tcp_repr *seg);
+void sp_tcp_tw_poll(struct sp_tcp_stack *tcp, sp_time_t now);
+static inline sp_time_t sp_tcp_tw_poll_at(const struct sp_tcp_stack *tcp)
+{
+    return tcp->tw.oldest == SP_TCP_TW_NONE ? SP_TIME_NEVER : tcp->tw.e[tcp->tw.oldest].expires;
+}
+
+/* tcp_syncookie.c: SYN cookies (RFC 4987) for a listener whose backlog is full. */
+/* The ISS that is the cookie for a SYN from rip:rport to lport at `now`, with the peer's MSS and
+ * window scale (-1: none) and ours (what the SYN-ACK offers) folded in. */
+uint32_t sp_tcp_cookie_make(const struct sp_tcp_stack *tcp, sp_time_t now, uint32_t rip, uint16_t rport,
+                            uint16_t lport, uint32_t peer_isn, uint16_t mss, int8_t wscale, uint8_t our_wscale);
+/* A SYN that found listener l's backlog full: a cookie SYN-ACK (counted), or a counted drop when
+ * cookies are off or the handshake is delegated. */
+void sp_tcp_backlog_full(struct sp_tcp *l, sp_time_t now, const struct sp_ipv4_repr *ip, const struct sp_tcp_repr *seg);
+/* An ACK to listener l that matches no connection: true when it completed a cookie handshake
+ * (the connection is made and the segment processed by it), false when the caller should answer
+ * it as LISTEN does (a reset). A cookie that fails while cookies are in use is counted. */
+bool sp_tcp_cookie_ack(struct sp_tcp *l, sp_time_t now, const struct sp_ipv4_repr *ip, const struct sp_tcp_repr *seg);
 
 /* tcp_decide.c: the handshake decision points (include/slowpath/decide.h, kind tcp). */
 void sp_tcp_decide_init(struct sp_iface *iface);   /* registers the ops */

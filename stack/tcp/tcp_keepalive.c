@@ -36,6 +36,11 @@ int sp_tcp_set_keepalive(struct sp_tcp *conn, uint32_t idle_s, uint32_t interval
     conn->ka_idle_ms = idle_s * 1000u;
     conn->ka_intvl_ms = idle_s ? interval_s * 1000u : 0;
     conn->ka_count = (uint8_t)(idle_s ? count : 0);
+    /* The keepalive deadline is one of the connection's timers: its place in the timer heap
+     * changes with it (tcp_timers.c). */
+    sp_tcp_enter(conn->stack);
+    sp_tcp_touch(conn);
+    sp_tcp_leave(conn->stack);
     return 0;
 }
 

@@ -33,9 +33,10 @@ int sp_tcp_listen(struct sp_iface *iface, uint16_t port, int backlog, sp_tcp_acc
     l->state = SP_TCP_LISTEN;
     l->local_ip = iface->cfg.ip;
     l->local_port = port;
-    l->backlog = (uint16_t)(backlog > 0 && backlog < 0xffff ? backlog : SP_TCP_DEFAULT_BACKLOG);
-    l->rcvbuf = SP_TCP_RCV_BUF;
-    l->sndbuf = SP_TCP_SND_BUF;
+    l->backlog = backlog > 0 ? (uint32_t)backlog : tcp->cfg.backlog;
+    l->rcvbuf = tcp->cfg.rcvbuf;
+    l->sndbuf = tcp->cfg.sndbuf;
+    l->cookie_at = SP_TIME_NEVER;
     l->accept_cb = cb;
     l->data = data;
     l->rtx_at = l->ack_at = l->close_at = SP_TIME_NEVER;
@@ -67,14 +68,14 @@ int sp_tcp_connect(struct sp_iface *iface, uint32_t ip, uint16_t port, const str
     for (unsigned i = 0; i < span; i++) {
         uint16_t p = tcp->next_port;
         tcp->next_port = (uint16_t)(p == 0xffff ? SP_TCP_EPHEMERAL_FIRST : p + 1);
-        if (!port_in_use(tcp, p)) {
+        if (!port_in_use(tcp, p) && !sp_tcp_tw_lookup(tcp, ip, port, p)) {
             lport = p;
             break;
         }
     }
     if (!lport)
         return SP_EADDRINUSE;
-    struct sp_tcp *c = sp_tcp_conn_new(tcp, ip, port, lport, SP_TCP_RCV_BUF, SP_TCP_SND_BUF);
+    struct sp_tcp *c = sp_tcp_conn_new(tcp, ip, port, lport, tcp->cfg.rcvbuf, tcp->cfg.sndbuf);
     if (!c)
         return SP_ENOBUFS;
     if (cbs)
@@ -110,6 +111,7 @@ void sp_tcp_set_nodelay(struct sp_tcp *conn, bool nodelay)
     if (release) {
         /* A small segment Nagle held back goes now, as setting TCP_NODELAY does on Linux. */
         sp_tcp_enter(conn->stack);
+        sp_tcp_touch(conn);
         sp_tcp_output(conn, sp_tcp_iface(conn)->now);
         sp_tcp_leave(conn->stack);
     }
@@ -181,7 +183,7 @@ static bool may_send(const struct sp_tcp *c)
 
 size_t sp_tcp_send_space(const struct sp_tcp *conn)
 {
-    return may_send(conn) ? sp_tcp_ring_free_space(&conn->snd) : 0;
+    return may_send(conn) ? sp_tcp_ring_room(&conn->snd) : 0;
 }
 
 size_t sp_tcp_send_pending(const struct sp_tcp *conn) { return conn->snd.len; }
@@ -196,9 +198,13 @@ long sp_tcp_send(struct sp_tcp *c, const void *data, size_t len)
     uint32_t n = len < room ? (uint32_t)len : room;
     if (n == 0)
         return len ? SP_EAGAIN : 0;
+    n = sp_tcp_snd_reserve(c, n);
+    if (n == 0)
+        return SP_ENOBUFS;
     sp_tcp_ring_write_at(&c->snd, 0, data, n);
     sp_tcp_ring_commit(&c->snd, n);
     sp_tcp_enter(c->stack);
+    sp_tcp_touch(c);
     sp_tcp_output(c, sp_tcp_iface(c)->now);
     sp_tcp_leave(c->stack);
     return (long)n;
@@ -224,6 +230,7 @@ static void maybe_window_update(struct sp_tcp *c)
     if (left <= c->rcv.cap / 2 && w >= 2 * left && w - left >= step) {
         c->ack_now = true;
         sp_tcp_enter(c->stack);
+        sp_tcp_touch(c);
         sp_tcp_output(c, sp_tcp_iface(c)->now);
         sp_tcp_leave(c->stack);
     }
@@ -269,6 +276,7 @@ int sp_tcp_shutdown(struct sp_tcp *c)
     }
     c->fin_queued = true;
     sp_tcp_enter(c->stack);
+    sp_tcp_touch(c);
     sp_tcp_output(c, sp_tcp_iface(c)->now);
     sp_tcp_leave(c->stack);
     return 0;
@@ -325,6 +333,7 @@ void sp_tcp_close(struct sp_tcp *c)
     }
     struct sp_tcp_stack *tcp = c->stack;
     sp_tcp_enter(tcp);
+    sp_tcp_touch(c);
     c->app_closed = true;
     memset(&c->cb, 0, sizeof c->cb);
     switch (c->state) {
@@ -337,8 +346,7 @@ void sp_tcp_close(struct sp_tcp *c)
         c->close_at = sp_tcp_iface(c)->now + SP_TCP_FIN_WAIT_2_TIMEOUT_MS;
         break;
     case SP_TCP_TIME_WAIT:
-        sp_tcp_ring_free(&c->snd);
-        sp_tcp_ring_free(&c->rcv);
+        sp_tcp_tw_adopt(c, sp_tcp_iface(c)->now);   /* only the pair is left to guard */
         break;
     default:
         break;

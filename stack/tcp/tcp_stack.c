@@ -1,5 +1,9 @@
 /* The TCP module's frame: connection table, demultiplexing of arriving segments, what a host
- * does with segments for no connection (RFC 9293 3.10.7.1), timers and deferred freeing. */
+ * does with segments for no connection (RFC 9293 3.10.7.1), timers and deferred freeing.
+ * The table holds at most cfg.max_conns connections in hash chains sized for that many (keyed, so
+ * that a peer choosing its ports cannot pile its connections into one chain) and in a doubly
+ * linked list for the timers. A connection in TIME-WAIT whose handle is released leaves the
+ * table for a compact entry (tcp_timewait.c), so closes do not hold slots for 2 MSL. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +12,32 @@
 static int default_output(void *ctx, sp_time_t now, struct sp_ip_packet *pkt)
 {
     return sp_ip_output(ctx, now, pkt);
+}
+
+static uint32_t clamp_buf(uint32_t bytes)
+{
+    return bytes < SP_TCP_BUF_MIN ? SP_TCP_BUF_MIN : bytes > SP_TCP_BUF_MAX ? SP_TCP_BUF_MAX : bytes;
+}
+
+static struct sp_tcp_config with_defaults(const struct sp_tcp_config *in)
+{
+    struct sp_tcp_config c = *in;
+    c.max_conns = c.max_conns ? c.max_conns : SP_TCP_MAX_CONNS;
+    c.max_timewait = c.max_timewait ? c.max_timewait : SP_TCP_MAX_TIMEWAIT;
+    c.backlog = c.backlog ? c.backlog : SP_TCP_DEFAULT_BACKLOG;
+    c.rcvbuf = clamp_buf(c.rcvbuf ? c.rcvbuf : SP_TCP_RCV_BUF);
+    c.sndbuf = clamp_buf(c.sndbuf ? c.sndbuf : SP_TCP_SND_BUF);
+    c.mem_max = c.mem_max ? c.mem_max : SP_TCP_MEM_MAX;
+    return c;
+}
+
+/* Chains for n entries: a power of two, about one entry per chain when the table is full. */
+uint32_t sp_tcp_hash_chains(uint32_t n)
+{
+    uint32_t chains = 16;
+    while (chains < n && chains < (1u << 24))
+        chains *= 2;
+    return chains;
 }
 
 struct sp_tcp_stack *sp_tcp_stack_new(struct sp_iface *iface)
@@ -19,6 +49,16 @@ struct sp_tcp_stack *sp_tcp_stack_new(struct sp_iface *iface)
     tcp->output = default_output;
     tcp->output_ctx = iface;
     tcp->next_port = SP_TCP_EPHEMERAL_FIRST;
+    tcp->cfg = with_defaults(&iface->cfg.tcp);
+    tcp->mem.max = tcp->cfg.mem_max;
+    tcp->hash_key = iface->cfg.secret * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull;
+    uint32_t chains = sp_tcp_hash_chains(tcp->cfg.max_conns);
+    tcp->hash_mask = chains - 1;
+    tcp->hash = calloc(chains, sizeof *tcp->hash);
+    if (!tcp->hash || sp_tcp_timers_init(tcp) < 0 || sp_tcp_tw_init(tcp) < 0) {
+        sp_tcp_stack_free(tcp);
+        return NULL;
+    }
     sp_tcp_decide_init(iface);
     return tcp;
 }
@@ -60,6 +100,9 @@ void sp_tcp_stack_free(struct sp_tcp_stack *tcp)
         tcp->listeners = l->hnext;
         free(l);
     }
+    sp_tcp_tw_free(tcp);
+    sp_tcp_timers_free(tcp);
+    free(tcp->hash);
     free(tcp);
 }
 
@@ -67,19 +110,37 @@ void sp_tcp_enter(struct sp_tcp_stack *tcp) { tcp->depth++; }
 
 void sp_tcp_leave(struct sp_tcp_stack *tcp)
 {
-    if (--tcp->depth == 0)
+    if (--tcp->depth == 0) {
+        sp_tcp_timers_settle(tcp);
         reap(tcp);
+    }
 }
 
-static unsigned hash_of(uint32_t rip, uint16_t rport, uint16_t lport)
+uint32_t sp_tcp_hash4(const struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport)
 {
-    uint32_t h = rip * 0x9e3779b1u ^ ((uint32_t)rport << 16 | lport) * 0x85ebca6bu;
-    return (h ^ (h >> 15)) % SP_TCP_HASH_SIZE;
+    uint8_t id[8];
+    sp_put32(id, rip);
+    sp_put16(id + 4, rport);
+    sp_put16(id + 6, lport);
+    return (uint32_t)sp_siphash24(tcp->hash_key, ~tcp->hash_key, id, sizeof id);
+}
+
+static struct sp_tcp **chain_of(const struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport)
+{
+    return &tcp->hash[sp_tcp_hash4(tcp, rip, rport, lport) & tcp->hash_mask];
+}
+
+uint8_t sp_tcp_wscale_for(uint32_t rcvbuf)
+{
+    uint8_t shift = 0;
+    while (shift < 14 && (rcvbuf >> shift) > 0xffff)
+        shift++;
+    return shift;
 }
 
 struct sp_tcp *sp_tcp_lookup(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport)
 {
-    for (struct sp_tcp *c = tcp->hash[hash_of(rip, rport, lport)]; c; c = c->hnext)
+    for (struct sp_tcp *c = *chain_of(tcp, rip, rport, lport); c; c = c->hnext)
         if (c->remote_ip == rip && c->remote_port == rport && c->local_port == lport)
             return c;
     return NULL;
@@ -96,17 +157,15 @@ struct sp_tcp *sp_tcp_find_listener(struct sp_tcp_stack *tcp, uint16_t port)
 struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t lport,
                                uint32_t rcvbuf, uint32_t sndbuf)
 {
-    if (tcp->nconns >= SP_TCP_MAX_CONNS)
+    if (tcp->nconns >= tcp->cfg.max_conns)
         return NULL;
     struct sp_tcp *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->rcvbuf = rcvbuf;
     c->sndbuf = sndbuf;
-    if (sp_tcp_ring_init(&c->snd, sndbuf) < 0 || sp_tcp_ring_init(&c->rcv, rcvbuf) < 0) {
-        conn_free(c);
-        return NULL;
-    }
+    sp_tcp_ring_init(&c->snd, sndbuf, &tcp->mem);
+    sp_tcp_ring_init(&c->rcv, rcvbuf, &tcp->mem);
     struct sp_iface *iface = tcp->iface;
     c->stack = tcp;
     c->local_ip = iface->cfg.ip;
@@ -117,21 +176,24 @@ struct sp_tcp *sp_tcp_conn_new(struct sp_tcp_stack *tcp, uint32_t rip, uint16_t 
     c->rto = SP_TCP_RTO_INITIAL_MS;
     c->ssthresh = 0x7fffffff;
     c->mss = SP_TCP_DEFAULT_MSS;
-    /* The smallest shift that lets the whole receive buffer be advertised (RFC 7323 2.2). */
-    while (c->rcv_wscale < 14 && (rcvbuf >> c->rcv_wscale) > 0xffff)
-        c->rcv_wscale++;
+    c->rcv_wscale = sp_tcp_wscale_for(rcvbuf);
     c->iss = sp_tcp_isn(iface->cfg.secret, iface->now, c->local_ip, lport, rip, rport);
+    if (tcp->iss_floor_set && !sp_seq_gt(c->iss, tcp->iss_floor))
+        c->iss = tcp->iss_floor + 1 + (c->iss & 0xffffff); /* above the old incarnation, still keyed */
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     c->snd_buf_seq = c->iss + 1;
     c->recover = c->iss;
     sp_tcp_ts_init(c);   /* the timestamp clock's offset (tcp_ts.c) */
-    unsigned h = hash_of(rip, rport, lport);
-    c->hnext = tcp->hash[h];
-    tcp->hash[h] = c;
+    struct sp_tcp **chain = chain_of(tcp, rip, rport, lport);
+    c->hnext = *chain;
+    *chain = c;
     c->linked = true;
     c->all_next = tcp->all;
+    if (tcp->all)
+        tcp->all->all_prev = c;
     tcp->all = c;
     tcp->nconns++;
+    sp_tcp_touch(c);
     return c;
 }
 
@@ -141,16 +203,19 @@ static void unlink_conn(struct sp_tcp *c)
     if (!c->linked)
         return;
     c->linked = false;
-    for (struct sp_tcp **p = &tcp->hash[hash_of(c->remote_ip, c->remote_port, c->local_port)]; *p; p = &(*p)->hnext)
+    for (struct sp_tcp **p = chain_of(tcp, c->remote_ip, c->remote_port, c->local_port); *p; p = &(*p)->hnext)
         if (*p == c) {
             *p = c->hnext;
             break;
         }
-    for (struct sp_tcp **p = &tcp->all; *p; p = &(*p)->all_next)
-        if (*p == c) {
-            *p = c->all_next;
-            break;
-        }
+    if (c->all_prev)
+        c->all_prev->all_next = c->all_next;
+    else
+        tcp->all = c->all_next;
+    if (c->all_next)
+        c->all_next->all_prev = c->all_prev;
+    /* all_next stays: a walk of the list may be standing on c and still need its successor. */
+    sp_tcp_timers_remove(c);
     tcp->nconns--;
 }
 
@@ -279,20 +344,28 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
     tcp->rx_seg = buf;
     tcp->rx_seg_len = len;
     struct sp_tcp *c = sp_tcp_lookup(tcp, ip->src, seg.src_port, seg.dst_port);
+    struct sp_tcp_tw *tw = c ? NULL : sp_tcp_tw_lookup(tcp, ip->src, seg.src_port, seg.dst_port);
     /* A new SYN above everything the old incarnation used ends its TIME-WAIT (RFC 9293 3.6.1,
      * as BSD and Linux do): the peer may reuse its port without waiting 2 MSL. */
     if (c && c->state == SP_TCP_TIME_WAIT && seg.flags == SP_TCP_SYN && sp_seq_gt(seg.seq, c->rcv_nxt) &&
         sp_tcp_find_listener(tcp, seg.dst_port)) {
         sp_count(iface, SP_STAT_tcp_time_wait_reused);
+        tcp->iss_floor_set = true;
+        tcp->iss_floor = c->snd_max;
         sp_tcp_conn_finish(c, 0);
         c = NULL;
     }
-    if (syn_fin && (c || sp_tcp_find_listener(tcp, seg.dst_port))) {
+    if (syn_fin && (c || tw || sp_tcp_find_listener(tcp, seg.dst_port))) {
         /* A closed port answers it like any segment (RFC 9293 3.10.7.1); a listener or a
          * connection drops it, as Linux does (a scan probe, not a way to open). */
         sp_drop(iface, SP_STAT_drop_tcp_bad_flags, "SYN with FIN");
     } else if (c) {
+        sp_tcp_touch(c);
         sp_tcp_conn_input(c, now, &seg);
+        if (!c->dead && c->state == SP_TCP_TIME_WAIT && c->app_closed)
+            sp_tcp_tw_adopt(c, now);   /* the ACK of the peer's FIN is out: only the pair is left */
+    } else if (tw && sp_tcp_tw_input(tcp, tw, now, &seg)) {
+        /* answered as TIME-WAIT */
     } else {
         struct sp_tcp *l = sp_tcp_find_listener(tcp, seg.dst_port);
         if (!l) {
@@ -302,7 +375,8 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
         } else if (seg.flags & SP_TCP_RST) {
             /* LISTEN: an incoming RST is ignored. */
         } else if (seg.flags & SP_TCP_ACK) {
-            sp_tcp_send_reset_for(tcp, now, ip, &seg);
+            if (!sp_tcp_cookie_ack(l, now, ip, &seg))
+                sp_tcp_send_reset_for(tcp, now, ip, &seg);
         } else if (seg.flags & SP_TCP_SYN) {
             sp_tcp_listen_input(l, now, ip, &seg);
         } else {
@@ -312,6 +386,7 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
     tcp->rx_ip = NULL;
     tcp->rx_seg = NULL;
     tcp->rx_seg_len = 0;
+    tcp->iss_floor_set = false;
     sp_tcp_leave(tcp);
 }
 
@@ -319,22 +394,20 @@ void sp_tcp_poll(struct sp_tcp_stack *tcp, sp_time_t now)
 {
     tcp->iface->now = now;
     sp_tcp_enter(tcp);
-    /* A timer may finish its connection (unlinking it): fetch the next one first; connections
-     * freed meanwhile stay allocated until sp_tcp_leave, so `next` is never dangling. */
-    for (struct sp_tcp *c = tcp->all, *next; c; c = next) {
-        next = c->all_next;
-        if (sp_tcp_conn_poll_at(c) <= now)
-            sp_tcp_timers(c, now);
+    /* Each due connection leaves the heap as its timers run and is put back (touched) at its next
+     * deadline when the stack is left, so none runs twice here. */
+    struct sp_tcp *c;
+    while ((c = sp_tcp_timers_due(tcp, now)) != NULL) {
+        sp_tcp_touch(c);
+        sp_tcp_timers(c, now);
     }
+    sp_tcp_tw_poll(tcp, now);
     sp_tcp_leave(tcp);
 }
 
 sp_time_t sp_tcp_poll_at(const struct sp_tcp_stack *tcp)
 {
-    sp_time_t t = SP_TIME_NEVER;
     if (!tcp)
-        return t;
-    for (const struct sp_tcp *c = tcp->all; c; c = c->all_next)
-        t = sp_time_min(t, sp_tcp_conn_poll_at(c));
-    return t;
+        return SP_TIME_NEVER;
+    return sp_time_min(sp_tcp_timers_next(tcp), sp_tcp_tw_poll_at(tcp));
 }

@@ -29,8 +29,9 @@ void sp_tcp_syn_text_queue(struct sp_tcp *c, const struct sp_tcp_repr *seg)
         sp_drop(sp_tcp_iface(c), SP_STAT_drop_tcp_out_of_window, "SYN text beyond the receive buffer");
         n = room;
     }
-    /* RCV.NXT is SEG.SEQ + 1 (sp_tcp_take_syn_options): the text starts there. */
-    if (n == 0 || !sp_tcp_ooo_add(&c->ooo, c->rcv_nxt, c->rcv_nxt + n))
+    /* RCV.NXT is SEG.SEQ + 1 (sp_tcp_take_syn_options): the text starts there. The buffer takes
+     * memory only as data needs it. */
+    if (n == 0 || sp_tcp_rcv_reserve(c, n) < 0 || !sp_tcp_ooo_add(&c->ooo, c->rcv_nxt, c->rcv_nxt + n))
         return;
     sp_tcp_ring_write_at(&c->rcv, 0, seg->payload, n);
     c->syn_text = true;

@@ -26,6 +26,8 @@
 #define PD_PEER_PORT 40000
 #define PD_PEER_ISN 1000000u     /* the remote ISN; inbound seq numbers are relative to it */
 #define PD_T0 10000u             /* virtual ms at script time 0 */
+#define PD_BUF 65536             /* SO_RCVBUF / SO_SNDBUF until a script sets them: the windows the
+                                  * scripts were read against (65535, scale 1) */
 
 #define PD_MAX_EVENTS 600
 #define PD_MAX_EXPRS 6000

@@ -566,6 +566,7 @@ static void setup(struct pd_run *r, const struct pd_script *s)
     cfg.ip = PD_US_IP;
     cfg.prefix_len = 24;
     cfg.secret = 0x0123456789abcdefull;
+    cfg.tcp.rcvbuf = cfg.tcp.sndbuf = PD_BUF;   /* whatever opts.h says */
     r->iface = r->dev ? sp_iface_new(&cfg, r->dev, PD_T0) : NULL;
     if (r->iface)
         sp_tcp_set_output(r->iface->tcp, capture, r);

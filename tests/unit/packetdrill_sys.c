@@ -715,8 +715,8 @@ static enum pd_step sys_getsockopt(struct pd_run *r, const struct pd_event *e, s
         rc = check_out_arg(r, e, "a keepalive option", keepalive_value(s, level, name), NULL);
     } else if (level == L_SOCKET && (name == O_RCVBUF || name == O_SNDBUF)) {
         /* Buffer sizes are tunables of the original OS: compared when windows are. */
-        uint32_t v = name == O_RCVBUF ? (s->h ? sp_tcp_get_rcvbuf(s->h) : s->rcvbuf ? s->rcvbuf : SP_TCP_RCV_BUF)
-                                      : (s->h ? sp_tcp_get_sndbuf(s->h) : s->sndbuf ? s->sndbuf : SP_TCP_SND_BUF);
+        uint32_t v = name == O_RCVBUF ? (s->h ? sp_tcp_get_rcvbuf(s->h) : s->rcvbuf ? s->rcvbuf : PD_BUF)
+                                      : (s->h ? sp_tcp_get_sndbuf(s->h) : s->sndbuf ? s->sndbuf : PD_BUF);
         if (r->strict_win)
             rc = check_out_arg(r, e, name == O_RCVBUF ? "SO_RCVBUF" : "SO_SNDBUF", v, NULL);
     } else {

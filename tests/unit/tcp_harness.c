@@ -64,7 +64,12 @@ void th_on_accept(struct sp_tcp *l, struct sp_tcp *c)
     sp_tcp_set_callbacks(c, &th_cbs, t);
 }
 
-struct th *th_open_backlog(int backlog)
+struct sp_tcp_config th_tcp_cfg(void)
+{
+    return (struct sp_tcp_config){.rcvbuf = TH_BUF, .sndbuf = TH_BUF};
+}
+
+struct th *th_open_cfg(int backlog, const struct sp_tcp_config *tc)
 {
     struct th *t = test_calloc(1, sizeof *t);
     assert_non_null(t);
@@ -76,6 +81,7 @@ struct th *th_open_backlog(int backlog)
     cfg.ip = US_IP;
     cfg.prefix_len = 24;
     cfg.secret = 0x0123456789abcdefull;
+    cfg.tcp = tc ? *tc : th_tcp_cfg();
     t->now = T0;
     t->iface = sp_iface_new(&cfg, t->dev, T0);
     assert_non_null(t->iface);
@@ -83,6 +89,20 @@ struct th *th_open_backlog(int backlog)
     if (backlog >= 0)
         assert_int_equal(sp_tcp_listen(t->iface, US_PORT, backlog, th_on_accept, t, &t->listener), 0);
     return t;
+}
+
+struct th *th_open_backlog(int backlog)
+{
+    return th_open_cfg(backlog, NULL);
+}
+
+void th_check_poll_at(struct th *t)
+{
+    struct sp_tcp_stack *tcp = t->iface->tcp;
+    sp_time_t scan = sp_tcp_tw_poll_at(tcp);
+    for (const struct sp_tcp *c = tcp->all; c; c = c->all_next)
+        scan = sp_time_min(scan, sp_tcp_conn_poll_at(c));
+    assert_int_equal(sp_tcp_poll_at(tcp), scan);
 }
 
 struct th *th_open(void)
@@ -130,6 +150,7 @@ void th_send_ex(struct th *t, sp_time_t now, uint8_t flags, uint32_t seq, uint32
     ip.payload_len = (uint16_t)n;
     t->now = now;
     sp_tcp_input(t->iface->tcp, now, &ip, buf, n);
+    th_check_poll_at(t);
 }
 
 void th_send(struct th *t, sp_time_t now, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
@@ -141,6 +162,7 @@ void th_send(struct th *t, sp_time_t now, uint8_t flags, uint32_t seq, uint32_t 
 void th_advance(struct th *t, sp_time_t now)
 {
     for (;;) {
+        th_check_poll_at(t);
         sp_time_t at = sp_tcp_poll_at(t->iface->tcp);
         if (at > now)
             break;

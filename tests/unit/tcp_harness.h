@@ -30,6 +30,7 @@
 #define PEER_ISN 1000000u
 #define T0 10000u
 #define MAX_OUT 256
+#define TH_BUF 65536           /* the buffer sizes the scenarios run with (th_open_cfg) */
 #define OUR_MSS 1460
 
 struct out_seg {
@@ -69,7 +70,20 @@ void th_on_accept(struct sp_tcp *l, struct sp_tcp *c);
 
 /* An interface on a memory device whose TCP output is captured; listening on US_PORT when
  * backlog >= 0. */
+/* The TCP configuration the scenarios run with: 64 KiB buffers whatever opts.h says (the windows
+ * the tests expect are written for them), everything else opts.h's. */
+struct sp_tcp_config th_tcp_cfg(void);
+
+/* An interface on a memory device whose TCP output is captured, with TCP configured by tc (NULL:
+ * th_tcp_cfg()); listening on US_PORT when backlog >= 0. */
+struct th *th_open_cfg(int backlog, const struct sp_tcp_config *tc);
+
 struct th *th_open_backlog(int backlog);
+
+/* poll_at comes from the stack's timer heap; it must equal the earliest deadline of every
+ * connection and TIME-WAIT entry, scanned: checked after every step the harness takes, so an
+ * entry point that changed timers without touching its connection fails its scenario. */
+void th_check_poll_at(struct th *t);
 struct th *th_open(void);
 
 void th_close(struct th *t);

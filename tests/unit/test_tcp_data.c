@@ -126,20 +126,20 @@ static void test_zero_window_and_update(void **state)
     (void)state;
     struct th *t = th_open();
     th_establish(t);
-    for (uint32_t off = 0; off < SP_TCP_RCV_BUF; off += 1024)
+    for (uint32_t off = 0; off < TH_BUF; off += 1024)
         th_send(t, T0, ACK, 1 + off, 1, 65535, big, 1024);
     struct out_seg *last = &t->out[t->nout - 1];
-    assert_int_equal(last->tcp.ack - PEER_ISN, 1 + SP_TCP_RCV_BUF);
+    assert_int_equal(last->tcp.ack - PEER_ISN, 1 + TH_BUF);
     assert_int_equal(last->tcp.window, 0);
     t->taken = t->nout;
-    th_send(t, T0 + 1, ACK, 1 + SP_TCP_RCV_BUF, 1, 65535, "x", 1);
-    th_expect(t, ACK, 1, 1 + SP_TCP_RCV_BUF, 0, 0);
-    assert_int_equal(sp_tcp_recv_pending(t->conn), SP_TCP_RCV_BUF);
+    th_send(t, T0 + 1, ACK, 1 + TH_BUF, 1, 65535, "x", 1);
+    th_expect(t, ACK, 1, 1 + TH_BUF, 0, 0);
+    assert_int_equal(sp_tcp_recv_pending(t->conn), TH_BUF);
     uint8_t buf[1000];
     assert_int_equal(sp_tcp_recv(t->conn, buf, sizeof buf), 1000);
     th_expect_nothing(t);                 /* 1000 bytes: too small to announce (SWS avoidance) */
     assert_int_equal(sp_tcp_recv(t->conn, buf, sizeof buf), 1000);
-    th_expect(t, ACK, 1, 1 + SP_TCP_RCV_BUF, 1000, 0);
+    th_expect(t, ACK, 1, 1 + TH_BUF, 1000, 0);
     th_close(t);
 }
 
@@ -264,7 +264,7 @@ static void test_ack_from_window_edge_accepted(void **state)
     th_advance(t, T0 + 100);                                       /* every ACK owed is out */
     t->taken = t->nout;
     uint64_t refused = th_stat(t, SP_STAT_drop_tcp_out_of_window);
-    th_send(t, T0 + 110, ACK, 1 + SP_TCP_RCV_BUF, 1001, 65535, NULL, 0);
+    th_send(t, T0 + 110, ACK, 1 + TH_BUF, 1001, 65535, NULL, 0);
     assert_int_equal(th_stat(t, SP_STAT_drop_tcp_out_of_window), refused);
     assert_int_equal(sp_tcp_send_pending(t->conn), 0);             /* our 1000 bytes are acked */
     th_advance(t, T0 + 5000);
@@ -413,7 +413,7 @@ static void test_send_ring_wraps(void **state)
     (void)state;
     struct th *t = th_open();
     th_establish(t);
-    static uint8_t src[3 * SP_TCP_SND_BUF + 777];
+    static uint8_t src[3 * TH_BUF + 777];
     th_fill(src, sizeof src, 11);
     size_t queued = 0, checked = 0;
     sp_time_t now = T0;
