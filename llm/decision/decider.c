@@ -122,7 +122,7 @@ static int decide(void *ctx, const struct sp_decision_request *req)
         summarize(req, summary, sizeof summary);
         sp_llm_cache_set_summary(&d->cache, &a->key, summary, now); /* best effort: a full cache forgets */
         struct sp_llm_prompt p;
-        sp_llm_prompt_for(&p, req->kind, d->o.format, d->user);
+        sp_llm_prompt_for(&p, req->kind, d->o.format, req->authority, d->user);
         rc = sp_llm_ask(d->o.client, &p, on_answer, a);
     }
     if (rc < 0)

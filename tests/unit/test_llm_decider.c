@@ -775,8 +775,8 @@ static void test_system_prompt_static(void **state)
 {
     (void)state;
     struct sp_llm_prompt a, b;
-    sp_llm_prompt_for(&a, SP_DECISION_ICMP, SP_LLM_FMT_RAW, "{\"zq\":\"marker-one\"}");
-    sp_llm_prompt_for(&b, SP_DECISION_ICMP, SP_LLM_FMT_RAW, "{\"zq\":\"marker-two\"}");
+    sp_llm_prompt_for(&a, SP_DECISION_ICMP, SP_LLM_FMT_RAW, SP_AUTHORITY_EXACT, "{\"zq\":\"marker-one\"}");
+    sp_llm_prompt_for(&b, SP_DECISION_ICMP, SP_LLM_FMT_RAW, SP_AUTHORITY_EXACT, "{\"zq\":\"marker-two\"}");
     assert_non_null(a.system);
     assert_string_equal(a.system, b.system);
     assert_string_equal(a.schema, b.schema);
@@ -819,7 +819,7 @@ static void test_prompt_tcp_listen_solved_by_sim(void **state)
     sp_llm_sim_opts_default(&so);
     sp_llm_sim_init(&sim, &so);
     struct sp_llm_sim_reply rep;
-    assert_int_equal(sp_llm_sim_answer(&sim, sp_llm_decision_system_prompt(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED),
+    assert_int_equal(sp_llm_sim_answer(&sim, sp_llm_decision_system_prompt(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED, SP_AUTHORITY_EXACT),
                                        user, &rep),
                      0);
     struct sp_llm_decision *d = test_malloc(sizeof *d);
