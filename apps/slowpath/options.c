@@ -13,7 +13,7 @@
 enum {
     OPT_TAP = 256, OPT_REPLAY, OPT_IP, OPT_GW, OPT_MAC, OPT_MTU, OPT_PCAP, OPT_DROP, OPT_CORRUPT,
     OPT_SEED, OPT_STATS, OPT_NO_ECHO, OPT_NO_DISCARD, OPT_NO_HTTP, OPT_CONNECT, OPT_SEND,
-    OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM,
+    OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM, OPT_AUTHORITY,
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +37,7 @@ static const struct option long_opts[] = {
     {"on-invalid", required_argument, NULL, OPT_ON_INVALID},
     {"prompt-format", required_argument, NULL, OPT_PROMPT_FORMAT},
     {"trace", required_argument, NULL, OPT_TRACE},
+    {"authority", required_argument, NULL, OPT_AUTHORITY},
     /* handed to sp_llm_config_set by name */
     {"llm", required_argument, NULL, OPT_LLM},
     {"llm-url", required_argument, NULL, OPT_LLM},
@@ -49,6 +50,9 @@ static const struct option long_opts[] = {
     {"llm-latency-ms", required_argument, NULL, OPT_LLM},
     {"llm-error-rate", required_argument, NULL, OPT_LLM},
     {"llm-cache-min-tokens", required_argument, NULL, OPT_LLM},
+    {"llm-sim-choices", required_argument, NULL, OPT_LLM},
+    {"llm-sim-refuse-rate", required_argument, NULL, OPT_LLM},
+    {"llm-sim-ignore-rate", required_argument, NULL, OPT_LLM},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -91,6 +95,11 @@ void sp_options_usage(const char *prog)
            "                        native answer (default) or nothing\n"
            "  --prompt-format structured|raw  parsed fields in, a JSON decision out (default); or\n"
            "                        the packet's bytes in hex in, the reply's bytes out\n"
+           "  --authority exact|legal  what a proposal may be: exact (default), the native answer\n"
+           "                        itself; legal, any answer the RFCs allow, whose choices the stack\n"
+           "                        adopts (an echo reply's TTL, IP ident and DF; a SYN-ACK's ISS,\n"
+           "                        window, MSS and window scale; refusing or ignoring); a reply\n"
+           "                        still goes only to the asker, from our addresses\n"
            "  --trace FILE          one JSON line per decision (time, kind, flow, verdict, action,\n"
            "                        latency, tokens, pcap frame, ...)\n"
            "%s"
@@ -279,6 +288,12 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
             break;
         case OPT_TRACE:
             o->trace = optarg;
+            break;
+        case OPT_AUTHORITY:
+            if (sp_authority_parse(optarg, &o->authority) < 0) {
+                snprintf(err, errlen, "bad --authority '%s': expected exact or legal", optarg);
+                return -1;
+            }
             break;
         case OPT_LLM:
             if (sp_llm_config_set(&o->llm, long_opts[li].name, optarg, lerr, sizeof lerr) < 0) {

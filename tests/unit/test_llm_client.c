@@ -174,6 +174,20 @@ static void test_config_flags(void **state)
     assert_int_equal(cfg.max_inflight, 8);
     assert_int_equal(sp_llm_config_set(&cfg, "--model", "qwen2.5-7b", err, sizeof err), 0);
     assert_int_equal(sp_llm_config_set(&cfg, "--llm-error-rate", "0.25", err, sizeof err), 0);
+    /* the sim's legal choices: native by default, rates low by default */
+    assert_int_equal(cfg.sim.choices, SP_LLM_SIM_CHOOSE_NATIVE);
+    assert_true(cfg.sim.refuse_rate > 0 && cfg.sim.refuse_rate <= 0.05);
+    assert_true(cfg.sim.ignore_rate > 0 && cfg.sim.ignore_rate <= 0.05);
+    assert_true(sp_llm_config_is_flag("--llm-sim-choices"));
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-sim-choices", "random", err, sizeof err), 0);
+    assert_int_equal(cfg.sim.choices, SP_LLM_SIM_CHOOSE_RANDOM);
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-sim-refuse-rate", "0", err, sizeof err), 0);
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-sim-ignore-rate", "0.5", err, sizeof err), 0);
+    assert_true(cfg.sim.refuse_rate == 0 && cfg.sim.ignore_rate == 0.5 && cfg.sim.error_rate == 0.25);
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-sim-choices", "legal", err, sizeof err), SP_LLM_ECONFIG);
+    assert_non_null(strstr(err, "bad --llm-sim-choices 'legal'"));
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-sim-ignore-rate", "-0.1", err, sizeof err), SP_LLM_ECONFIG);
+    assert_non_null(strstr(err, "bad --llm-sim-ignore-rate '-0.1'"));
     assert_int_equal(sp_llm_config_set(&cfg, "--llm-stream", "1", err, sizeof err), 0);
     assert_true(cfg.stream);
     assert_int_equal(sp_llm_config_set(&cfg, "--llm-stream", "yes", err, sizeof err), SP_LLM_ECONFIG);
