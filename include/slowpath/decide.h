@@ -84,6 +84,7 @@ struct sp_decision_request {
     struct sp_mac our_mac;
     uint32_t our_ip;
     uint8_t ttl;
+    uint16_t mtu;                  /* our link's MTU: a reply with DF set must fit in it */
     /* The triggering packet: an IPv4 datagram (icmp, tcp) or an Ethernet frame (arp). */
     const uint8_t *packet;
     size_t packet_len;
@@ -95,7 +96,8 @@ struct sp_decision_request {
     /* tcp: where the handshake stands (CLOSED: a SYN to a port nobody listens on), our ISN
      * (chosen by the stack, RFC 6528) and what the native stack would advertise; in legal, the
      * bounds of what a proposal may choose: the largest initial window our receive buffer can
-     * honour (unscaled, as on a SYN-ACK) and the largest MSS our MTU allows. */
+     * honour (unscaled, as on a SYN-ACK; in SYN-SENT the largest window field the ACK may carry,
+     * scaled as that ACK is) and the largest MSS our MTU allows. */
     enum sp_hs_state hs_state;
     uint32_t iss;
     uint16_t native_window, native_mss;
@@ -118,9 +120,13 @@ const char *sp_proposal_action_name(enum sp_proposal_action a); /* "drop","reply
  * accept), or RST (refuse, and where RFC 9293 answers with one: an ACK to a listener, an
  * unacceptable ACK in SYN-SENT, a SYN to a closed port). A raw proposal may say REPLY for any
  * kind (its flags say the rest). DROP (ignore: no answer at all) is valid only in legal
- * authority; in exact a decider that wants silence gets the policy.
+ * authority (a SYN in LISTEN, a SYN to a closed port, an echo request, an ARP request; never a
+ * SYN-ACK in SYN-SENT); in exact a decider that wants silence gets the policy.
  * Fields a structured proposal may leave to the stack: icmp_ip_ident < 0 and icmp_df < 0 mean
- * "as native" (legal; in exact they are ignored and native's values go out). */
+ * "as native" (legal; in exact they are ignored and native's values go out).
+ * next_state, per answer: SYN_ACK SYN-RECEIVED; ACK ESTABLISHED; RST to a SYN in LISTEN LISTEN
+ * (the listener stays), to a SYN to a closed port CLOSED, to a SYN-ACK in SYN-SENT CLOSED (the
+ * connect fails, SP_ECONNREFUSED); DROP: not checked. */
 struct sp_decision_proposal {
     enum sp_proposal_action action;
     bool raw;
@@ -135,10 +141,11 @@ struct sp_decision_proposal {
     /* arp structured */
     struct sp_arp_repr arp;
     /* tcp (structured; for raw only next_state). On an ACK, mss and wscale are ignored (options
-     * belong on a SYN); on a RST only tcp_seq counts. In legal, a SYN-ACK's tcp_seq is the ISS
-     * the connection adopts. */
+     * belong on a SYN); on a RST only tcp_seq counts, and tcp_ack too where the RST carries ACK
+     * (the answer to a SYN: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, RFC 9293 3.10.7.1). In
+     * legal, a SYN-ACK's tcp_seq is the ISS the connection adopts. */
     uint32_t tcp_seq, tcp_ack;
-    uint16_t tcp_window, tcp_mss;  /* mss 0: no option; else 536..native_mss */
+    uint16_t tcp_window, tcp_mss;  /* mss 0: no option; else 536..native_mss (legal: max_mss) */
     int8_t tcp_wscale;             /* -1: no option */
     enum sp_hs_state next_state;
 };
@@ -214,7 +221,9 @@ struct sp_decision_outcome {
     int error;                     /* 0, SP_ETIMEDOUT, the decider's error, or SP_ECLOSED when the
                                     * stack abandoned the request (its connection went away) */
     enum sp_decision_action action;
-    bool matches_native;           /* shadow: the proposal equals the native answer */
+    bool matches_native;           /* shadow: the proposal equals the native answer (legal: it is
+                                    * valid and departs from it in no field but the IP
+                                    * identification, which is each datagram's own) */
     bool emitted;                  /* a frame went to the device */
     /* The emitted answer's frame, numbered (1 = the first) among the frames the stack exchanged
      * with its device (sp_iface_frame_count): frame_sent counts the frames it sent, frame_any the
@@ -268,7 +277,8 @@ int sp_decision_complete(struct sp_iface *iface, sp_time_t now, uint64_t id, int
  * nothing sent; shadow: answered natively again); pending_full / too_big: answered natively
  * without asking; valid / invalid and verdicts[]: graded proposals; timeouts / errors / cancelled:
  * requests ended without a proposal (cancelled: abandoned because their connection went away,
- * SP_ECLOSED); then what delegate mode did: emitted_llm (valid proposals sent), fallback, dropped
+ * SP_ECLOSED); then what delegate mode did: emitted_llm (valid proposals carried out: sent, or
+ * in legal a chosen silence, which is sent nothing), fallback, dropped
  * (cancelled ones included); shadow_match / shadow_mismatch: shadow grades, one per shadow request
  * ended (an invalid proposal, an error or a timeout is a mismatch). Every request asked and ended
  * is counted once in valid, invalid, timeouts, errors or cancelled. */

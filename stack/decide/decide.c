@@ -231,6 +231,7 @@ enum sp_decision_open_result sp_decision_open(struct sp_iface *iface, sp_time_t 
     e->req.our_mac = iface->cfg.mac;
     e->req.our_ip = iface->cfg.ip;
     e->req.ttl = SP_DEFAULT_TTL;
+    e->req.mtu = iface->mtu;
     e->req.packet = e->packet;
     e->req.native = e->native;
     d->npending++;
@@ -368,6 +369,48 @@ static enum sp_verdict validate(const struct sp_decision_request *req, const str
     }
 }
 
+/* A valid proposal under legal authority: where it departs from native, counted per field. */
+static void note_deviations(struct sp_iface *iface, const struct sp_decision_entry *e,
+                            const struct sp_decision_built *built, struct sp_decision_outcome *out)
+{
+    struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
+    out->deviations = sp_decision_deviations(&e->req, built, iface->next_ip_ident, &out->chosen);
+    for (int d = 0; d < SP_DEVIATION_COUNT; d++)
+        if (out->deviations & (1u << d))
+            k->stats.deviations[d]++;
+}
+
+/* Shadow: does the valid proposal mean what native said? In legal, any departure but the IP
+ * identification (each datagram's own, never an answer's meaning) is a mismatch. */
+static bool shadow_matches(const struct sp_decision_entry *e, const struct sp_decision_proposal *proposal,
+                           const struct sp_decision_built *built, const struct sp_decision_outcome *out)
+{
+    if (out->verdict != SP_VERDICT_VALID)
+        return false;
+    if (e->req.authority == SP_AUTHORITY_LEGAL)
+        return (out->deviations & ~(1u << SP_DEVIATION_IP_IDENT)) == 0;
+    return sp_decision_matches_native(&e->req, proposal, built);
+}
+
+/* Carries out a valid proposal: sends its answer, or in legal keeps the silence it chose (the
+ * module is told through finished, action LLM and nothing emitted). */
+static void carry_out(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e,
+                      const struct sp_decision_proposal *proposal, const struct sp_decision_built *built,
+                      struct sp_decision_outcome *out)
+{
+    struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
+    out->action = SP_ACTION_LLM;
+    if (built->action == SP_PROPOSE_DROP) {
+        k->stats.emitted_llm++;
+        return;
+    }
+    struct frame_mark m = frame_mark(iface);
+    out->emitted = k->ops->send_proposal(iface, now, e, proposal, built) == 0;
+    number_answer(iface, &m, out);
+    if (out->emitted)
+        k->stats.emitted_llm++;
+}
+
 /* A proposal arrived: validate it, then emit it, fall back, drop, or grade it (shadow). */
 static void take_proposal(struct sp_iface *iface, sp_time_t now, struct sp_decision_entry *e,
                           const struct sp_decision_proposal *proposal, struct sp_decision_outcome *out)
@@ -375,32 +418,29 @@ static void take_proposal(struct sp_iface *iface, sp_time_t now, struct sp_decis
     e->closing = true;
     struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
     *out = (struct sp_decision_outcome){.id = e->req.id, .kind = e->req.kind};
+    out->chosen.wscale = -1;
     struct sp_decision_built built;
     memset(&built, 0, sizeof built);
     out->verdict = validate(&e->req, proposal, &built);
     k->stats.verdicts[out->verdict]++;
-    if (out->verdict == SP_VERDICT_VALID)
+    if (out->verdict == SP_VERDICT_VALID) {
         k->stats.valid++;
-    else
+        note_deviations(iface, e, &built, out);
+    } else {
         k->stats.invalid++;
+    }
     sp_log(iface, SP_LOG_DEBUG, "decision %llu (%s): %s", (unsigned long long)e->req.id,
            sp_decision_kind_name(e->req.kind), sp_verdict_name(out->verdict));
 
     if (e->req.mode == SP_DECIDE_SHADOW) {
         out->action = SP_ACTION_SHADOW;
-        out->matches_native =
-            out->verdict == SP_VERDICT_VALID && sp_decision_matches_native(&e->req, proposal, &built);
+        out->matches_native = shadow_matches(e, proposal, &built, out);
         if (out->matches_native)
             k->stats.shadow_match++;
         else
             k->stats.shadow_mismatch++;
     } else if (out->verdict == SP_VERDICT_VALID) {
-        out->action = SP_ACTION_LLM;
-        struct frame_mark m = frame_mark(iface);
-        out->emitted = k->ops->send_proposal(iface, now, e, proposal, &built) == 0;
-        number_answer(iface, &m, out);
-        if (out->emitted)
-            k->stats.emitted_llm++;
+        carry_out(iface, now, e, proposal, &built, out);
     } else {
         apply_policy(iface, now, e, out);
     }

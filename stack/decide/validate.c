@@ -1,5 +1,5 @@
-/* The validator's shared parts: raw IPv4 parsing and the shadow grading of a valid proposal
- * against the native answer. The per-kind rules are in validate_icmp.c, validate_arp.c and
+/* The validator's shared parts: raw IPv4 parsing, the shadow grading of a valid proposal against
+ * the native answer, and where a legal one departs from it. The per-kind rules are in validate_icmp.c, validate_arp.c and
  * validate_tcp.c. */
 #include <string.h>
 
@@ -78,7 +78,7 @@ bool sp_decision_matches_native(const struct sp_decision_request *req, const str
         {
             const struct sp_tcp_repr *t = &built->ip.l4.tcp;
             if (t->flags & SP_TCP_RST)
-                return false; /* the native answer to what the stack asks about is never a RST */
+                return true; /* a RST is valid only where native resets too, with the same fields */
             if (t->window != req->native_window)
                 return false;
             /* seq and ack were validated; the ACK ending an active open carries no options. */
@@ -86,5 +86,24 @@ bool sp_decision_matches_native(const struct sp_decision_request *req, const str
         }
     default:
         return false;
+    }
+}
+
+uint32_t sp_decision_deviations(const struct sp_decision_request *req, const struct sp_decision_built *built,
+                                uint16_t next_ident, struct sp_decision_chosen *chosen)
+{
+    memset(chosen, 0, sizeof *chosen);
+    chosen->wscale = -1;
+    if (req->authority != SP_AUTHORITY_LEGAL)
+        return 0; /* exact: a valid answer is the native one */
+    switch (req->kind) {
+    case SP_DECISION_ICMP:
+        return sp_deviations_icmp(req, built, next_ident, chosen);
+    case SP_DECISION_ARP:
+        return sp_deviations_arp(req, built, chosen);
+    case SP_DECISION_TCP:
+        return sp_deviations_tcp(req, built, chosen);
+    default:
+        return 0;
     }
 }

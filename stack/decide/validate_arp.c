@@ -1,4 +1,5 @@
-/* The validator for ARP replies: only for our address, with our MAC, to the asker. */
+/* The validator for ARP replies: only for our address, with our MAC (never another host's), to
+ * the asker. There is nothing else to choose; legal authority also allows not answering. */
 
 #include "validate_internal.h"
 
@@ -41,6 +42,12 @@ static enum sp_verdict parse_raw(const struct sp_decision_request *req, const st
 enum sp_verdict sp_validate_arp(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
                                 struct sp_decision_built *built)
 {
+    if (p->action == SP_PROPOSE_DROP && req->authority == SP_AUTHORITY_LEGAL) {
+        /* Silence only makes us unreachable, which is ours to choose; it misleads nobody. */
+        if (built)
+            built->action = SP_PROPOSE_DROP;
+        return SP_VERDICT_VALID;
+    }
     if (p->action != SP_PROPOSE_REPLY)
         return SP_VERDICT_ACTION;
     struct sp_arp_repr a = p->arp;
@@ -54,9 +61,18 @@ enum sp_verdict sp_validate_arp(const struct sp_decision_request *req, const str
         return v;
     if (built) {
         /* Built from the request and us, which the checks proved equal to the proposal. */
+        built->action = SP_PROPOSE_REPLY;
         built->arp = (struct sp_arp_repr){
             .op = SP_ARP_OP_REPLY, .sha = req->our_mac, .spa = req->our_ip, .tha = req->arp.sha, .tpa = req->arp.spa,
         };
     }
     return SP_VERDICT_VALID;
+}
+
+uint32_t sp_deviations_arp(const struct sp_decision_request *req, const struct sp_decision_built *built,
+                           struct sp_decision_chosen *chosen)
+{
+    (void)req;
+    chosen->action = built->action;
+    return built->action == SP_PROPOSE_DROP ? SP_DEV(SILENCE) : 0;
 }

@@ -12,4 +12,15 @@
 enum sp_verdict sp_validate_raw_ipv4(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
                                      uint8_t proto, struct sp_ipv4_repr *ip, const uint8_t **l4, size_t *l4_len);
 
+/* Where a valid legal answer departs from native, per kind (sp_decision_deviations). */
+uint32_t sp_deviations_icmp(const struct sp_decision_request *req, const struct sp_decision_built *built,
+                            uint16_t next_ident, struct sp_decision_chosen *chosen);
+uint32_t sp_deviations_arp(const struct sp_decision_request *req, const struct sp_decision_built *built,
+                           struct sp_decision_chosen *chosen);
+uint32_t sp_deviations_tcp(const struct sp_decision_request *req, const struct sp_decision_built *built,
+                           struct sp_decision_chosen *chosen);
+
+/* One bit of a deviation set. */
+#define SP_DEV(name) (1u << SP_DEVIATION_##name)
+
 #endif

@@ -67,6 +67,7 @@ enum sp_l4_kind { SP_L4_ICMP, SP_L4_UDP, SP_L4_TCP };
 
 struct sp_ip_packet {
     struct sp_ipv4_repr ip;  /* src, dst, protocol, ttl; payload_len and ident are set on emit */
+    bool keep_ident;         /* ip.ident was chosen (a legal decision's): not the next one */
     enum sp_l4_kind kind;
     union {
         struct sp_icmp_repr icmp;
@@ -111,9 +112,11 @@ sp_time_t sp_tcp_poll_at(const struct sp_tcp_stack *tcp);
  * sp_decision_cancel_owner, which ends its entries as dropped (error SP_ECLOSED). */
 
 /* What the validator builds from a valid proposal: the reply to emit, never the model's bytes.
- * ip is for icmp and tcp (data and payload point into the request's copy, never into the
- * proposal), arp for arp (the frame goes to arp.tha). */
+ * action says what the answer is (DROP: silence, legal only; RST / SYN_ACK / ACK for tcp; REPLY
+ * for icmp and arp); ip is for icmp and tcp (data and payload point into the request's copy, never
+ * into the proposal), arp for arp (the frame goes to arp.tha). */
 struct sp_decision_built {
+    enum sp_proposal_action action;
     struct sp_ip_packet ip;
     struct sp_arp_repr arp;
 };
@@ -189,6 +192,11 @@ enum sp_verdict sp_validate_tcp(const struct sp_decision_request *req, const str
 /* Shadow grading of a valid proposal: does it mean the same as the native answer? */
 bool sp_decision_matches_native(const struct sp_decision_request *req, const struct sp_decision_proposal *p,
                                 const struct sp_decision_built *built);
+/* Legal authority: where the valid answer `built` departs from the native one (bits of
+ * SP_DEVIATION_x), with the values it carries in *chosen. next_ident is the IP identification the
+ * stack would give the native answer now. */
+uint32_t sp_decision_deviations(const struct sp_decision_request *req, const struct sp_decision_built *built,
+                                uint16_t next_ident, struct sp_decision_chosen *chosen);
 
 extern const struct sp_decision_ops sp_icmp_decision_ops;
 extern const struct sp_decision_ops sp_arp_decision_ops;

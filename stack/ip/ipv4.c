@@ -150,7 +150,8 @@ int sp_ip_output(struct sp_iface *iface, sp_time_t now, struct sp_ip_packet *pkt
         return SP_EMSGSIZE;
     }
     ip->payload_len = (uint16_t)payload_len;
-    ip->ident = iface->next_ip_ident++;
+    if (!pkt->keep_ident)
+        ip->ident = iface->next_ip_ident++;
     ip->more_frags = false;
     ip->frag_offset = 0;
     if (ip->ttl == 0)

@@ -154,6 +154,8 @@ struct sp_tcp *sp_tcp_find_listener(struct sp_tcp_stack *tcp, uint16_t port);
 void sp_tcp_conn_finish(struct sp_tcp *c, int status);
 void sp_tcp_enter(struct sp_tcp_stack *tcp);
 void sp_tcp_leave(struct sp_tcp_stack *tcp);
+/* The RST for a segment that has no connection (RFC 9293 3.10.7.1), ports swapped. */
+void sp_tcp_reset_repr(const struct sp_tcp_repr *seg, struct sp_tcp_repr *r);
 /* Sends an RST for a segment that has no connection (RFC 9293 3.10.7.1). */
 void sp_tcp_send_reset_for(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip,
                            const struct sp_tcp_repr *seg);
@@ -201,6 +203,10 @@ void sp_tcp_decide_syn(struct sp_tcp *l, sp_time_t now, const struct sp_ipv4_rep
 void sp_tcp_decide_syn_ack(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr *seg);
 /* A segment for a SYN-RECEIVED connection whose SYN is parked (nothing sent to the peer yet). */
 void sp_tcp_decide_parked_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr *seg);
+/* A segment for a port nobody listens on: a SYN, the kind not native, is parked (or joins) and
+ * true returned; false: the caller sends the native reset. */
+bool sp_tcp_decide_closed(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip,
+                          const struct sp_tcp_repr *seg);
 
 static inline struct sp_iface *sp_tcp_iface(const struct sp_tcp *c) { return c->stack->iface; }
 

@@ -205,21 +205,27 @@ static struct sp_tcp_repr blank_repr(uint16_t sport, uint16_t dport)
     return r;
 }
 
+void sp_tcp_reset_repr(const struct sp_tcp_repr *seg, struct sp_tcp_repr *r)
+{
+    *r = blank_repr(seg->dst_port, seg->src_port);
+    if (seg->flags & SP_TCP_ACK) {
+        r->seq = seg->ack;
+        r->flags = SP_TCP_RST;
+    } else {
+        uint32_t seg_len = (uint32_t)seg->payload_len + !!(seg->flags & SP_TCP_SYN) + !!(seg->flags & SP_TCP_FIN);
+        r->seq = 0;
+        r->ack = seg->seq + seg_len;
+        r->flags = SP_TCP_RST | SP_TCP_ACK;
+    }
+}
+
 void sp_tcp_send_reset_for(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip,
                            const struct sp_tcp_repr *seg)
 {
     if (seg->flags & SP_TCP_RST)
         return;   /* never answer a reset with a reset */
-    struct sp_tcp_repr r = blank_repr(seg->dst_port, seg->src_port);
-    if (seg->flags & SP_TCP_ACK) {
-        r.seq = seg->ack;
-        r.flags = SP_TCP_RST;
-    } else {
-        uint32_t seg_len = (uint32_t)seg->payload_len + !!(seg->flags & SP_TCP_SYN) + !!(seg->flags & SP_TCP_FIN);
-        r.seq = 0;
-        r.ack = seg->seq + seg_len;
-        r.flags = SP_TCP_RST | SP_TCP_ACK;
-    }
+    struct sp_tcp_repr r;
+    sp_tcp_reset_repr(seg, &r);
     sp_tcp_emit(tcp, now, ip->dst, ip->src, &r);
 }
 
@@ -280,7 +286,8 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
         struct sp_tcp *l = sp_tcp_find_listener(tcp, seg.dst_port);
         if (!l) {
             sp_drop(iface, SP_STAT_drop_tcp_no_port, NULL);
-            sp_tcp_send_reset_for(tcp, now, ip, &seg);
+            if (!sp_tcp_decide_closed(tcp, now, ip, &seg))
+                sp_tcp_send_reset_for(tcp, now, ip, &seg);
         } else if (seg.flags & SP_TCP_RST) {
             /* LISTEN: an incoming RST is ignored. */
         } else if (seg.flags & SP_TCP_ACK) {
