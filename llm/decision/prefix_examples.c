@@ -70,6 +70,7 @@ static void base(struct sp_llm_example *ex, enum sp_decision_kind k, const struc
     ex->req.our_mac = w->host_mac;
     ex->req.our_ip = w->host_ip;
     ex->req.ttl = w->host_ttl;
+    ex->req.mtu = 1500;
     ex->req.packet = ex->packet;
 }
 
@@ -311,7 +312,7 @@ static void tcp_packet(struct sp_llm_example *ex, const struct who *w, const str
     r->native_window = h->window;
     r->native_mss = h->mss;
     r->native_wscale = h->wscale;
-    r->max_window = 65535; /* a 64 KiB receive buffer */
+    r->max_window = h->window; /* as the stack says: what our buffer honours, no more */
     r->max_mss = h->mss;
     r->flow = (struct sp_flow){.protocol = SP_IP_PROTO_TCP, .local_ip = w->host_ip, .remote_ip = w->peer_ip,
                                .local_port = seg->dst_port, .remote_port = seg->src_port};
@@ -638,6 +639,13 @@ static void note_syn_ack(struct sp_llm_text *t, const struct sp_llm_example *ex,
     sp_llm_text_addf(t, "; ack = the SYN's seq + 1 = %u is fixed", q->tcp.seq + 1);
 }
 
+static void note_ack(struct sp_llm_text *t, const struct sp_llm_example *ex, const struct sp_llm_sim_reply *r)
+{
+    sp_llm_text_addf(t, "it accepts with window %u (1..limits.max_window %u; host.window %u is the stack's); seq = "
+                        "state.iss + 1 and ack = its seq + 1 are fixed",
+                     r->chosen.window, ex->req.max_window, ex->req.native_window);
+}
+
 static void note_refusal(struct sp_llm_text *t, const struct sp_llm_example *ex)
 {
     const struct sp_decision_request *q = &ex->req;
@@ -667,6 +675,7 @@ static void write_legal_note(struct sp_llm_text *t, const struct sp_llm_example 
     else if (r->deviations & (1u << SP_DEVIATION_ACTION)) note_refusal(t, ex);
     else if (ex->req.kind == SP_DECISION_ICMP && r->chosen.action == SP_PROPOSE_REPLY) note_icmp(t, ex, r);
     else if (r->chosen.action == SP_PROPOSE_SYN_ACK && r->deviations) note_syn_ack(t, ex, r);
+    else if (r->chosen.action == SP_PROPOSE_ACK && r->deviations) note_ack(t, ex, r);
     else sp_llm_text_add(t, "none here: the native answer is the one legal authority allows too");
     sp_llm_text_add(t, ".\n");
 }

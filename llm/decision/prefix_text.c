@@ -80,8 +80,8 @@ static const char ground_rule_legal[] =
 
 static const char request_common[] =
     "\n# The request\n"
-    "The user message is one JSON object with the keys kind, format, authority, host, (tcp in legal "
-    "authority: limits,) state, then packet (structured) or packet_hex (raw).\n"
+    "The user message is one JSON object with the keys kind, format, authority, host, (legal tcp and "
+    "icmp: limits,) state, then packet (structured) or packet_hex (raw).\n"
     "- kind and format say what is asked.\n";
 
 static const char *const request_authority[SP_LLM_AUTHORITIES] = {
@@ -101,10 +101,14 @@ static const char request_host_tcp[] =
 static const char request_host_other[] = " mss, window and wscale are null: they belong to TCP.\n";
 
 static const char request_limits_tcp[] =
-    "- limits (legal only) bound what a syn_ack may choose: max_window is the largest initial "
-    "window our receive buffer can honour, max_mss the largest MSS our MTU allows, and "
-    "wscale_offered says whether the SYN carried a window-scale option (only then may the answer "
-    "carry one).\n";
+    "- limits bound what an answer may choose: max_window is the largest initial window our receive "
+    "buffer can honour (in SYN-SENT: the largest window field our ACK may carry, scaled as it is), "
+    "max_mss the largest MSS our MTU allows, and wscale_offered says whether the SYN carried a "
+    "window-scale option (only then may the answer carry one).\n";
+
+static const char request_limits_icmp[] =
+    "- limits.mtu is our link's MTU: an echo reply with DF set must fit in it (20 + 8 + the echo "
+    "data's length).\n";
 
 static const char request_state_tcp[] =
     "- state is what the stack knows about the flow. tcp_state is LISTEN (we listen and a segment "
@@ -146,6 +150,7 @@ static void write_request(struct sp_llm_text *t, enum sp_decision_kind k, enum s
     sp_llm_text_add(t, request_host);
     sp_llm_text_add(t, k == SP_DECISION_TCP ? request_host_tcp : request_host_other);
     if (k == SP_DECISION_TCP && a == SP_AUTHORITY_LEGAL) sp_llm_text_add(t, request_limits_tcp);
+    if (k == SP_DECISION_ICMP && a == SP_AUTHORITY_LEGAL) sp_llm_text_add(t, request_limits_icmp);
     sp_llm_text_add(t, k == SP_DECISION_TCP ? request_state_tcp : request_state_other);
     sp_llm_text_add(t, request_packet[k][f]);
 }
@@ -226,8 +231,9 @@ static const char rules_icmp_legal[] =
     "- The identifier, the sequence number and the echo data are copied unchanged: they let the "
     "pinging program match the reply to its request.\n"
     "- Yours to choose: the reply's TTL (1-255; host.ttl is the stack's own), its IP "
-    "identification (0-65535) and its DF bit. In a structured answer ip_ident and df may be null: "
-    "the stack's own. The request's TTL is never a reason for any choice.\n";
+    "identification (0-65535) and its DF bit (set only when the reply fits limits.mtu). In a "
+    "structured answer ip_ident and df may be null: the stack's own. The request's TTL is never a "
+    "reason for any choice.\n";
 
 static const char rules_arp_legal[] =
     "\n# Rules: ARP (RFC 826), legal authority\n"
@@ -257,9 +263,9 @@ static const char rules_tcp_legal[] =
     "- CLOSED (no listener on the port, RFC 9293 3.10.7.1): a SYN gets rst with seq 0, ack = its seq "
     "+ 1 (+ its data bytes), or drop (silence: the port looks filtered). next_state CLOSED.\n"
     "- SYN-SENT (our SYN carried seq = state.iss): a SYN-ACK that acknowledges state.iss + 1 is "
-    "yours to accept or refuse: ack with seq = state.iss + 1, ack = its seq + 1, window = host.window, "
-    "mss and wscale null, next_state ESTABLISHED; or rst with seq = its ack, next_state CLOSED (the "
-    "attempt is abandoned). It may not be ignored. A segment with A whose ack is not state.iss + 1 "
+    "yours to accept or refuse: ack with seq = state.iss + 1, ack = its seq + 1, a window "
+    "1..limits.max_window of your choice, mss and wscale null, next_state ESTABLISHED; or rst with "
+    "seq = its ack, next_state CLOSED (the attempt is abandoned). It may not be ignored. A segment with A whose ack is not state.iss + 1 "
     "gets rst with seq = its ack, next_state SYN-SENT.\n"
     "- The window field of a SYN or SYN-ACK is never scaled. A window is never 0.\n"
     "- An ack or a rst carries no options: mss and wscale null. A rst has window null.\n"
@@ -375,8 +381,9 @@ static const char *const answer_legal[SP_DECISION_KINDS] = {
     " In legal authority ttl (1-255), ip_ident (0-65535 or null) and df (true, false or null) are "
     "yours to choose, and drop ignores an echo request.",
     " In legal authority drop ignores a request for host.ip.",
-    " In legal authority a syn_ack's seq (the ISS), window, mss and wscale are yours to choose within "
-    "the limits, rst refuses and drop ignores a SYN, and rst refuses a SYN-ACK."};
+    " In legal authority a syn_ack's seq (the ISS), window, mss and wscale and an ack's window are "
+    "yours to choose within the limits, rst refuses and drop ignores a SYN, and rst refuses a "
+    "SYN-ACK."};
 
 static void write_answer(struct sp_llm_text *t, enum sp_decision_kind k, enum sp_llm_format f, enum sp_authority a)
 {

@@ -126,13 +126,17 @@ static void put_host(struct out *o, const struct sp_decision_request *req)
     }
 }
 
-/* What a legal SYN-ACK may choose; an exact answer has nothing to choose, so no limits. */
+/* What a legal answer may choose that the request alone does not say: a SYN-ACK's or ACK's
+ * bounds, the MTU a DF echo reply must fit. An exact answer chooses nothing, so has no limits. */
 static void put_limits(struct out *o, const struct sp_decision_request *req)
 {
-    if (req->kind != SP_DECISION_TCP || req->authority != SP_AUTHORITY_LEGAL)
+    if (req->authority != SP_AUTHORITY_LEGAL)
         return;
-    put(o, ",\"limits\":{\"max_window\":%u,\"max_mss\":%u,\"wscale_offered\":%s}", req->max_window,
-        req->max_mss, req->tcp.wscale >= 0 ? "true" : "false");
+    if (req->kind == SP_DECISION_TCP)
+        put(o, ",\"limits\":{\"max_window\":%u,\"max_mss\":%u,\"wscale_offered\":%s}", req->max_window,
+            req->max_mss, req->tcp.wscale >= 0 ? "true" : "false");
+    else if (req->kind == SP_DECISION_ICMP)
+        put(o, ",\"limits\":{\"mtu\":%u}", req->mtu);
 }
 
 static void tcp_flags(uint8_t f, char out[8])

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "sim_solve.h"
+#include "slowpath/wire/icmp.h"
+#include "slowpath/wire/ipv4.h"
 #include "slowpath/wire/tcp.h"
 
 #define MSS_MIN 536  /* RFC 9293 3.7.1: the default every host accepts */
@@ -71,8 +73,9 @@ static void refuse(struct sim_sol *sol)
     depart(sol, SP_DEVIATION_ACTION);
 }
 
-/* An echo reply's IP header: any TTL that reaches the asker, any identification, either DF. A
- * quarter of the time each of ident and DF is left to the stack (null), which is an answer too. */
+/* An echo reply's IP header: any TTL that reaches the asker, any identification, either DF (set
+ * only when the reply fits the MTU). A quarter of the time each of ident and DF is left to the
+ * stack (null), which is an answer too. */
 static void choose_icmp(struct sim_sol *sol, uint64_t *s)
 {
     uint8_t native_ttl = sol->ttl;
@@ -84,8 +87,18 @@ static void choose_icmp(struct sim_sol *sol, uint64_t *s)
     }
     if (below(s, 4)) {
         sol->df = (int)below(s, 2);
+        /* a DF datagram is never fragmented, so it must fit the link (a reassembled ping may not) */
+        if (SP_IPV4_MIN_HDR_LEN + SP_ICMP_HDR_LEN + sol->payload_len > sol->mtu) sol->df = 0;
         depart(sol, SP_DEVIATION_DF);
     }
+}
+
+/* The ACK ending our own open: its window field is ours, 1..max_window (scaled as it is). */
+static void choose_ack(struct sim_sol *sol, uint64_t *s)
+{
+    uint16_t native_window = sol->window;
+    sol->window = (uint16_t)(1 + below(s, sol->max_window ? sol->max_window : 1));
+    if (sol->window != native_window) depart(sol, SP_DEVIATION_WINDOW);
 }
 
 /* A SYN-ACK's own values: any ISS, a window 1..max_window, an MSS 536..max_mss or none, and a
@@ -132,6 +145,7 @@ static void choose_random(struct sim_sol *sol, double refuse_rate, double ignore
     else if (may_refuse(sol) && u >= ignore_rate && u < ignore_rate + refuse_rate) refuse(sol);
     else if (sol->kind == SP_DECISION_ICMP && sol->action == SP_PROPOSE_REPLY) choose_icmp(sol, s);
     else if (syn_in(sol, SP_HS_LISTEN) && sol->action == SP_PROPOSE_SYN_ACK) choose_syn_ack(sol, s);
+    else if (sol->hs_state == SP_HS_SYN_SENT && sol->action == SP_PROPOSE_ACK) choose_ack(sol, s);
 }
 
 void sim_choose(struct sim_sol *sol, enum sp_llm_sim_choices choices, double refuse_rate, double ignore_rate,

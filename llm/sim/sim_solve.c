@@ -319,6 +319,7 @@ static void authority_parse(const cJSON *req, const struct sim_host *h, struct s
     sol->max_mss = h->mss;
     if (sp_llm_json_uint_opt(lim, "max_window", 65535, &v) == 0 && v > 0) sol->max_window = (uint16_t)v;
     if (sp_llm_json_uint_opt(lim, "max_mss", 65535, &v) == 0 && v >= 536) sol->max_mss = (uint16_t)v;
+    if (sp_llm_json_uint_opt(lim, "mtu", 65535, &v) == 0) sol->mtu = (uint16_t)v;
 }
 
 int sim_solve(const cJSON *req, struct sim_sol *sol)

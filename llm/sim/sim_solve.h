@@ -50,6 +50,7 @@ struct sim_sol {
     uint8_t seg_flags;
     uint32_t seg_seq, seg_ack;
     uint16_t max_window, max_mss;  /* legal limits (the host's own when the request gives none) */
+    uint16_t mtu;                  /* legal icmp: a DF reply must fit (0: unknown, DF never set) */
     int wscale_offered;
     int host_wscale;
     /* what a legal choice departed from the native answer in (sim_choose) */

@@ -201,6 +201,7 @@ static void test_legal_examples_show_choices(void **state)
         assert_non_null(strstr(tcp->system, "CLOSED: a SYN to a port nobody listens on"));
         assert_non_null(strstr(tcp->system, "\"limits\":{\"max_window\":65535,"));
         assert_non_null(strstr(icmp->system, "Legal choice: it answers with TTL"));
+        assert_non_null(strstr(icmp->system, "\"limits\":{\"mtu\":1500}"));
         assert_non_null(strstr(icmp->system, "Legal choice: it ignores the request"));
         assert_non_null(strstr(arp->system, "Legal choice: it ignores the request"));
         if (f == SP_LLM_FMT_STRUCTURED) {

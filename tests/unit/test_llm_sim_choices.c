@@ -33,7 +33,7 @@ static const char syn_fmt[] =
     "\"wscale\":%s,\"payload_hex\":\"\"}}";
 
 static const char icmp_fmt[] =
-    "{\"kind\":\"icmp\",\"format\":\"structured\",\"authority\":\"%s\"," HOST ",\"state\":{},"
+    "{\"kind\":\"icmp\",\"format\":\"structured\",\"authority\":\"%s\"," HOST ",\"limits\":{\"mtu\":1500},\"state\":{},"
     "\"packet\":{\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\",\"ttl\":64,\"type\":8,\"code\":0,\"ident\":4660,"
     "\"seq\":9,\"payload_hex\":\"6162\"}}";
 
@@ -45,6 +45,7 @@ static const char arp_legal[] =
 /* Our SYN (seq = iss 1000) answered by a SYN-ACK acknowledging 1001: SYN-SENT. */
 static const char syn_ack_fmt[] =
     "{\"kind\":\"tcp\",\"format\":\"structured\",\"authority\":\"%s\"," HOST ","
+    "\"limits\":{\"max_window\":4000,\"max_mss\":1460,\"wscale_offered\":false},"
     "\"state\":{\"tcp_state\":\"SYN-SENT\",\"iss\":1000},\"packet\":{\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\","
     "\"sport\":80,\"dport\":40000,\"seq\":7000,\"ack\":1001,\"flags\":\"SA\",\"window\":64240,\"mss\":1460,"
     "\"wscale\":null,\"payload_hex\":\"\"}}";
@@ -199,6 +200,66 @@ static void test_random_icmp_and_arp_answers_are_legal(void **state)
 
 /* Exact authority never departs, whatever the sim is told to choose; legal with native choices
  * gives the same answers as exact. */
+/* The ACK ending our own open: only its window is ours (1..max_window), or a refusal. */
+static void test_random_ack_answers_are_legal(void **state)
+{
+    (void)state;
+    char user[2048];
+    struct sp_llm_sim *sim = sim_new(SP_LLM_SIM_CHOOSE_RANDOM, 8, 0.1, 0.5);
+    unsigned refused = 0, moved = 0;
+    snprintf(user, sizeof user, syn_ack_fmt, "legal");
+    for (int i = 0; i < 1000; i++) {
+        struct sp_llm_sim_reply r;
+        struct sp_llm_decision d;
+        const struct sp_decision_proposal *p = &d.proposal;
+        ask(sim, SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED, user, &r, &d);
+        assert_true(p->action != SP_PROPOSE_DROP); /* never ignored, whatever the rate */
+        if (p->action == SP_PROPOSE_RST) {
+            assert_int_equal(p->tcp_seq, 1001);
+            assert_int_equal(p->next_state, SP_HS_CLOSED);
+            refused++;
+        } else {
+            assert_int_equal(p->action, SP_PROPOSE_ACK);
+            assert_int_equal(p->tcp_seq, 1001);
+            assert_int_equal(p->tcp_ack, 7001);
+            assert_in_range(p->tcp_window, 1, 4000);
+            assert_int_equal(!!(r.deviations & BIT(WINDOW)), p->tcp_window != 65535);
+            moved += p->tcp_window != 65535;
+        }
+        sp_llm_sim_reply_free(&r);
+    }
+    assert_in_range(refused, 50, 150);
+    assert_true(moved > 800);
+    test_free(sim);
+}
+
+/* DF only on a reply that fits the link: a 2000-byte echo (reassembled) never gets it. */
+static void test_df_only_when_it_fits(void **state)
+{
+    (void)state;
+    size_t n = 2000;
+    char *user = test_malloc(2 * n + 1024), *hex = test_malloc(2 * n + 1);
+    struct sp_llm_sim *sim = sim_new(SP_LLM_SIM_CHOOSE_RANDOM, 4, 0, 0);
+    unsigned cleared = 0;
+    for (size_t i = 0; i < n; i++) sprintf(hex + 2 * i, "%02x", (unsigned)(i & 0xff));
+    snprintf(user, 2 * n + 1024,
+             "{\"kind\":\"icmp\",\"format\":\"structured\",\"authority\":\"legal\"," HOST ",\"limits\":{\"mtu\":1500},"
+             "\"state\":{},\"packet\":{\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\",\"ttl\":64,\"type\":8,\"code\":0,"
+             "\"ident\":1,\"seq\":2,\"payload_hex\":\"%s\"}}", hex);
+    for (int i = 0; i < 200; i++) {
+        struct sp_llm_sim_reply r;
+        struct sp_llm_decision d;
+        ask(sim, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, user, &r, &d);
+        assert_true(d.proposal.icmp_df != 1);
+        cleared += d.proposal.icmp_df == 0;
+        sp_llm_sim_reply_free(&r);
+    }
+    assert_true(cleared > 50);
+    test_free(sim);
+    test_free(user);
+    test_free(hex);
+}
+
 static void test_exact_never_departs(void **state)
 {
     (void)state;
@@ -415,6 +476,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_syn_answers_are_legal),
         cmocka_unit_test(test_random_icmp_and_arp_answers_are_legal),
+        cmocka_unit_test(test_random_ack_answers_are_legal),
+        cmocka_unit_test(test_df_only_when_it_fits),
         cmocka_unit_test(test_exact_never_departs),
         cmocka_unit_test(test_choices_seeded),
         cmocka_unit_test(test_refuse_and_ignore_knobs),

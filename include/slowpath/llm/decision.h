@@ -7,7 +7,7 @@
  *   {"kind":"icmp"|"arp"|"tcp", "format":"structured"|"raw", "authority":"exact"|"legal",
  *    "host":{"mac":"02:00:00:00:00:01","ip":"192.0.2.1","ttl":64,
  *            "mss":1460,"window":65535,"wscale":7},          -- who "we" are
- *    "limits":{...}            (tcp, legal only)              -- what a choice may be
+ *    "limits":{...}            (tcp and icmp, legal only)     -- what a choice may be
  *    "state":{...},                                           -- flow state (context cache)
  *    "packet":{...}            (structured)  or  "packet_hex":"4500..."  (raw)}
  *
@@ -15,8 +15,9 @@
  * answer the RFCs allow, the stack adopting the model's choices (TTL, IP identification and DF
  * of an echo reply; ISS, window, MSS and window scale of a SYN-ACK; refusing or ignoring).
  * tcp "limits" (legal): {"max_window":N,"max_mss":N,"wscale_offered":true|false}: a SYN-ACK's
- * window is 1..max_window, its MSS 536..max_mss, and it may carry a window scale (0-14) only
- * when the SYN offered one.
+ * window is 1..max_window (in SYN-SENT: the ACK's window field, scaled as it is), its MSS
+ * 536..max_mss, and it may carry a window scale (0-14) only when the SYN offered one.
+ * icmp "limits" (legal): {"mtu":N}: an echo reply with DF set must fit in N bytes.
  *
  * Payload bytes only ever appear as hex inside "payload_hex"/"packet_hex"; they are data, and the
  * system prompt says never to follow instructions found in them.

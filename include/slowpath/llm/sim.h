@@ -5,9 +5,10 @@
  *
  * In legal authority (the request says which) it can also choose, as a model may: the answer
  * starts as the native one, then `choices` departs from it where the RFCs leave room: an echo
- * reply's TTL, IP identification and DF bit; a SYN-ACK's ISS, window (1..max_window), MSS
- * (536..max_mss) and window scale (0-14, only when the SYN offered one); refusing a connection
- * (RST) or answering nothing. In exact authority it always gives the native answer. */
+ * reply's TTL, IP identification and DF bit (DF only when the reply fits the MTU); a SYN-ACK's
+ * ISS, window (1..max_window), MSS (536..max_mss) and window scale (0-14, only when the SYN
+ * offered one); the window of the ACK ending our own open; refusing a connection (RST) or
+ * answering nothing. In exact authority it always gives the native answer. */
 #ifndef SLOWPATH_LLM_SIM_H
 #define SLOWPATH_LLM_SIM_H
 
