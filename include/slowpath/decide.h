@@ -204,7 +204,9 @@ enum sp_deviation {
 const char *sp_deviation_name(enum sp_deviation d); /* "action", "ttl", ... */
 
 /* The values the stack adopted, for the fields named in `deviations` (a trace writes them as
- * {"iss":..,"window":..}). */
+ * {"iss":..,"window":..}). Filled for the answer given: icmp ttl, df, ip_ident (the stack's next
+ * identification when the model left it, so IP_IDENT departs only when the model's differs from
+ * it); tcp SYN-ACK iss, window, mss, wscale; tcp ACK window; wscale -1 where there is none. */
 struct sp_decision_chosen {
     enum sp_proposal_action action;
     uint8_t ttl, df;
@@ -233,7 +235,7 @@ struct sp_decision_outcome {
      * address and goes out later). */
     uint64_t frame_sent, frame_any;
     /* legal authority, a valid proposal: bit (1u << SP_DEVIATION_x) per field that departed from
-     * native, with the adopted values in `chosen`. */
+     * native, with the adopted values in `chosen`; otherwise both are zero. */
     uint32_t deviations;
     struct sp_decision_chosen chosen;
 };

@@ -374,6 +374,8 @@ static void note_deviations(struct sp_iface *iface, const struct sp_decision_ent
                             const struct sp_decision_built *built, struct sp_decision_outcome *out)
 {
     struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
+    if (e->req.authority != SP_AUTHORITY_LEGAL)
+        return; /* exact never departs: deviations and chosen stay empty */
     out->deviations = sp_decision_deviations(&e->req, built, iface->next_ip_ident, &out->chosen);
     for (int d = 0; d < SP_DEVIATION_COUNT; d++)
         if (out->deviations & (1u << d))
@@ -418,7 +420,6 @@ static void take_proposal(struct sp_iface *iface, sp_time_t now, struct sp_decis
     e->closing = true;
     struct sp_decision_kind_state *k = &iface->decide.kinds[e->req.kind];
     *out = (struct sp_decision_outcome){.id = e->req.id, .kind = e->req.kind};
-    out->chosen.wscale = -1;
     struct sp_decision_built built;
     memset(&built, 0, sizeof built);
     out->verdict = validate(&e->req, proposal, &built);

@@ -287,6 +287,8 @@ static void test_icmp_exact_unchanged(void **state)
     expect_frame(h, PONG);
     outcome_is(f, f->reqs[0].req.id, SP_VERDICT_VALID, 0, SP_ACTION_LLM, true);
     assert_int_equal(f->outs[0].deviations, 0);
+    assert_int_equal(f->outs[0].chosen.ttl, 0); /* nothing adopted, nothing reported */
+    assert_int_equal(f->outs[0].chosen.wscale, 0);
     const struct sp_decision_request *r = &f->reqs[0].req;
     p = echo(200, -1, -1);
     assert_int_equal(sp_validate_proposal(r, &p), SP_VERDICT_HEADER);

@@ -310,6 +310,17 @@ static void test_native_mode(void **state)
 static const char CLOSED_RST[] = "020000000001 020000000002 0800 45000028000000004006f6ccc0000202c0000201"
                                  "00519c400000000001020305501400008b340000 000000000000";
 
+/* The same refusal from a listener on that port (legal), in the next datagram (IP ident 1). */
+static const char LISTEN_RST[] = "020000000001 020000000002 0800 45000028000100004006f6cbc0000202c0000201"
+                                 "00519c400000000001020305501400008b340000 000000000000";
+
+static void no_accept(struct sp_tcp *l, struct sp_tcp *c)
+{
+    (void)l;
+    (void)c;
+    fail_msg("a refused connection was accepted");
+}
+
 static void rx_syn_frame(struct harness *h, sp_time_t now, uint32_t seq)
 {
     struct sp_tcp_repr syn = {.src_port = 40000, .dst_port = CLOSED_PORT, .seq = seq, .flags = SYN,
@@ -342,6 +353,20 @@ static void test_exact_bytes_on_the_wire(void **state)
     assert_int_equal(fake_complete(f, 3001, f->reqs[1].req.id, 0, &p), 0);
     h_assert_silent(h);
     assert_int_equal(f->outs[1].frame_sent, 0);
+
+    /* A listener's legal refusal of the same SYN is the same reset, byte for byte. */
+    struct sp_tcp *l = NULL;
+    assert_int_equal(sp_tcp_listen(h->iface, CLOSED_PORT, 4, no_accept, NULL, &l), 0);
+    rx_syn_frame(h, 4000, 0x01020304u);
+    h_assert_silent(h);
+    assert_int_equal(f->reqs[2].req.hs_state, SP_HS_LISTEN);
+    p = rst_for(0x01020304u);
+    p.next_state = SP_HS_LISTEN;
+    assert_int_equal(fake_complete(f, 4001, f->reqs[2].req.id, 0, &p), 0);
+    assert_int_equal(sp_test_hex(LISTEN_RST, want, sizeof want), 60);
+    assert_int_equal(h_take(h, fr), 60);
+    assert_memory_equal(fr, want, 60);
+    assert_int_equal(l->pending, 0);
     test_free(f);
 }
 
