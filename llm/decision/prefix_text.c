@@ -265,8 +265,8 @@ static const char rules_tcp_legal[] =
     "- SYN-SENT (our SYN carried seq = state.iss): a SYN-ACK that acknowledges state.iss + 1 is "
     "yours to accept or refuse: ack with seq = state.iss + 1, ack = its seq + 1, a window "
     "1..limits.max_window of your choice, mss and wscale null, next_state ESTABLISHED; or rst with "
-    "seq = its ack, next_state CLOSED (the attempt is abandoned). It may not be ignored. A segment with A whose ack is not state.iss + 1 "
-    "gets rst with seq = its ack, next_state SYN-SENT.\n"
+    "seq = its ack, next_state CLOSED (the attempt is abandoned). It may not be ignored. A segment "
+    "with A whose ack is not state.iss + 1 gets rst with seq = its ack, next_state SYN-SENT.\n"
     "- The window field of a SYN or SYN-ACK is never scaled. A window is never 0.\n"
     "- An ack or a rst carries no options: mss and wscale null. A rst has window null.\n"
     "- No data: a SYN-ACK, ACK or RST here never carries a payload.\n";

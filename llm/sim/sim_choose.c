@@ -111,7 +111,8 @@ static void choose_syn_ack(struct sim_sol *sol, uint64_t *s)
     sol->seq = (uint32_t)draw(s);
     sol->window = (uint16_t)(1 + below(s, sol->max_window ? sol->max_window : 1));
     sol->mss = 0;
-    if (below(s, 10) && sol->max_mss >= MSS_MIN) sol->mss = (uint16_t)(MSS_MIN + below(s, sol->max_mss - MSS_MIN + 1u));
+    if (below(s, 10) && sol->max_mss >= MSS_MIN) /* one in ten: no MSS option */
+        sol->mss = (uint16_t)(MSS_MIN + below(s, sol->max_mss - MSS_MIN + 1u));
     sol->wscale = -1;
     if (sol->wscale_offered) {
         uint32_t w = below(s, WSCALE_MAX + 2);

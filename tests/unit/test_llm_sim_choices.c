@@ -20,7 +20,9 @@
 #include "slowpath/wire/tcp.h"
 #include "support.h"
 
-#define HOST "\"host\":{\"mac\":\"02:00:00:00:00:01\",\"ip\":\"192.0.2.1\",\"ttl\":64,\"mss\":1460,\"window\":65535,\"wscale\":7}"
+#define HOST                                                                                      \
+    "\"host\":{\"mac\":\"02:00:00:00:00:01\",\"ip\":\"192.0.2.1\",\"ttl\":64,\"mss\":1460,\"window\":65535," \
+    "\"wscale\":7}"
 #define BIT(d) (1u << SP_DEVIATION_##d)
 
 /* A SYN from 192.0.2.2:40000 (seq 555) to port 80 of ours, window scale offered or not (%s: the
@@ -292,8 +294,10 @@ static void test_choices_seeded(void **state)
 {
     (void)state;
     char user[2048];
-    struct sp_llm_sim *a = sim_new(SP_LLM_SIM_CHOOSE_RANDOM, 42, 0, 0), *b = sim_new(SP_LLM_SIM_CHOOSE_RANDOM, 42, 0, 0);
-    struct sp_llm_sim *c = sim_new(SP_LLM_SIM_CHOOSE_RANDOM, 43, 0, 0), *n = sim_new(SP_LLM_SIM_CHOOSE_NATIVE, 42, 0, 0);
+    struct sp_llm_sim *a = sim_new(SP_LLM_SIM_CHOOSE_RANDOM, 42, 0, 0);
+    struct sp_llm_sim *b = sim_new(SP_LLM_SIM_CHOOSE_RANDOM, 42, 0, 0);
+    struct sp_llm_sim *c = sim_new(SP_LLM_SIM_CHOOSE_RANDOM, 43, 0, 0);
+    struct sp_llm_sim *n = sim_new(SP_LLM_SIM_CHOOSE_NATIVE, 42, 0, 0);
     unsigned differ = 0;
     a->opts.error_rate = b->opts.error_rate = c->opts.error_rate = n->opts.error_rate = 0.3;
     syn_user(user, sizeof user, "legal", "LISTEN", 1);
