@@ -95,7 +95,7 @@ static void bench(enum sp_llm_provider_kind kind, const char *url, unsigned n, u
     r.conc = conc;
     r.lat = calloc(n, sizeof *r.lat);
     if (!r.lat || sp_llm_client_init(&loop, &r.client, &cfg) < 0) exit(1);
-    sp_llm_prompt_for(&r.prompt, SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED, user_tcp);
+    sp_llm_prompt_for(&r.prompt, SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED, SP_AUTHORITY_EXACT, user_tcp);
     t0 = uv_hrtime();
     issue(&r);
     while (r.done < n) uv_run(&loop, UV_RUN_ONCE);

@@ -6,7 +6,8 @@
 #   --out DIR            where everything goes (default build/experiment/DATE)
 #   --paths LIST         native,sim,llm-sim-anthropic,llm-sim-openai (the default), anthropic, openai
 #   --formats LIST       prompt formats: structured,raw (default both)
-#   --authorities LIST   exact,legal (default both; legal needs a slowpath with --authority)
+#   --authorities LIST   exact,legal (default both; legal needs a slowpath with --authority; there
+#                        the simulated models choose at random, as --llm-sim-choices random)
 #   --count N            pings per run (default 20); arpings and curls N/5, instruction pings N/4
 #   --interval S         seconds between pings (default 0.2)
 #   --model NAME         model name for the anthropic / openai paths
@@ -151,12 +152,16 @@ sim_port() {
 }
 
 # llm-sim on the namespace's loopback, for the llm-sim paths; it models what the in-process sim
-# models, so the sim flags among the pass-through flags are given to it too.
+# models, so the sim flags among the pass-through flags are given to it too. It chooses at random
+# where a request's authority is legal (exact requests always get the native answer), as the
+# in-process sim does in legal runs: a legal run shows what a model that uses its room does.
 start_llm_sim() {
-    local args=(--listen 127.0.0.1:0 --require-key "$SIM_KEY") v
+    local args=(--listen 127.0.0.1:0 --require-key "$SIM_KEY" --choices random) v
     v=$(extra_flag --llm-error-rate); [ -z "$v" ] || args+=(--error-rate "$v")
     v=$(extra_flag --llm-latency-ms); [ -z "$v" ] || args+=(--latency-ms "$v")
     v=$(extra_flag --llm-seed); [ -z "$v" ] || args+=(--seed "$v")
+    v=$(extra_flag --llm-sim-refuse-rate); [ -z "$v" ] || args+=(--refuse-rate "$v")
+    v=$(extra_flag --llm-sim-ignore-rate); [ -z "$v" ] || args+=(--ignore-rate "$v")
     # shellcheck disable=SC2206 # split on purpose: a list of flags
     [ -z "$SIM_FLAGS" ] || args+=($SIM_FLAGS)
     in_ns "$BIN/llm-sim" "${args[@]}" >"$OUT/llm-sim.out" 2>"$OUT/llm-sim.log" &
@@ -349,6 +354,8 @@ run_one() {   # run_one PATH FORMAT AUTHORITY (native: - -)
         # shellcheck disable=SC2054 # the commas are the flag's own
         flags=(--delegate icmp=llm,arp=llm,tcp=llm --prompt-format "$fmt")
         [ "$AUTH_FLAG" = no ] || flags+=(--authority "$auth")
+        # the in-process sim uses legal's room as llm-sim does (exact runs: nothing to choose)
+        [ "$AUTH_FLAG" = no ] || [ "$path" != sim ] || [ "$auth" != legal ] || flags+=(--llm-sim-choices random)
     fi
     flags+=(${RUN_FLAGS[@]+"${RUN_FLAGS[@]}"})
     meta order "$RUN_NO"; meta name "$RUN_NAME"; meta path "$path"; meta format "$fmt"

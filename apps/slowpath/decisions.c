@@ -61,6 +61,7 @@ int app_decisions_start(struct app_decisions *d, uv_loop_t *loop, struct sp_ifac
     if (!d->decider)
         return -1;
     sp_iface_set_invalid_policy(iface, o->on_invalid);
+    sp_iface_set_authority(iface, o->authority);
     sp_iface_set_decision_timeout(iface, (sp_time_t)o->llm.timeout_ms + SP_DECISION_TIMEOUT_MARGIN_MS);
     for (int k = 0; k < SP_DECISION_KINDS; k++)
         if (o->delegate[k] != SP_DECIDE_NATIVE)

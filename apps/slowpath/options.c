@@ -16,7 +16,7 @@ enum {
     OPT_TAP = 256, OPT_REPLAY, OPT_IP, OPT_GW, OPT_MAC, OPT_MTU, OPT_PCAP, OPT_DROP, OPT_CORRUPT,
     OPT_SEED, OPT_STATS, OPT_NO_ECHO, OPT_NO_DISCARD, OPT_NO_HTTP, OPT_CONNECT, OPT_SEND,
     OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM, OPT_NO_SACK, OPT_NO_TIMESTAMPS,
-    OPT_KEEPALIVE,
+    OPT_KEEPALIVE, OPT_AUTHORITY,
     OPT_TCP_MAX_CONNS, OPT_TCP_MAX_TIMEWAIT, OPT_TCP_BACKLOG, OPT_TCP_RCVBUF, OPT_TCP_SNDBUF, OPT_TCP_MEM,
     OPT_TCP_SYNCOOKIES,
     /* the operator's side */
@@ -54,6 +54,7 @@ static const struct option long_opts[] = {
     {"on-invalid", required_argument, NULL, OPT_ON_INVALID},
     {"prompt-format", required_argument, NULL, OPT_PROMPT_FORMAT},
     {"trace", required_argument, NULL, OPT_TRACE},
+    {"authority", required_argument, NULL, OPT_AUTHORITY},
     /* handed to sp_llm_config_set by name */
     {"llm", required_argument, NULL, OPT_LLM},
     {"llm-url", required_argument, NULL, OPT_LLM},
@@ -70,6 +71,9 @@ static const struct option long_opts[] = {
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"metrics-any", no_argument, NULL, OPT_METRICS_ANY},
     {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
+    {"llm-sim-choices", required_argument, NULL, OPT_LLM},
+    {"llm-sim-refuse-rate", required_argument, NULL, OPT_LLM},
+    {"llm-sim-ignore-rate", required_argument, NULL, OPT_LLM},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -137,6 +141,11 @@ void sp_options_usage(const char *prog)
            "                        native answer (default) or nothing\n"
            "  --prompt-format structured|raw  parsed fields in, a JSON decision out (default); or\n"
            "                        the packet's bytes in hex in, the reply's bytes out\n"
+           "  --authority exact|legal  what a proposal may be: exact (default), the native answer\n"
+           "                        itself; legal, any answer the RFCs allow, whose choices the stack\n"
+           "                        adopts (an echo reply's TTL, IP ident and DF; a SYN-ACK's ISS,\n"
+           "                        window, MSS and window scale; refusing or ignoring); a reply\n"
+           "                        still goes only to the asker, from our addresses\n"
            "  --trace FILE          one JSON line per decision (time, kind, flow, verdict, action,\n"
            "                        latency, tokens, pcap frame, ...)\n"
            "%s"
@@ -450,6 +459,12 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
         case OPT_TCP_MEM:
             if (parse_tcp_option(o, c, long_opts[li].name, optarg, err, errlen) < 0)
                 return -1;
+            break;
+        case OPT_AUTHORITY:
+            if (sp_authority_parse(optarg, &o->authority) < 0) {
+                snprintf(err, errlen, "bad --authority '%s': expected exact or legal", optarg);
+                return -1;
+            }
             break;
         case OPT_LLM:
             if (sp_llm_config_set(&o->llm, long_opts[li].name, optarg, lerr, sizeof lerr) < 0) {

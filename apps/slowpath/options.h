@@ -53,6 +53,7 @@ struct sp_options {
     bool any_delegated;                                /* some kind is llm or shadow */
     enum sp_invalid_policy on_invalid;                 /* --on-invalid fallback|drop */
     enum sp_llm_format prompt_format;                  /* --prompt-format structured|raw */
+    enum sp_authority authority;                       /* --authority exact|legal */
     const char *trace;                                 /* --trace FILE */
     struct sp_llm_config llm;                          /* --llm*, --model; finished when delegating */
     const char *llm_url_source;                        /* where llm.url came from (--print-config) */

@@ -106,6 +106,7 @@ static int decide(void *ctx, const struct sp_decision_request *req)
     a->id = req->id;
     a->kind = req->kind;
     a->mode = req->mode;
+    a->authority = req->authority;
     a->key = sp_llm_flow_key_of_request(req);
     a->started = now;
     sp_llm_flow_label(req, a->flow, sizeof a->flow);
@@ -121,7 +122,7 @@ static int decide(void *ctx, const struct sp_decision_request *req)
         summarize(req, summary, sizeof summary);
         sp_llm_cache_set_summary(&d->cache, &a->key, summary, now); /* best effort: a full cache forgets */
         struct sp_llm_prompt p;
-        sp_llm_prompt_for(&p, req->kind, d->o.format, d->user);
+        sp_llm_prompt_for(&p, req->kind, d->o.format, req->authority, d->user);
         rc = sp_llm_ask(d->o.client, &p, on_answer, a);
     }
     if (rc < 0)
@@ -216,6 +217,8 @@ static void trace(struct sp_llm_decider *d, const struct ask *a, const struct sp
         .flow = a->flow,
         .mode = sp_decision_mode_name(a->mode),
         .format = sp_llm_format_name(d->o.format),
+        /* unknown for a request decide could keep no record of (it has no question either) */
+        .authority = a->question[0] ? sp_authority_name(a->authority) : NULL,
         .provider = d->provider,
         .model = d->model,
         .latency_ms = a->latency_ms,
@@ -227,6 +230,10 @@ static void trace(struct sp_llm_decider *d, const struct ask *a, const struct sp
         .frame = frame_number(d, out),
         .shadow_match = a->mode == SP_DECIDE_SHADOW ? out->matches_native : -1,
         .bad_field = a->bad_field,
+        /* legal: how a valid answer departed from native ({} when it did not) */
+        .has_deviation = a->authority == SP_AUTHORITY_LEGAL && out->error == 0 && out->verdict == SP_VERDICT_VALID,
+        .deviations = out->deviations,
+        .chosen = out->chosen,
     };
     clock_gettime(CLOCK_REALTIME, &r.time);
     sp_llm_trace_write(d->o.trace, &r);

@@ -16,6 +16,7 @@ struct ask {
     uint64_t id;
     enum sp_decision_kind kind;
     enum sp_decision_mode mode;
+    enum sp_authority authority;
     struct sp_llm_flow_key key;
     uint64_t started;          /* uv_now at decide */
     bool answered;             /* the model gave text (valid or not): a latency sample */

@@ -4,6 +4,7 @@
  * reservoir for percentiles) and derives its figures from the stack's counters. */
 #include "decider_internal.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +192,21 @@ static void print_reasons(FILE *f, const sp_llm_decider *d, enum sp_decision_kin
     }
 }
 
+/* Legal authority: how many valid answers departed from native, per field (the stack's count). */
+static void print_deviations(FILE *f, const struct sp_decision_stats *ds)
+{
+    bool any = false;
+    for (int v = 0; v < SP_DEVIATION_COUNT; v++) {
+        if (!ds->deviations[v])
+            continue;
+        fprintf(f, "%s %s %llu", any ? "," : "       deviations:", sp_deviation_name((enum sp_deviation)v),
+                (unsigned long long)ds->deviations[v]);
+        any = true;
+    }
+    if (any)
+        fputc('\n', f);
+}
+
 void sp_llm_decider_print_stats(const sp_llm_decider *d, FILE *f)
 {
     if (!d)
@@ -207,6 +223,7 @@ void sp_llm_decider_print_stats(const sp_llm_decider *d, FILE *f)
         print_counts(f, k, &c, d->stats[k].late);
         print_kept(f, ds);
         print_quality(f, d, k, &c);
+        print_deviations(f, ds);
         print_reasons(f, d, k, ds);
     }
     struct sp_llm_cache_stats cs;

@@ -53,6 +53,17 @@ static int get_uint_nullable(struct ctx *c, const char *name, uint64_t max, uint
     return 0;
 }
 
+/* 1 when null, 0 when set (*out 0 or 1), < 0 on error */
+static int get_bool_nullable(struct ctx *c, const char *name, int *out)
+{
+    int err;
+    const cJSON *v = member(c, name, &err);
+    if (!v) return err ? err : 1;
+    if (!cJSON_IsBool(v)) return fail(c, name, SP_LLM_EFIELD_TYPE);
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
 static const char *get_str(struct ctx *c, const char *name, int *err)
 {
     const cJSON *v = member(c, name, err);
@@ -124,6 +135,18 @@ static int parse_next_state(struct ctx *c)
     return 0;
 }
 
+/* What a legal echo reply may choose of its IP header; null leaves it to the stack (-1). */
+static int parse_icmp_ip(struct ctx *c)
+{
+    uint64_t v;
+    int df, rc;
+    if ((rc = get_uint_nullable(c, "ip_ident", 65535, &v)) < 0) return rc;
+    c->p->icmp_ip_ident = rc ? -1 : (int32_t)v;
+    if ((rc = get_bool_nullable(c, "df", &df)) < 0) return rc;
+    c->p->icmp_df = rc ? -1 : (int8_t)df;
+    return 0;
+}
+
 static int parse_icmp(struct ctx *c)
 {
     uint64_t v;
@@ -136,7 +159,7 @@ static int parse_icmp(struct ctx *c)
     if ((err = get_uint(c, "ttl", 255, &v)) < 0) return err;
     if (v == 0) return fail(c, "ttl", SP_LLM_EFIELD_RANGE);
     c->p->icmp_ttl = (uint8_t)v;
-    return 0;
+    return parse_icmp_ip(c);
 }
 
 static int parse_arp(struct ctx *c)
@@ -183,7 +206,7 @@ static int parse_raw(struct ctx *c)
     return 0;
 }
 
-static const char *const keys_icmp[] = {"action", "dst", "ident", "seq", "ttl", NULL};
+static const char *const keys_icmp[] = {"action", "dst", "ident", "seq", "ttl", "ip_ident", "df", NULL};
 static const char *const keys_arp[] = {"action", "sender_mac", "sender_ip", "target_mac", "target_ip", NULL};
 static const char *const keys_tcp[] = {"action", "seq", "ack", "window", "mss", "wscale", "next_state", NULL};
 static const char *const keys_raw[] = {"action", "frame_hex", NULL};
@@ -197,6 +220,8 @@ static void blank(struct sp_llm_decision *out, enum sp_decision_kind k, enum sp_
     struct sp_decision_proposal *p = &out->proposal;
     p->action = SP_PROPOSE_DROP;
     p->tcp_wscale = -1;
+    p->icmp_ip_ident = -1;
+    p->icmp_df = -1;
     p->next_state = SP_HS_CLOSED;
     if (f == SP_LLM_FMT_RAW) {
         p->raw = true;

@@ -1,6 +1,8 @@
 /* Worked examples for the static prefix: fixed synthetic requests (hosts in 192.0.2.0/24, a
  * documentation range), turned into user messages by the same code as real requests and answered
- * by the sim's solver without faults, so an example can never disagree with the contract.
+ * by the sim's solver without faults, so an example can never disagree with the contract. In
+ * legal authority the sim also chooses (seeded per example): the answer shown departs from the
+ * native one, and the example says how, from what the sim reports it chose.
  * Example i is situation i % count (the important ones first) in variant i / count: another host,
  * other numbers and payloads from a generator seeded by kind, situation and variant, so a prefix
  * of any size is the same bytes on every run. */
@@ -33,8 +35,9 @@ static uint64_t next(struct gen *g)
 static uint32_t pick(struct gen *g, uint32_t n) { return (uint32_t)(next(g) % n); }
 static uint32_t pick32(struct gen *g) { return (uint32_t)next(g); }
 
-/* Who talks: our host and its peer, in 192.0.2.0/24. */
+/* Who talks: our host and its peer, in 192.0.2.0/24, under an authority. */
 struct who {
+    enum sp_authority authority;
     uint32_t host_ip, peer_ip, other_ip; /* other: an address that is neither */
     struct sp_mac host_mac, peer_mac;
     uint8_t host_ttl, peer_ttl;          /* peer_ttl: what the request has left on arrival */
@@ -56,13 +59,18 @@ static void who_fill(struct gen *g, unsigned variant, struct who *w)
 
 static void base(struct sp_llm_example *ex, enum sp_decision_kind k, const struct who *w)
 {
+    uint64_t seed = ex->seed;
     memset(ex, 0, sizeof *ex);
+    ex->seed = seed;
+    ex->choices = w->authority == SP_AUTHORITY_LEGAL ? SP_LLM_SIM_CHOOSE_RANDOM : SP_LLM_SIM_CHOOSE_NATIVE;
     ex->req.id = 1;
     ex->req.kind = k;
     ex->req.mode = SP_DECIDE_DELEGATE;
+    ex->req.authority = w->authority;
     ex->req.our_mac = w->host_mac;
     ex->req.our_ip = w->host_ip;
     ex->req.ttl = w->host_ttl;
+    ex->req.mtu = 1500;
     ex->req.packet = ex->packet;
 }
 
@@ -304,6 +312,8 @@ static void tcp_packet(struct sp_llm_example *ex, const struct who *w, const str
     r->native_window = h->window;
     r->native_mss = h->mss;
     r->native_wscale = h->wscale;
+    r->max_window = h->window; /* as the stack says: what our buffer honours, no more */
+    r->max_mss = h->mss;
     r->flow = (struct sp_flow){.protocol = SP_IP_PROTO_TCP, .local_ip = w->host_ip, .remote_ip = w->peer_ip,
                                .local_port = seg->dst_port, .remote_port = seg->src_port};
 }
@@ -467,6 +477,61 @@ static void tcp_rst_listen(struct sp_llm_example *ex, struct gen *g, const struc
     snprintf(ex->why, sizeof ex->why, "a reset is never answered, not even by a listener: drop; next_state LISTEN");
 }
 
+/* A SYN to a port nobody listens on: the native answer is the reset of RFC 9293 3.10.7.1. */
+static void tcp_closed_port(struct sp_llm_example *ex, struct gen *g, const struct who *w, unsigned v)
+{
+    struct tcp_host h = tcp_host(g, v, SP_HS_CLOSED, 1);
+    struct sp_tcp_repr s = tcp_seg(g, SP_HS_LISTEN, SP_TCP_SYN);
+    s.dst_port = (uint16_t)(1000 + pick(g, 8000)); /* a port without a service */
+    s.mss = 1460;
+    s.wscale = 7;
+    h.iss = 0;
+    base(ex, SP_DECISION_TCP, w);
+    tcp_packet(ex, w, &h, &s);
+    if (w->authority == SP_AUTHORITY_LEGAL && v % 2 == 0) ex->choices = SP_LLM_SIM_CHOOSE_IGNORE;
+    snprintf(ex->title, sizeof ex->title, "CLOSED: a SYN to a port nobody listens on");
+    snprintf(ex->why, sizeof ex->why,
+             "tcp_state CLOSED, no listener on port %u: rst with seq 0 and ack = the SYN's seq %u + 1 = %u, a reset "
+             "with the ACK bit (RFC 9293 3.10.7.1); window, mss and wscale null; next_state CLOSED",
+             s.dst_port, s.seq, s.seq + 1);
+}
+
+/* Legal authority: the same requests as elsewhere, answered the ways only legal allows. */
+static void icmp_ignored(struct sp_llm_example *ex, struct gen *g, const struct who *w, unsigned v)
+{
+    icmp_echo(ex, g, w, v);
+    ex->choices = SP_LLM_SIM_CHOOSE_IGNORE;
+    snprintf(ex->title, sizeof ex->title, "an echo request for us, ignored");
+}
+
+static void arp_ignored(struct sp_llm_example *ex, struct gen *g, const struct who *w, unsigned v)
+{
+    arp_who_has(ex, g, w, v);
+    ex->choices = SP_LLM_SIM_CHOOSE_IGNORE;
+    snprintf(ex->title, sizeof ex->title, "a broadcast request for host.ip, ignored");
+}
+
+static void tcp_syn_refused(struct sp_llm_example *ex, struct gen *g, const struct who *w, unsigned v)
+{
+    tcp_syn_mss_only(ex, g, w, v);
+    ex->choices = SP_LLM_SIM_CHOOSE_REFUSE;
+    snprintf(ex->title, sizeof ex->title, "LISTEN: a SYN, refused");
+}
+
+static void tcp_syn_ignored(struct sp_llm_example *ex, struct gen *g, const struct who *w, unsigned v)
+{
+    tcp_syn_full(ex, g, w, v);
+    ex->choices = SP_LLM_SIM_CHOOSE_IGNORE;
+    snprintf(ex->title, sizeof ex->title, "LISTEN: a SYN, ignored");
+}
+
+static void tcp_syn_ack_refused(struct sp_llm_example *ex, struct gen *g, const struct who *w, unsigned v)
+{
+    tcp_syn_ack_ok(ex, g, w, v);
+    ex->choices = SP_LLM_SIM_CHOOSE_REFUSE;
+    snprintf(ex->title, sizeof ex->title, "SYN-SENT: the SYN-ACK to our SYN, refused");
+}
+
 /* --- The catalogue ------------------------------------------------------------------------ */
 
 typedef void (*fill_fn)(struct sp_llm_example *ex, struct gen *g, const struct who *w, unsigned variant);
@@ -474,48 +539,145 @@ typedef void (*fill_fn)(struct sp_llm_example *ex, struct gen *g, const struct w
 static const fill_fn icmp_fills[] = {icmp_echo, icmp_injection, icmp_edges, icmp_ping56, icmp_other_dst,
                                      icmp_echo_reply};
 static const fill_fn arp_fills[] = {arp_who_has, arp_unicast, arp_other, arp_reply, arp_gratuitous};
-static const fill_fn tcp_fills[] = {tcp_syn_full, tcp_syn_ack_ok, tcp_syn_mss_only, tcp_ack_to_listener,
-                                    tcp_bad_syn_ack, tcp_syn_host_noscale, tcp_syn_ack_noscale, tcp_rst_listen};
+static const fill_fn tcp_fills[] = {tcp_syn_full,        tcp_syn_ack_ok,      tcp_syn_mss_only,
+                                    tcp_ack_to_listener, tcp_bad_syn_ack,     tcp_syn_host_noscale,
+                                    tcp_syn_ack_noscale, tcp_rst_listen,      tcp_closed_port};
+/* Legal: what only legal allows comes early, among the examples every prefix shows. */
+static const fill_fn icmp_legal[] = {icmp_echo,   icmp_injection, icmp_ignored,   icmp_edges,
+                                     icmp_ping56, icmp_other_dst, icmp_echo_reply};
+static const fill_fn arp_legal[] = {arp_who_has, arp_other, arp_ignored, arp_unicast, arp_reply, arp_gratuitous};
+static const fill_fn tcp_legal[] = {tcp_syn_full,         tcp_syn_refused,     tcp_closed_port,
+                                    tcp_syn_ack_ok,       tcp_syn_ignored,     tcp_syn_mss_only,
+                                    tcp_syn_ack_refused,  tcp_ack_to_listener, tcp_bad_syn_ack,
+                                    tcp_syn_host_noscale, tcp_syn_ack_noscale, tcp_rst_listen};
 
 #define COUNT(a) (sizeof a / sizeof a[0])
 
 static const struct {
     const fill_fn *fills;
     unsigned n;
-} catalogue[SP_DECISION_KINDS] = {
-    {icmp_fills, COUNT(icmp_fills)}, {arp_fills, COUNT(arp_fills)}, {tcp_fills, COUNT(tcp_fills)}};
+} catalogue[SP_LLM_AUTHORITIES][SP_DECISION_KINDS] = {
+    {{icmp_fills, COUNT(icmp_fills)}, {arp_fills, COUNT(arp_fills)}, {tcp_fills, COUNT(tcp_fills)}},
+    {{icmp_legal, COUNT(icmp_legal)}, {arp_legal, COUNT(arp_legal)}, {tcp_legal, COUNT(tcp_legal)}}};
 
-unsigned sp_llm_example_count(enum sp_decision_kind k)
+unsigned sp_llm_example_count(enum sp_decision_kind k, enum sp_authority a)
 {
-    return (unsigned)k < SP_DECISION_KINDS ? catalogue[k].n : 0;
+    return (unsigned)k < SP_DECISION_KINDS && (unsigned)a < SP_LLM_AUTHORITIES ? catalogue[a][k].n : 0;
 }
 
-void sp_llm_example_fill(enum sp_decision_kind k, unsigned i, struct sp_llm_example *ex)
+/* A situation's number for its numbers: its place among the exact examples, so that a situation
+ * both authorities show is the same request in both prefixes; legal-only ones count from 0x100. */
+static uint64_t situation_id(enum sp_decision_kind k, fill_fn fn, unsigned place)
 {
-    unsigned n = catalogue[k].n, situation = i % n, variant = i / n;
-    struct gen g = {((uint64_t)k << 48) ^ ((uint64_t)situation << 32) ^ variant};
+    for (unsigned j = 0; j < catalogue[SP_AUTHORITY_EXACT][k].n; j++)
+        if (catalogue[SP_AUTHORITY_EXACT][k].fills[j] == fn) return j;
+    return 0x100 + place;
+}
+
+void sp_llm_example_fill(enum sp_decision_kind k, enum sp_authority a, unsigned i, struct sp_llm_example *ex)
+{
+    unsigned n = catalogue[a][k].n, situation = i % n, variant = i / n;
+    fill_fn fn = catalogue[a][k].fills[situation];
+    struct gen g = {((uint64_t)k << 48) ^ (situation_id(k, fn, situation) << 32) ^ variant};
     struct who w;
     who_fill(&g, variant, &w);
-    catalogue[k].fills[situation](ex, &g, &w, variant);
+    w.authority = a;
+    ex->seed = g.s ^ 0x1e6a1ull; /* the sim's choices in legal: fixed per example */
+    fn(ex, &g, &w, variant);
 }
 
 /* --- Writing one ------------------------------------------------------------------------- */
 
-/* The reference answer: the sim's solver, with every fault rate at zero. */
-static char *reference_answer(const char *user)
+/* The reference answer: the sim's solver, with every fault rate at zero and, in legal, the
+ * example's choices (a random one accepts: refusing and ignoring have examples of their own). */
+int sp_llm_example_answer(const struct sp_llm_example *ex, const char *user, struct sp_llm_sim_reply *r)
 {
     struct sp_llm_sim *sim = malloc(sizeof *sim);
-    struct sp_llm_sim_reply r;
-    char *text = NULL;
-    if (!sim) return NULL;
-    sp_llm_sim_init(sim, NULL);
-    if (sp_llm_sim_answer(sim, NULL, user, &r) == 0 && r.is_json) {
-        text = r.text;
-        r.text = NULL;
-    }
-    sp_llm_sim_reply_free(&r);
+    struct sp_llm_sim_opts o;
+    int rc;
+    memset(r, 0, sizeof *r);
+    if (!sim) return SP_LLM_ENOMEM;
+    sp_llm_sim_opts_default(&o);
+    o.seed = ex->seed;
+    o.choices = ex->choices;
+    o.refuse_rate = o.ignore_rate = 0;
+    sp_llm_sim_init(sim, &o);
+    rc = sp_llm_sim_answer(sim, NULL, user, r);
     free(sim);
-    return text;
+    if (rc == 0 && !r->is_json) {
+        sp_llm_sim_reply_free(r);
+        rc = SP_LLM_EINVAL;
+    }
+    return rc;
+}
+
+/* --- Legal: how the answer departs from the native one ------------------------------------ */
+
+static void note_icmp(struct sp_llm_text *t, const struct sp_llm_example *ex, const struct sp_llm_sim_reply *r)
+{
+    const struct sp_decision_chosen *c = &r->chosen;
+    sp_llm_text_addf(t, "it answers with TTL %u (host.ttl %u is the stack's own)", c->ttl, ex->req.ttl);
+    if (r->deviations & (1u << SP_DEVIATION_IP_IDENT)) sp_llm_text_addf(t, ", IP identification %u", c->ip_ident);
+    else sp_llm_text_add(t, ", the stack's IP identification");
+    if (r->deviations & (1u << SP_DEVIATION_DF)) sp_llm_text_addf(t, " and DF %s", c->df ? "set" : "clear");
+    else sp_llm_text_add(t, " and the stack's DF bit");
+    sp_llm_text_add(t, "; ident, seq and data still echo the request");
+}
+
+static void note_syn_ack(struct sp_llm_text *t, const struct sp_llm_example *ex, const struct sp_llm_sim_reply *r)
+{
+    const struct sp_decision_request *q = &ex->req;
+    const struct sp_decision_chosen *c = &r->chosen;
+    sp_llm_text_addf(t, "it accepts with its own ISS %u as seq (state.iss %u is the stack's), window %u "
+                        "(1..limits.max_window %u), ",
+                     c->iss, q->iss, c->window, q->max_window);
+    if (c->mss) sp_llm_text_addf(t, "mss %u (536..limits.max_mss %u), ", c->mss, q->max_mss);
+    else sp_llm_text_add(t, "no MSS option (mss null), ");
+    if (c->wscale >= 0) sp_llm_text_addf(t, "wscale %d (0..14: the SYN offered scaling)", c->wscale);
+    else if (q->tcp.wscale >= 0) sp_llm_text_add(t, "no window scale (null: allowed even when offered)");
+    else sp_llm_text_add(t, "wscale null (the SYN offered no scaling)");
+    sp_llm_text_addf(t, "; ack = the SYN's seq + 1 = %u is fixed", q->tcp.seq + 1);
+}
+
+static void note_ack(struct sp_llm_text *t, const struct sp_llm_example *ex, const struct sp_llm_sim_reply *r)
+{
+    sp_llm_text_addf(t, "it accepts with window %u (1..limits.max_window %u; host.window %u is the stack's); seq = "
+                        "state.iss + 1 and ack = its seq + 1 are fixed",
+                     r->chosen.window, ex->req.max_window, ex->req.native_window);
+}
+
+static void note_refusal(struct sp_llm_text *t, const struct sp_llm_example *ex)
+{
+    const struct sp_decision_request *q = &ex->req;
+    if (q->hs_state == SP_HS_SYN_SENT)
+        sp_llm_text_addf(t, "it refuses the connection it asked for: rst with seq = the segment's ack %u; "
+                            "next_state CLOSED",
+                         q->tcp.ack);
+    else
+        sp_llm_text_addf(t, "it refuses the connection: rst with seq 0 and ack = the SYN's seq + 1 = %u, a "
+                            "reset with the ACK bit; next_state %s (the listener stays)",
+                         q->tcp.seq + 1, sp_hs_state_name(q->hs_state));
+}
+
+static void note_silence(struct sp_llm_text *t, const struct sp_llm_example *ex)
+{
+    sp_llm_text_add(t, "it ignores the request: drop, nothing is sent");
+    if (ex->req.kind == SP_DECISION_TCP)
+        sp_llm_text_addf(t, "; next_state %s (the peer may retransmit and ask again)",
+                         sp_hs_state_name(ex->req.hs_state));
+}
+
+/* "Legal choice: ...": what the sim reports it chose, in words. */
+static void write_legal_note(struct sp_llm_text *t, const struct sp_llm_example *ex, const struct sp_llm_sim_reply *r)
+{
+    sp_llm_text_add(t, "Legal choice: ");
+    if (r->deviations & (1u << SP_DEVIATION_SILENCE)) note_silence(t, ex);
+    else if (r->deviations & (1u << SP_DEVIATION_ACTION)) note_refusal(t, ex);
+    else if (ex->req.kind == SP_DECISION_ICMP && r->chosen.action == SP_PROPOSE_REPLY) note_icmp(t, ex, r);
+    else if (r->chosen.action == SP_PROPOSE_SYN_ACK && r->deviations) note_syn_ack(t, ex, r);
+    else if (r->chosen.action == SP_PROPOSE_ACK && r->deviations) note_ack(t, ex, r);
+    else sp_llm_text_add(t, "none here: the native answer is the one legal authority allows too");
+    sp_llm_text_add(t, ".\n");
 }
 
 /* "4500+0054+...=2a3b4, folded 2+a3b4=a3b6, checksum 5c49": the header sum of a raw answer, worked
@@ -563,27 +725,35 @@ static void write_checksums(struct sp_llm_text *t, enum sp_decision_kind k, cons
 static int write_one(struct sp_llm_text *t, enum sp_decision_kind k, enum sp_llm_format f, struct sp_llm_example *ex,
                      char *user, unsigned n)
 {
-    char state[256], *answer;
+    char state[256];
+    struct sp_llm_sim_reply r;
+    int rc;
     if (sp_llm_prompt_state(&ex->req, NULL, state, sizeof state) < 0 ||
         sp_llm_prompt_user(&ex->req, f, state, user, SP_LLM_PROMPT_MAX) < 0)
         return SP_LLM_EINVAL;
-    if (!(answer = reference_answer(user))) return SP_LLM_ENOMEM;
-    sp_llm_text_addf(t, "\n## Example %u: %s\nRequest: %s\nAnswer: %s\n", n, ex->title, user, answer);
-    if (f == SP_LLM_FMT_RAW && k != SP_DECISION_ARP) write_checksums(t, k, answer);
-    sp_llm_text_addf(t, "Why: %s.\n", ex->why);
-    free(answer);
+    if ((rc = sp_llm_example_answer(ex, user, &r)) < 0) return rc;
+    sp_llm_text_addf(t, "\n## Example %u: %s\nRequest: %s\nAnswer: %s\n", n, ex->title, user, r.text);
+    if (f == SP_LLM_FMT_RAW && k != SP_DECISION_ARP) write_checksums(t, k, r.text);
+    if (ex->req.authority == SP_AUTHORITY_LEGAL) {
+        sp_llm_text_addf(t, "Why (the native answer): %s.\n", ex->why);
+        write_legal_note(t, ex, &r);
+    } else {
+        sp_llm_text_addf(t, "Why: %s.\n", ex->why);
+    }
+    sp_llm_sim_reply_free(&r);
     return t->oom ? SP_LLM_ENOMEM : 0;
 }
 
-int sp_llm_prefix_write_example(struct sp_llm_text *t, enum sp_decision_kind k, enum sp_llm_format f, unsigned i,
-                                unsigned n)
+int sp_llm_prefix_write_example(struct sp_llm_text *t, enum sp_decision_kind k, enum sp_llm_format f,
+                                enum sp_authority a, unsigned i, unsigned n)
 {
     struct sp_llm_example *ex = malloc(sizeof *ex);
     char *user = malloc(SP_LLM_PROMPT_MAX);
     int rc = SP_LLM_ENOMEM;
-    if ((unsigned)k >= SP_DECISION_KINDS || (unsigned)f >= SP_LLM_FMT_COUNT) rc = SP_LLM_EINVAL;
+    if ((unsigned)k >= SP_DECISION_KINDS || (unsigned)f >= SP_LLM_FMT_COUNT || (unsigned)a >= SP_LLM_AUTHORITIES)
+        rc = SP_LLM_EINVAL;
     else if (ex && user) {
-        sp_llm_example_fill(k, i, ex);
+        sp_llm_example_fill(k, a, i, ex);
         rc = write_one(t, k, f, ex, user, n);
     }
     free(ex);

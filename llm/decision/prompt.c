@@ -92,7 +92,9 @@ int sp_llm_prompt_state(const struct sp_decision_request *req, const struct sp_l
         return SP_LLM_ETOOBIG;
     buf[0] = '\0';
     put(&o, "{");
-    if (req->kind == SP_DECISION_TCP)
+    if (req->kind == SP_DECISION_TCP && req->hs_state == SP_HS_CLOSED) /* no connection, no ISS */
+        put(&o, "\"tcp_state\":\"%s\",\"iss\":null,", sp_hs_state_name(req->hs_state));
+    else if (req->kind == SP_DECISION_TCP)
         put(&o, "\"tcp_state\":\"%s\",\"iss\":%lu,", sp_hs_state_name(req->hs_state), (unsigned long)req->iss);
     if (flow) {
         char *s = sp_llm_flow_state_json(flow); /* {"summary":..,"recent":[..]} */
@@ -122,6 +124,19 @@ static void put_host(struct out *o, const struct sp_decision_request *req)
         /* Not part of an ICMP or ARP decision: null rather than a made-up number. */
         put(o, "\"mss\":null,\"window\":null,\"wscale\":null}");
     }
+}
+
+/* What a legal answer may choose that the request alone does not say: a SYN-ACK's or ACK's
+ * bounds, the MTU a DF echo reply must fit. An exact answer chooses nothing, so has no limits. */
+static void put_limits(struct out *o, const struct sp_decision_request *req)
+{
+    if (req->authority != SP_AUTHORITY_LEGAL)
+        return;
+    if (req->kind == SP_DECISION_TCP)
+        put(o, ",\"limits\":{\"max_window\":%u,\"max_mss\":%u,\"wscale_offered\":%s}", req->max_window,
+            req->max_mss, req->tcp.wscale >= 0 ? "true" : "false");
+    else if (req->kind == SP_DECISION_ICMP)
+        put(o, ",\"limits\":{\"mtu\":%u}", req->mtu);
 }
 
 static void tcp_flags(uint8_t f, char out[8])
@@ -197,8 +212,10 @@ int sp_llm_prompt_user(const struct sp_decision_request *req, enum sp_llm_format
     if (!req || !buf || !cap || req->kind >= SP_DECISION_KINDS || fmt >= SP_LLM_FMT_COUNT)
         return SP_LLM_EINVAL;
     buf[0] = '\0';
-    put(&o, "{\"kind\":\"%s\",\"format\":\"%s\",", sp_decision_kind_name(req->kind), sp_llm_format_name(fmt));
+    put(&o, "{\"kind\":\"%s\",\"format\":\"%s\",\"authority\":\"%s\",", sp_decision_kind_name(req->kind),
+        sp_llm_format_name(fmt), sp_authority_name(req->authority));
     put_host(&o, req);
+    put_limits(&o, req);
     put(&o, ",\"state\":%s,", state && *state ? state : "{}");
     if (fmt == SP_LLM_FMT_RAW) {
         if (!req->packet || !req->packet_len)
@@ -258,6 +275,10 @@ size_t sp_llm_prompt_answer(enum sp_decision_kind kind, const struct sp_decision
     } else if (kind == SP_DECISION_ICMP) {
         ip_str(p->icmp_dst, a);
         put(&o, " dst=%s ident=%u seq=%u ttl=%u", a, p->icmp_ident, p->icmp_seq, p->icmp_ttl);
+        if (p->icmp_ip_ident >= 0)
+            put(&o, " ip_ident=%ld", (long)p->icmp_ip_ident);
+        if (p->icmp_df >= 0)
+            put(&o, " df=%d", p->icmp_df);
     } else if (kind == SP_DECISION_ARP) {
         sp_mac_format(p->arp.sha, m1);
         sp_mac_format(p->arp.tha, m2);

@@ -18,6 +18,39 @@ static void put_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* One field of the deviation object: its value as the stack adopted it. */
+static void put_deviation(FILE *f, enum sp_deviation d, const struct sp_decision_chosen *c)
+{
+    fprintf(f, "\"%s\":", sp_deviation_name(d));
+    switch (d) {
+    case SP_DEVIATION_ACTION: put_str(f, sp_proposal_action_name(c->action)); break;
+    case SP_DEVIATION_SILENCE: fputs("true", f); break;
+    case SP_DEVIATION_TTL: fprintf(f, "%u", c->ttl); break;
+    case SP_DEVIATION_IP_IDENT: fprintf(f, "%u", c->ip_ident); break;
+    case SP_DEVIATION_DF: fputs(c->df ? "true" : "false", f); break;
+    case SP_DEVIATION_ISS: fprintf(f, "%lu", (unsigned long)c->iss); break;
+    case SP_DEVIATION_WINDOW: fprintf(f, "%u", c->window); break;
+    case SP_DEVIATION_MSS: c->mss ? fprintf(f, "%u", c->mss) : fputs("null", f); break;
+    case SP_DEVIATION_WSCALE: c->wscale >= 0 ? fprintf(f, "%d", c->wscale) : fputs("null", f); break;
+    default: fputs("null", f); break;
+    }
+}
+
+static void put_deviations(FILE *f, uint32_t bits, const struct sp_decision_chosen *c)
+{
+    bool first = true;
+    fputs(",\"deviation\":{", f);
+    for (int d = 0; d < SP_DEVIATION_COUNT; d++) {
+        if (!(bits & (1u << d)))
+            continue;
+        if (!first)
+            fputc(',', f);
+        put_deviation(f, (enum sp_deviation)d, c);
+        first = false;
+    }
+    fputc('}', f);
+}
+
 void sp_llm_trace_time(const struct timespec *ts, char *out, size_t cap)
 {
     struct tm tm;
@@ -42,6 +75,10 @@ int sp_llm_trace_write(FILE *f, const struct sp_llm_trace_rec *r)
     put_str(f, r->mode);
     fputs(",\"format\":", f);
     put_str(f, r->format);
+    if (r->authority) {
+        fputs(",\"authority\":", f);
+        put_str(f, r->authority);
+    }
     fputs(",\"provider\":", f);
     put_str(f, r->provider);
     fputs(",\"model\":", f);
@@ -62,6 +99,8 @@ int sp_llm_trace_write(FILE *f, const struct sp_llm_trace_rec *r)
         fputs(",\"bad_field\":", f);
         put_str(f, r->bad_field);
     }
+    if (r->has_deviation)
+        put_deviations(f, r->deviations, &r->chosen);
     fputs("}\n", f);
     if (fflush(f) != 0 || ferror(f))
         return -1;

@@ -31,6 +31,20 @@ int sp_llm_sim_fault_parse(const char *s, enum sp_llm_sim_fault *out)
     return SP_LLM_EINVAL;
 }
 
+static const char *const choices_names[SP_LLM_SIM_CHOICES_COUNT] = {"native", "random", "refuse", "ignore"};
+
+const char *sp_llm_sim_choices_name(enum sp_llm_sim_choices c)
+{
+    return (unsigned)c < SP_LLM_SIM_CHOICES_COUNT ? choices_names[c] : "?";
+}
+
+int sp_llm_sim_choices_parse(const char *s, enum sp_llm_sim_choices *out)
+{
+    for (int i = 0; s && i < SP_LLM_SIM_CHOICES_COUNT; i++)
+        if (strcmp(s, choices_names[i]) == 0) return (*out = (enum sp_llm_sim_choices)i), 0;
+    return SP_LLM_EINVAL;
+}
+
 int sp_llm_sim_latency_parse(const char *s, enum sp_llm_sim_latency *out)
 {
     if (!s) return SP_LLM_EINVAL;
@@ -48,6 +62,8 @@ void sp_llm_sim_opts_default(struct sp_llm_sim_opts *o)
     o->latency_ms = SP_LLM_DEFAULT_SIM_LATENCY_MS;
     o->cache_min_tokens = SP_LLM_DEFAULT_CACHE_MIN_TOKENS;
     o->cache_ttl_ms = SP_LLM_SIM_CACHE_TTL_MS;
+    o->refuse_rate = SP_LLM_DEFAULT_SIM_REFUSE_RATE;
+    o->ignore_rate = SP_LLM_DEFAULT_SIM_IGNORE_RATE;
 }
 
 void sp_llm_sim_init(struct sp_llm_sim *sim, const struct sp_llm_sim_opts *o)
@@ -121,13 +137,12 @@ static void apply_fault(enum sp_llm_sim_fault f, struct sim_sol *sol)
         if (sol->inj_has_ip && sol->kind != SP_DECISION_ARP) {
             sol->dst = sol->inj_ip;
             if (sol->action == SP_PROPOSE_DROP)
-                sol->action = sol->kind == SP_DECISION_TCP && sol->format == SP_LLM_FMT_STRUCTURED
-                                  ? SP_PROPOSE_RST : SP_PROPOSE_REPLY;
+                sol->action = sol->kind == SP_DECISION_TCP ? SP_PROPOSE_RST : SP_PROPOSE_REPLY;
         } else if (sol->kind == SP_DECISION_ICMP) {
             sol->ttl = 255;
             sol->action = SP_PROPOSE_REPLY;
         } else if (sol->kind == SP_DECISION_TCP) {
-            sol->action = sol->format == SP_LLM_FMT_STRUCTURED ? SP_PROPOSE_RST : SP_PROPOSE_REPLY;
+            sol->action = SP_PROPOSE_RST;
             sol->flags = SP_TCP_RST;
             sol->seq = 0;
         }
@@ -161,7 +176,9 @@ static char *render(const struct sim_sol *sol)
     int drop = sol->action == SP_PROPOSE_DROP;
     char *txt;
     if (!o) return NULL;
-    cJSON_AddStringToObject(o, "action", sp_proposal_action_name(sol->action));
+    /* a raw answer's bytes say what it is: its action is only reply or drop */
+    cJSON_AddStringToObject(o, "action", sol->format == SP_LLM_FMT_RAW && !drop ? "reply"
+                                                                                : sp_proposal_action_name(sol->action));
     if (sol->format == SP_LLM_FMT_RAW) {
         uint8_t frame[SP_DECISION_MAX_PACKET];
         size_t n = drop ? 0 : sim_build_frame(sol, frame, sizeof frame);
@@ -179,6 +196,9 @@ static char *render(const struct sim_sol *sol)
         add_num(o, "ident", !drop, sol->ident);
         add_num(o, "seq", !drop, sol->seq16);
         add_num(o, "ttl", !drop, sol->ttl);
+        add_num(o, "ip_ident", !drop && sol->ip_ident >= 0, sol->ip_ident);
+        if (!drop && sol->df >= 0) cJSON_AddBoolToObject(o, "df", sol->df);
+        else cJSON_AddNullToObject(o, "df");
     } else if (sol->kind == SP_DECISION_ARP) {
         if (drop) {
             cJSON_AddNullToObject(o, "sender_mac");
@@ -257,6 +277,10 @@ int sp_llm_sim_ask(struct sp_llm_sim *sim, const struct sp_llm_sim_request *rq, 
         out->text = strdup(not_understood);
         is_json = 0;
     } else {
+        /* its own stream: a choice never shifts the fault an answer gets */
+        sim_choose(sol, sim->opts.choices, sim->opts.refuse_rate, sim->opts.ignore_rate, rng ^ 0xc4015e5c4015e5ull);
+        out->deviations = sol->deviations;
+        out->chosen = sol->chosen;
         out->fault = roll_fault(&sim->opts, sol, &rng);
         apply_fault(out->fault, sol);
         out->text = render(sol);

@@ -88,59 +88,88 @@ static enum sp_hs_state state_of(const cJSON *state, uint64_t *iss)
     return st;
 }
 
-/* seg_* are the received segment's fields; decides per RFC 9293 3.10.7.2/3.10.7.3 */
-static void tcp_decide(struct sim_sol *sol, const struct sim_host *h, enum sp_hs_state st,
-                       uint32_t iss, uint8_t fl, uint32_t seg_seq, uint32_t seg_ack, int peer_ws)
+/* The received segment's fields a handshake decision reads. */
+struct seg {
+    uint8_t flags;
+    uint32_t seq, ack;
+    int peer_ws; /* -1: no window-scale option */
+};
+
+/* A SYN-ACK with our own values: the native answer to a SYN in LISTEN (and to a simultaneous
+ * open in SYN-SENT). */
+static void tcp_syn_ack(struct sim_sol *sol, const struct sim_host *h, uint32_t iss, const struct seg *sg, int ws)
 {
-    int ws = peer_ws >= 0 && h->wscale >= 0 ? h->wscale : -1;
+    sol->action = SP_PROPOSE_SYN_ACK;
+    sol->seq = iss;
+    sol->ack = sg->seq + 1;
+    sol->window = h->window; /* never scaled in a SYN segment (RFC 7323 2.2) */
+    sol->mss = h->mss;
+    sol->wscale = ws;
+    sol->flags = SP_TCP_SYN | SP_TCP_ACK;
+    sol->next_state = SP_HS_SYN_RECEIVED;
+}
+
+/* <SEQ=SEG.ACK><CTL=RST> for a segment with ACK, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+ * otherwise (RFC 9293 3.10.7.1): the reset a closed port sends, and a refusal's. */
+static void tcp_reset(struct sim_sol *sol, const struct seg *sg)
+{
+    sol->action = SP_PROPOSE_RST;
+    if (sg->flags & SP_TCP_ACK) {
+        sol->seq = sg->ack;
+        sol->ack = 0;
+        sol->flags = SP_TCP_RST;
+        return;
+    }
+    sol->seq = 0;
+    sol->ack = sg->seq + (uint32_t)sol->payload_len + !!(sg->flags & SP_TCP_SYN) + !!(sg->flags & SP_TCP_FIN);
+    sol->flags = SP_TCP_RST | SP_TCP_ACK;
+}
+
+static void tcp_listen(struct sim_sol *sol, const struct sim_host *h, uint32_t iss, const struct seg *sg, int ws)
+{
+    if (sg->flags & SP_TCP_RST) return;
+    if (sg->flags & SP_TCP_ACK) tcp_reset(sol, sg);
+    else if (sg->flags & SP_TCP_SYN) tcp_syn_ack(sol, h, iss, sg, ws);
+}
+
+static void tcp_syn_sent(struct sim_sol *sol, const struct sim_host *h, uint32_t iss, const struct seg *sg, int ws)
+{
+    int ack_ok = (sg->flags & SP_TCP_ACK) && sg->ack == iss + 1;
+    if ((sg->flags & SP_TCP_ACK) && !ack_ok) {
+        if (!(sg->flags & SP_TCP_RST)) tcp_reset(sol, sg);
+    } else if (sg->flags & SP_TCP_RST) {
+        if (ack_ok) sol->next_state = SP_HS_CLOSED;
+    } else if ((sg->flags & SP_TCP_SYN) && ack_ok) {
+        sol->action = SP_PROPOSE_ACK;
+        sol->seq = iss + 1;
+        sol->ack = sg->seq + 1;
+        sol->window = ws >= 0 ? (uint16_t)(h->window >> ws) : h->window;
+        sol->flags = SP_TCP_ACK;
+        sol->next_state = SP_HS_ESTABLISHED;
+    } else if (sg->flags & SP_TCP_SYN) { /* simultaneous open */
+        tcp_syn_ack(sol, h, iss, sg, ws);
+    }
+}
+
+/* Decides per RFC 9293 3.10.7.1 (CLOSED), 3.10.7.2 (LISTEN), 3.10.7.3 (SYN-SENT), and keeps the
+ * situation for the legal choices. */
+static void tcp_decide(struct sim_sol *sol, const struct sim_host *h, enum sp_hs_state st, uint32_t iss,
+                       const struct seg *sg)
+{
+    int ws = sg->peer_ws >= 0 && h->wscale >= 0 ? h->wscale : -1;
     sol->action = SP_PROPOSE_DROP;
     sol->next_state = st;
     sol->wscale = -1;
     sol->mss = 0;
-    if (st == SP_HS_LISTEN) {
-        if (fl & SP_TCP_RST) return;
-        if (fl & SP_TCP_ACK) {
-            sol->action = SP_PROPOSE_RST;
-            sol->seq = seg_ack;
-            sol->ack = 0;
-            sol->flags = SP_TCP_RST;
-        } else if (fl & SP_TCP_SYN) {
-            sol->action = SP_PROPOSE_SYN_ACK;
-            sol->seq = iss;
-            sol->ack = seg_seq + 1;
-            sol->window = h->window; /* never scaled in a SYN segment (RFC 7323 2.2) */
-            sol->mss = h->mss;
-            sol->wscale = ws;
-            sol->flags = SP_TCP_SYN | SP_TCP_ACK;
-            sol->next_state = SP_HS_SYN_RECEIVED;
-        }
-    } else if (st == SP_HS_SYN_SENT) {
-        int ack_ok = (fl & SP_TCP_ACK) && seg_ack == iss + 1;
-        if ((fl & SP_TCP_ACK) && !ack_ok) {
-            if (fl & SP_TCP_RST) return;
-            sol->action = SP_PROPOSE_RST;
-            sol->seq = seg_ack;
-            sol->flags = SP_TCP_RST;
-        } else if (fl & SP_TCP_RST) {
-            if (ack_ok) sol->next_state = SP_HS_CLOSED;
-        } else if ((fl & SP_TCP_SYN) && ack_ok) {
-            sol->action = SP_PROPOSE_ACK;
-            sol->seq = iss + 1;
-            sol->ack = seg_seq + 1;
-            sol->window = ws >= 0 ? (uint16_t)(h->window >> ws) : h->window;
-            sol->flags = SP_TCP_ACK;
-            sol->next_state = SP_HS_ESTABLISHED;
-        } else if (fl & SP_TCP_SYN) { /* simultaneous open */
-            sol->action = SP_PROPOSE_SYN_ACK;
-            sol->seq = iss;
-            sol->ack = seg_seq + 1;
-            sol->window = h->window;
-            sol->mss = h->mss;
-            sol->wscale = ws;
-            sol->flags = SP_TCP_SYN | SP_TCP_ACK;
-            sol->next_state = SP_HS_SYN_RECEIVED;
-        }
-    }
+    sol->hs_state = st;
+    sol->seg_flags = sg->flags;
+    sol->seg_seq = sg->seq;
+    sol->seg_ack = sg->ack;
+    sol->wscale_offered = sg->peer_ws >= 0;
+    sol->host_wscale = h->wscale;
+    if (st == SP_HS_LISTEN) tcp_listen(sol, h, iss, sg, ws);
+    else if (st == SP_HS_SYN_SENT) tcp_syn_sent(sol, h, iss, sg, ws);
+    else if (st == SP_HS_CLOSED && !(sg->flags & SP_TCP_RST)) tcp_reset(sol, sg);
 }
 
 static int json_ip(const cJSON *o, const char *key, uint32_t *out)
@@ -193,8 +222,9 @@ static int solve_tcp(const cJSON *pkt, const struct sim_host *h, const cJSON *st
     if (sp_llm_json_uint(pkt, "seq", UINT32_MAX, &seq) < 0 || sp_llm_json_uint(pkt, "ack", UINT32_MAX, &ack) < 0)
         return -1;
     if (sp_llm_json_str(pkt, "flags", fl, sizeof fl) < 0) return -1;
-    int peer_ws = sp_llm_json_uint_opt(pkt, "wscale", 14, &ws) == 0 ? (int)ws : -1;
-    tcp_decide(sol, h, st, (uint32_t)iss, flags_parse(fl), (uint32_t)seq, (uint32_t)ack, peer_ws);
+    struct seg sg = {flags_parse(fl), (uint32_t)seq, (uint32_t)ack, -1};
+    if (sp_llm_json_uint_opt(pkt, "wscale", 14, &ws) == 0) sg.peer_ws = (int)ws;
+    tcp_decide(sol, h, st, (uint32_t)iss, &sg);
     return 0;
 }
 
@@ -246,8 +276,8 @@ static void solve_raw_tcp(const uint8_t *b, size_t n, const struct sim_host *h, 
     sol->dport = sp_get16(b);
     sol->payload_len = n - doff;
     memcpy(sol->payload, b + doff, n - doff);
-    tcp_decide(sol, h, st, (uint32_t)iss, b[13], sp_get32(b + 4), sp_get32(b + 8), peer_ws);
-    if (sol->action != SP_PROPOSE_DROP) sol->action = SP_PROPOSE_REPLY; /* raw has reply|drop */
+    struct seg sg = {b[13], sp_get32(b + 4), sp_get32(b + 8), peer_ws};
+    tcp_decide(sol, h, st, (uint32_t)iss, &sg);
 }
 
 /* An IPv4 datagram (RFC 791 offsets) carrying an echo request or a TCP segment. */
@@ -277,6 +307,21 @@ static void solve_raw_ip(const uint8_t *b, size_t n, const struct sim_host *h, c
     if (b[0] == SP_ICMP_ECHO_REQUEST && b[1] == 0) sol->action = SP_PROPOSE_REPLY;
 }
 
+/* The authority and, for a legal SYN-ACK, its limits (the host's own values when not given). */
+static void authority_parse(const cJSON *req, const struct sim_host *h, struct sim_sol *sol)
+{
+    char s[16];
+    uint64_t v;
+    const cJSON *lim = cJSON_GetObjectItemCaseSensitive(req, "limits");
+    sol->authority = SP_AUTHORITY_EXACT;
+    if (sp_llm_json_str(req, "authority", s, sizeof s) == 0) sp_authority_parse(s, &sol->authority);
+    sol->max_window = h->window;
+    sol->max_mss = h->mss;
+    if (sp_llm_json_uint_opt(lim, "max_window", 65535, &v) == 0 && v > 0) sol->max_window = (uint16_t)v;
+    if (sp_llm_json_uint_opt(lim, "max_mss", 65535, &v) == 0 && v >= 536) sol->max_mss = (uint16_t)v;
+    if (sp_llm_json_uint_opt(lim, "mtu", 65535, &v) == 0) sol->mtu = (uint16_t)v;
+}
+
 int sim_solve(const cJSON *req, struct sim_sol *sol)
 {
     char s[SP_DECISION_MAX_PACKET * 2 + 1];
@@ -284,10 +329,13 @@ int sim_solve(const cJSON *req, struct sim_sol *sol)
     const cJSON *state = cJSON_GetObjectItemCaseSensitive(req, "state");
     memset(sol, 0, sizeof *sol);
     sol->wscale = -1;
+    sol->ip_ident = -1;
+    sol->df = -1;
     sol->next_state = SP_HS_CLOSED;
     if (sp_llm_json_str(req, "kind", s, 16) < 0 || sp_decision_kind_parse(s, &sol->kind) < 0) return -1;
     if (sp_llm_json_str(req, "format", s, 16) < 0 || sp_llm_format_parse(s, &sol->format) < 0) return -1;
     if (host_parse(cJSON_GetObjectItemCaseSensitive(req, "host"), &h) < 0) return -1;
+    authority_parse(req, &h, sol);
     if (sol->format == SP_LLM_FMT_STRUCTURED) {
         if (solve_structured(cJSON_GetObjectItemCaseSensitive(req, "packet"), &h, state, sol) < 0) return -1;
     } else {
@@ -308,7 +356,8 @@ static size_t ip_header(const struct sim_sol *sol, uint8_t *o, size_t total, uin
     memset(o, 0, SP_IPV4_MIN_HDR_LEN);
     o[0] = 0x45;
     sp_put16(o + 2, (uint16_t)total);
-    sp_put16(o + 6, SP_IPV4_FLAG_DF);
+    sp_put16(o + 4, (uint16_t)(sol->ip_ident >= 0 ? sol->ip_ident : 0));
+    sp_put16(o + 6, sol->df == 0 ? 0 : SP_IPV4_FLAG_DF);
     o[8] = sol->ttl;
     o[9] = proto;
     sp_put32(o + 12, sol->src);

@@ -271,12 +271,12 @@ void sp_llm_client_set_log(sp_llm_client *c, sp_llm_log_fn fn, void *log_data)
 }
 
 void sp_llm_prompt_for(struct sp_llm_prompt *p, enum sp_decision_kind kind, enum sp_llm_format fmt,
-                       const char *user)
+                       enum sp_authority authority, const char *user)
 {
-    const struct sp_llm_prefix *px = sp_llm_prefix_for(kind, fmt);
+    const struct sp_llm_prefix *px = sp_llm_prefix_for(kind, fmt, authority);
     memset(p, 0, sizeof *p);
     /* without memory for the prefix, the bare contract still answers (uncached) */
-    p->system = px ? px->system : sp_llm_decision_system_prompt(kind, fmt);
+    p->system = px ? px->system : sp_llm_decision_system_prompt(kind, fmt, authority);
     p->schema = sp_llm_decision_schema(kind, fmt);
     p->schema_name = sp_llm_decision_schema_name(kind, fmt);
     p->user = user;

@@ -29,6 +29,15 @@ const char sp_llm_config_usage[] =
     "  --llm-seed S                 sim: RNG seed\n"
     "  --llm-latency-ms N           sim: model latency\n"
     "  --llm-error-rate P           sim: chance 0..1 of a faulty answer\n"
+    "  --llm-sim-choices C          sim, legal authority: what it chooses where the RFCs leave a\n"
+    "                               choice: native (default), random (random legal values: TTL, IP\n"
+    "                               ident and DF of echo replies; ISS, window, MSS, window scale of\n"
+    "                               SYN-ACKs; refusing and ignoring at the rates below), refuse\n"
+    "                               (every connection it may), ignore (everything it may)\n"
+    "  --llm-sim-refuse-rate P      sim, random choices: chance 0..1 of refusing a connection\n"
+    "                               (default 0.03)\n"
+    "  --llm-sim-ignore-rate P      sim, random choices: chance 0..1 of answering nothing where\n"
+    "                               that is legal (default 0.03)\n"
     "  keys come only from ANTHROPIC_API_KEY / OPENAI_API_KEY (optional for local servers)\n";
 
 void sp_llm_config_init(struct sp_llm_config *cfg)
@@ -49,7 +58,8 @@ void sp_llm_config_init(struct sp_llm_config *cfg)
 
 static const char *const flags[] = {"llm", "llm-url", "model", "llm-timeout", "llm-max-inflight",
                                     "llm-retries", "llm-stream", "llm-seed", "llm-latency-ms", "llm-error-rate",
-                                    "llm-cache-min-tokens", NULL};
+                                    "llm-cache-min-tokens", "llm-sim-choices", "llm-sim-refuse-rate",
+                                    "llm-sim-ignore-rate", NULL};
 
 static const char *bare(const char *flag)
 {
@@ -115,6 +125,19 @@ static int url_ok(const char *u)
     return *p == '\0' || *p == '/';
 }
 
+/* The sim's chances: --llm-error-rate, --llm-sim-refuse-rate, --llm-sim-ignore-rate (f bare). */
+static int set_rate(struct sp_llm_config *cfg, const char *f, const char *value, char *err, size_t errlen)
+{
+    char *end;
+    double p = strtod(value, &end);
+    if (end == value || *end || !(p >= 0.0 && p <= 1.0))
+        return fail(err, errlen, "slowpath: bad --%s '%s' (0..1)", f, value);
+    if (strcmp(f, "llm-error-rate") == 0) cfg->sim.error_rate = p;
+    else if (strcmp(f, "llm-sim-refuse-rate") == 0) cfg->sim.refuse_rate = p;
+    else cfg->sim.ignore_rate = p;
+    return 0;
+}
+
 int sp_llm_config_set(struct sp_llm_config *cfg, const char *flag, const char *value, char *err,
                       size_t errlen)
 {
@@ -165,12 +188,13 @@ int sp_llm_config_set(struct sp_llm_config *cfg, const char *flag, const char *v
         if (parse_u64(value, 0, 600000, &n) < 0)
             return fail(err, errlen, "slowpath: bad --llm-latency-ms '%s' (0..600000)%s", value, NULL);
         cfg->sim.latency_ms = (uint32_t)n;
-    } else if (strcmp(f, "llm-error-rate") == 0) {
-        char *end;
-        double p = strtod(value, &end);
-        if (end == value || *end || !(p >= 0.0 && p <= 1.0))
-            return fail(err, errlen, "slowpath: bad --llm-error-rate '%s' (0..1)%s", value, NULL);
-        cfg->sim.error_rate = p;
+    } else if (strcmp(f, "llm-error-rate") == 0 || strcmp(f, "llm-sim-refuse-rate") == 0 ||
+               strcmp(f, "llm-sim-ignore-rate") == 0) {
+        return set_rate(cfg, f, value, err, errlen);
+    } else if (strcmp(f, "llm-sim-choices") == 0) {
+        if (sp_llm_sim_choices_parse(value, &cfg->sim.choices) < 0)
+            return fail(err, errlen, "slowpath: bad --llm-sim-choices '%s' (native, random, refuse or ignore)%s",
+                        value, NULL);
     } else {
         return fail(err, errlen, "slowpath: unknown llm flag '%s'%s", flag, NULL);
     }

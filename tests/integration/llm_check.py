@@ -7,6 +7,12 @@ only takes a 16-byte pattern, too short for an instruction with an address in it
     llm_check.py lint TRACE                      every line is a well-formed decision record
     llm_check.py count TRACE [filters]           prints how many records match
     llm_check.py frames TRACE PCAP --kind K --action A --expect icmp-reply|arp-reply|syn-ack
+    llm_check.py deviations TRACE PCAP [--me IP]  every legal decision's answer in the capture
+                                                 carries what its "deviation" says (silence: none)
+    llm_check.py wire PCAP [--trace T] [--me IP --peer IP --mac MAC --other IP]
+                 what we sent, counted in one pass: "key=N ..." (frames, foreign: from another
+                 address or to a third party, arp_other: ARP answers for OTHER, synack, rst_ack0:
+                 RST-ACKs with seq 0, rst, icmp, tcp, port81_rst); with --trace, deviations too
     llm_check.py stats LOG TRACE                 the daemon's --stats decision counters = the trace
     llm_check.py counter LOG KIND NAME           one counter from the last stats block in LOG
     llm_check.py after TRACE KIND EPOCH          every KIND decision was traced after EPOCH (seconds)
@@ -34,6 +40,10 @@ FIELDS = {"time": str, "kind": str, "flow": str, "mode": str, "format": str,
           "tokens_cached": (int, type(None)), "verdict": str, "action": str,
           "frame": (int, type(None)), "id": int}
 KINDS = ("icmp", "arp", "tcp")
+AUTHORITIES = ("exact", "legal")
+# The "deviation" object of a valid legal decision: field -> the JSON types its value may have.
+DEVIATIONS = {"action": (str,), "silence": (bool,), "ttl": (int,), "ip_ident": (int,), "df": (bool,),
+              "iss": (int,), "window": (int,), "mss": (int, type(None)), "wscale": (int, type(None))}
 ACTIONS = ("llm", "fallback", "drop", "shadow")
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 VERDICT_RE = re.compile(r"^(valid|timeout|invalid:[a-z_-]+|error:[A-Za-z0-9_:. -]+)$")
@@ -96,9 +106,31 @@ def lint(recs, path):
             fail(f"{path}: record {n}: valid proposal but action {r['action']}")
         if r["action"] == "drop" and r["frame"] is not None:
             fail(f"{path}: record {n}: action drop but frame {r['frame']}")
+        lint_authority(r, n, path)
     ids = [r["id"] for r in recs]
     if len(set(ids)) != len(ids):
         fail(f"{path}: decision ids repeat")
+
+
+def lint_authority(r, n, path):
+    """authority (when present) names one; a deviation object on every valid legal decision and only
+    there, with known fields of the right types; a chosen silence has no frame."""
+    auth = r.get("authority")
+    if auth is not None and auth not in AUTHORITIES:
+        fail(f"{path}: record {n}: authority {auth!r}")
+    dev = r.get("deviation")
+    valid_legal = auth == "legal" and verdict_class(r["verdict"]) == "valid"
+    if dev is None:
+        if valid_legal:
+            fail(f"{path}: record {n}: a valid legal decision without a deviation object")
+        return
+    if not valid_legal or not isinstance(dev, dict):
+        fail(f"{path}: record {n}: deviation {dev!r} on a {auth} {r['verdict']} decision")
+    for k, v in dev.items():
+        if k not in DEVIATIONS or isinstance(v, bool) != (bool in DEVIATIONS[k]) or not isinstance(v, DEVIATIONS[k]):
+            fail(f"{path}: record {n}: deviation {k}={v!r}")
+    if dev.get("silence") is True and r["frame"] is not None:
+        fail(f"{path}: record {n}: a chosen silence, yet frame {r['frame']}")
 
 
 def matches(r, a):
@@ -113,6 +145,10 @@ def matches(r, a):
     if a.model and r["model"] != a.model:
         return False
     if a.verdict and r["verdict"] != a.verdict and verdict_class(r["verdict"]) != a.verdict:
+        return False
+    if getattr(a, "authority", None) and r.get("authority") != a.authority:
+        return False
+    if getattr(a, "deviates", None) and a.deviates not in (r.get("deviation") or {}):
         return False
     return True
 
@@ -155,6 +191,118 @@ def cmd_frames(a):
         if not ok:
             fail(f"record {r['id']}: frame {f} is not a {a.expect} from {a.me}: {row}")
     print(len(recs))
+
+
+def as_int(s):
+    """A tshark number: decimal, or hex with 0x."""
+    return int(s, 16) if s.startswith("0x") else int(s)
+
+
+def as_bool(s):
+    return s in ("1", "True", "true")
+
+
+CAPTURE_FIELDS = ["frame.number", "ip.src", "ip.dst", "ip.ttl", "ip.id", "ip.flags.df", "icmp.type",
+                  "tcp.flags", "tcp.seq_raw", "tcp.ack_raw", "tcp.window_size_value", "tcp.options.mss_val",
+                  "tcp.options.wscale.shift", "arp.opcode", "arp.src.proto_ipv4", "arp.dst.proto_ipv4",
+                  "eth.src", "tcp.srcport"]
+
+
+def check_deviation(r, row, me):
+    """The capture's frame of a legal decision against its deviation: each field that departed has
+    the adopted value on the wire; what did not depart is the stack's own (TTL 64, no DF on an echo
+    reply)."""
+    f = dict(zip(CAPTURE_FIELDS, row))
+    dev = r["deviation"]
+    where = f"record {r['id']} ({r['kind']}, frame {r['frame']})"
+    if f["ip.src"] not in ("", me) or (f["arp.src.proto_ipv4"] not in ("", me)):
+        fail(f"{where}: not from {me}: {row}")
+    if r["kind"] == "icmp":
+        want = {"ip.ttl": dev.get("ttl", 64), "ip.flags.df": dev.get("df", False)}
+        got = {"ip.ttl": as_int(f["ip.ttl"]), "ip.flags.df": as_bool(f["ip.flags.df"])}
+        if "ip_ident" in dev:
+            want["ip.id"], got["ip.id"] = dev["ip_ident"], as_int(f["ip.id"])
+        if f["icmp.type"] != "0" or want != got:
+            fail(f"{where}: the echo reply has {got}, the trace says {want}")
+        return
+    if r["kind"] == "arp":
+        if f["arp.opcode"] != "2" or dev:
+            fail(f"{where}: an ARP reply departs in {dev} or is not one: {row}")
+        return
+    flags = as_int(f["tcp.flags"])
+    if dev.get("action") == "rst":
+        if not flags & 0x04:
+            fail(f"{where}: the trace says rst, the capture has flags {flags:#x}")
+        return
+    checks = {"iss": ("tcp.seq_raw", as_int), "window": ("tcp.window_size_value", as_int),
+              "mss": ("tcp.options.mss_val", as_int), "wscale": ("tcp.options.wscale.shift", as_int)}
+    for k, (field, conv) in checks.items():
+        if k not in dev:
+            continue
+        got = conv(f[field]) if f[field] else None
+        if got != dev[k]:
+            fail(f"{where}: {k} on the wire is {got}, the trace says {dev[k]}")
+
+
+def check_deviations(trace, by_no, me):
+    """Every valid legal decision of the trace against the capture (--pcap on a TAP: both ways).
+    Returns a one-line summary."""
+    recs = [r for r in load(trace) if r.get("authority") == "legal" and verdict_class(r["verdict"]) == "valid"
+            and r["mode"] == "llm"]
+    if not recs:
+        fail(f"no valid legal decision in {trace}")
+    fields = {}
+    for r in recs:
+        for k in r["deviation"]:
+            fields[k] = fields.get(k, 0) + 1
+        if r["frame"] is None:
+            continue  # a chosen silence, or an answer that waited for its next hop's address
+        row = by_no.get(r["frame"])
+        if row is None:
+            fail(f"record {r['id']}: frame {r['frame']} is not in the capture")
+        check_deviation(r, row, me)
+    return (f"{len(recs)} legal decisions; deviations: "
+            + (", ".join(f"{k} {n}" for k, n in sorted(fields.items())) or "none"))
+
+
+def cmd_deviations(a):
+    by_no = {int(row[0]): row for row in tshark(a.pcap, CAPTURE_FIELDS)}
+    print(check_deviations(a.trace, by_no, a.me))
+
+
+def wire_counts(rows, a):
+    """What we sent (by our MAC), by category."""
+    c = dict.fromkeys(("frames", "foreign", "arp_other", "synack", "rst_ack0", "rst", "icmp", "tcp",
+                       "port81_rst"), 0)
+    for row in rows:
+        f = dict(zip(CAPTURE_FIELDS, row))
+        if f["eth.src"].lower() != a.mac.lower():
+            continue
+        c["frames"] += 1
+        if (f["ip.src"] and (f["ip.src"] != a.me or f["ip.dst"] != a.peer)) or \
+                (f["arp.src.proto_ipv4"] and f["arp.src.proto_ipv4"] != a.me):
+            c["foreign"] += 1
+        if f["arp.opcode"] == "2" and f["arp.src.proto_ipv4"] == a.other:
+            c["arp_other"] += 1
+        c["icmp"] += f["icmp.type"] != ""
+        if not f["tcp.flags"]:
+            continue
+        c["tcp"] += 1
+        flags = as_int(f["tcp.flags"])
+        c["synack"] += flags & 0x12 == 0x12
+        c["rst"] += bool(flags & 0x04)
+        c["rst_ack0"] += flags & 0x14 == 0x14 and as_int(f["tcp.seq_raw"]) == 0
+        c["port81_rst"] += bool(flags & 0x04) and f["tcp.srcport"] == "81"
+    return c
+
+
+def cmd_wire(a):
+    """One tshark pass over a capture: counts of what we sent, and the trace's deviations against it."""
+    rows = tshark(a.pcap, CAPTURE_FIELDS)
+    c = wire_counts(rows, a)
+    print(" ".join(f"{k}={v}" for k, v in c.items()))
+    if a.trace:
+        print(check_deviations(a.trace, {int(row[0]): row for row in rows}, a.me))
 
 
 def parse_stats(path):
@@ -332,8 +480,19 @@ def main():
             s.add_argument("pcap")
             s.add_argument("--expect", required=True, choices=("icmp-reply", "arp-reply", "syn-ack"))
             s.add_argument("--me", default="192.0.2.2")
-        for f in ("kind", "action", "verdict", "format", "provider", "model"):
+        for f in ("kind", "action", "verdict", "format", "provider", "model", "authority", "deviates"):
             s.add_argument("--" + f)
+    s = sub.add_parser("deviations")
+    s.add_argument("trace")
+    s.add_argument("pcap")
+    s.add_argument("--me", default="192.0.2.2")
+    s = sub.add_parser("wire")
+    s.add_argument("pcap")
+    s.add_argument("--trace")
+    s.add_argument("--me", default="192.0.2.2")
+    s.add_argument("--peer", default="192.0.2.1")
+    s.add_argument("--mac", default="02:00:00:00:00:02")
+    s.add_argument("--other", default="192.0.2.77")
     s = sub.add_parser("stats")
     s.add_argument("log")
     s.add_argument("trace")
@@ -369,6 +528,10 @@ def main():
         print(sum(matches(r, a) for r in load(a.trace)))
     elif a.cmd == "frames":
         cmd_frames(a)
+    elif a.cmd == "deviations":
+        cmd_deviations(a)
+    elif a.cmd == "wire":
+        cmd_wire(a)
     elif a.cmd == "stats":
         cmd_stats(a)
     elif a.cmd == "counter":

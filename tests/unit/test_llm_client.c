@@ -83,7 +83,7 @@ static void test_sim_async_and_correct(void **state)
     cfg.sim.latency_ms = 30;
     assert_int_equal(sp_llm_config_finish(&cfg, NULL, 0), 0);
     assert_int_equal(sp_llm_client_init(&loop, &c, &cfg), 0);
-    sp_llm_prompt_for(&p, SP_DECISION_ARP, SP_LLM_FMT_STRUCTURED, user_arp);
+    sp_llm_prompt_for(&p, SP_DECISION_ARP, SP_LLM_FMT_STRUCTURED, SP_AUTHORITY_EXACT, user_arp);
     /* The sim's 30 ms count from the ask, however stale the loop's clock is by then. */
     uv_update_time(&loop);
     age_loop_clock(40);
@@ -120,7 +120,7 @@ static void test_sim_deadline_busy_close(void **state)
     cfg.timeout_ms = 50;
     cfg.max_inflight = 2;
     assert_int_equal(sp_llm_client_init(&loop, &c, &cfg), 0);
-    sp_llm_prompt_for(&p, SP_DECISION_ARP, SP_LLM_FMT_STRUCTURED, user_arp);
+    sp_llm_prompt_for(&p, SP_DECISION_ARP, SP_LLM_FMT_STRUCTURED, SP_AUTHORITY_EXACT, user_arp);
     assert_int_equal(sp_llm_ask(&c, &p, on_done, &o[0]), 0);
     assert_int_equal(sp_llm_ask(&c, &p, on_done, &o[1]), 0);
     assert_int_equal(sp_llm_ask(&c, &p, on_done, &o[2]), SP_LLM_EBUSY);
@@ -149,7 +149,7 @@ static void test_sim_truncated_is_typed(void **state)
     sp_llm_config_init(&cfg);
     cfg.sim.p[SP_LLM_SIM_TRUNCATED] = 1.0;
     assert_int_equal(sp_llm_client_init(&loop, &c, &cfg), 0);
-    sp_llm_prompt_for(&p, SP_DECISION_ARP, SP_LLM_FMT_STRUCTURED, user_arp);
+    sp_llm_prompt_for(&p, SP_DECISION_ARP, SP_LLM_FMT_STRUCTURED, SP_AUTHORITY_EXACT, user_arp);
     assert_int_equal(sp_llm_ask(&c, &p, on_done, &o), 0);
     run_until(&loop, &o.done);
     assert_int_equal(o.err, SP_LLM_ETRUNCATED);
@@ -174,6 +174,20 @@ static void test_config_flags(void **state)
     assert_int_equal(cfg.max_inflight, 8);
     assert_int_equal(sp_llm_config_set(&cfg, "--model", "qwen2.5-7b", err, sizeof err), 0);
     assert_int_equal(sp_llm_config_set(&cfg, "--llm-error-rate", "0.25", err, sizeof err), 0);
+    /* the sim's legal choices: native by default, rates low by default */
+    assert_int_equal(cfg.sim.choices, SP_LLM_SIM_CHOOSE_NATIVE);
+    assert_true(cfg.sim.refuse_rate > 0 && cfg.sim.refuse_rate <= 0.05);
+    assert_true(cfg.sim.ignore_rate > 0 && cfg.sim.ignore_rate <= 0.05);
+    assert_true(sp_llm_config_is_flag("--llm-sim-choices"));
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-sim-choices", "random", err, sizeof err), 0);
+    assert_int_equal(cfg.sim.choices, SP_LLM_SIM_CHOOSE_RANDOM);
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-sim-refuse-rate", "0", err, sizeof err), 0);
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-sim-ignore-rate", "0.5", err, sizeof err), 0);
+    assert_true(cfg.sim.refuse_rate == 0 && cfg.sim.ignore_rate == 0.5 && cfg.sim.error_rate == 0.25);
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-sim-choices", "legal", err, sizeof err), SP_LLM_ECONFIG);
+    assert_non_null(strstr(err, "bad --llm-sim-choices 'legal'"));
+    assert_int_equal(sp_llm_config_set(&cfg, "--llm-sim-ignore-rate", "-0.1", err, sizeof err), SP_LLM_ECONFIG);
+    assert_non_null(strstr(err, "bad --llm-sim-ignore-rate '-0.1'"));
     assert_int_equal(sp_llm_config_set(&cfg, "--llm-stream", "1", err, sizeof err), 0);
     assert_true(cfg.stream);
     assert_int_equal(sp_llm_config_set(&cfg, "--llm-stream", "yes", err, sizeof err), SP_LLM_ECONFIG);

@@ -29,14 +29,39 @@ static void test_parse_good(void **state)
     const struct sp_decision_proposal *p = &d.proposal;
     (void)state;
     assert_int_equal(parse_s(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED,
-                             "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":77,\"seq\":3,\"ttl\":64}", &d), 0);
+                             "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":77,\"seq\":3,\"ttl\":64,"
+                             "\"ip_ident\":null,\"df\":null}", &d), 0);
     assert_int_equal(p->action, SP_PROPOSE_REPLY);
     assert_false(p->raw);
     assert_int_equal(p->icmp_dst, 0xc0000202); /* host order, as everywhere in the stack */
     assert_int_equal(p->icmp_ident, 77);
     assert_int_equal(p->icmp_seq, 3);
     assert_int_equal(p->icmp_ttl, 64);
+    assert_int_equal(p->icmp_ip_ident, -1); /* null: the stack's own */
+    assert_int_equal(p->icmp_df, -1);
     assert_int_equal(p->next_state, SP_HS_CLOSED);
+    /* what a legal echo reply may choose of its IP header, at the ends of the ranges */
+    assert_int_equal(parse_s(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED,
+                             "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":77,\"seq\":3,\"ttl\":255,"
+                             "\"ip_ident\":65535,\"df\":false}", &d), 0);
+    assert_int_equal(p->icmp_ttl, 255);
+    assert_int_equal(p->icmp_ip_ident, 65535);
+    assert_int_equal(p->icmp_df, 0);
+    assert_int_equal(parse_s(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED,
+                             "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":77,\"seq\":3,\"ttl\":1,"
+                             "\"ip_ident\":0,\"df\":true}", &d), 0);
+    assert_int_equal(p->icmp_ttl, 1);
+    assert_int_equal(p->icmp_ip_ident, 0);
+    assert_int_equal(p->icmp_df, 1);
+    assert_int_equal(parse_s(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED,
+                             "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":77,\"seq\":3,\"ttl\":9,"
+                             "\"ip_ident\":4,\"df\":null}", &d), 0);
+    assert_int_equal(p->icmp_ip_ident, 4);
+    assert_int_equal(p->icmp_df, -1);
+    /* a drop leaves them to the stack, as every field (and other kinds never set them) */
+    assert_int_equal(parse_s(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"drop\",\"ip_ident\":7}", &d), 0);
+    assert_int_equal(p->icmp_ip_ident, -1);
+    assert_int_equal(p->icmp_df, -1);
     assert_int_equal(parse_s(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, " {\"action\":\"drop\"}\n", &d), 0);
     assert_int_equal(p->action, SP_PROPOSE_DROP);
     assert_int_equal(parse_s(SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED,
@@ -106,6 +131,15 @@ static void test_parse_rejects(void **state)
         {SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"reply\",\"dst\":\"192.0.2.256\",\"ident\":1,\"seq\":1,\"ttl\":1}", SP_LLM_EFIELD_RANGE, "dst"},
         {SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"reply\",\"dst\":\" 192.0.2.2\",\"ident\":1,\"seq\":1,\"ttl\":1}", SP_LLM_EFIELD_RANGE, "dst"},
         {SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"reply\",\"dst\":167772162,\"ident\":1,\"seq\":1,\"ttl\":1}", SP_LLM_EFIELD_TYPE, "dst"},
+        {SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":1,\"seq\":1,\"ttl\":1,\"df\":null}", SP_LLM_EMISSING_FIELD, "ip_ident"},
+        {SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":1,\"seq\":1,\"ttl\":1,\"ip_ident\":null}", SP_LLM_EMISSING_FIELD, "df"},
+        {SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":1,\"seq\":1,\"ttl\":1,\"ip_ident\":65536,\"df\":null}", SP_LLM_EFIELD_RANGE, "ip_ident"},
+        {SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":1,\"seq\":1,\"ttl\":1,\"ip_ident\":-1,\"df\":null}", SP_LLM_EFIELD_RANGE, "ip_ident"},
+        {SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":1,\"seq\":1,\"ttl\":1,\"ip_ident\":\"7\",\"df\":null}", SP_LLM_EFIELD_TYPE, "ip_ident"},
+        {SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":1,\"seq\":1,\"ttl\":1,\"ip_ident\":null,\"df\":1}", SP_LLM_EFIELD_TYPE, "df"},
+        {SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":1,\"seq\":1,\"ttl\":1,\"ip_ident\":null,\"df\":\"true\"}", SP_LLM_EFIELD_TYPE, "df"},
+        {SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":1,\"seq\":1,\"ttl\":256,\"ip_ident\":null,\"df\":null}", SP_LLM_EFIELD_RANGE, "ttl"},
+        {SP_DECISION_ARP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"drop\",\"df\":null}", SP_LLM_EUNKNOWN_FIELD, "df"},
         {SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"syn_ack\"}", SP_LLM_EBAD_ENUM, "action"},
         {SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"REPLY\"}", SP_LLM_EBAD_ENUM, "action"},
         {SP_DECISION_ARP, SP_LLM_FMT_STRUCTURED, "{\"action\":\"reply\",\"sender_mac\":\"02:00:00:00:00\",\"sender_ip\":\"192.0.2.1\",\"target_mac\":\"02:00:00:00:00:02\",\"target_ip\":\"192.0.2.2\"}", SP_LLM_EFIELD_RANGE, "sender_mac"},
@@ -158,13 +192,15 @@ static void test_sim_structured_solves(void **state)
     assert_string_equal(answer(&sim, "{\"kind\":\"icmp\",\"format\":\"structured\"," HOST ",\"state\":{},"
                                      "\"packet\":{\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\",\"ttl\":64,\"type\":8,"
                                      "\"code\":0,\"ident\":4660,\"seq\":9,\"payload_hex\":\"\"}}", &r),
-                        "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":4660,\"seq\":9,\"ttl\":64}");
+                        "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":4660,\"seq\":9,\"ttl\":64,"
+                        "\"ip_ident\":null,\"df\":null}");
     sp_llm_sim_reply_free(&r);
     /* not for us: drop */
     assert_string_equal(answer(&sim, "{\"kind\":\"icmp\",\"format\":\"structured\"," HOST ",\"state\":{},"
                                      "\"packet\":{\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.9\",\"ttl\":64,\"type\":8,"
                                      "\"code\":0,\"ident\":1,\"seq\":1}}", &r),
-                        "{\"action\":\"drop\",\"dst\":null,\"ident\":null,\"seq\":null,\"ttl\":null}");
+                        "{\"action\":\"drop\",\"dst\":null,\"ident\":null,\"seq\":null,\"ttl\":null,"
+                        "\"ip_ident\":null,\"df\":null}");
     sp_llm_sim_reply_free(&r);
     assert_string_equal(answer(&sim, "{\"kind\":\"arp\",\"format\":\"structured\"," HOST ",\"state\":{},"
                                      "\"packet\":{\"op\":1,\"sender_mac\":\"02:00:00:00:00:02\",\"sender_ip\":"

@@ -112,7 +112,7 @@ static struct outcome ask(struct env *e)
     struct sp_llm_prompt p;
     struct outcome o;
     memset(&o, 0, sizeof o);
-    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
+    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, SP_AUTHORITY_EXACT, user_icmp);
     assert_int_equal(sp_llm_ask(&e->client, &p, on_done, &o), 0);
     while (!o.done) uv_run(&e->loop, UV_RUN_ONCE);
     return o;
@@ -124,7 +124,8 @@ static void expect(const struct outcome *o, int err)
         fail_msg("got %s (%s), want %s", sp_llm_errname(o->err), o->msg, sp_llm_errname(err));
 }
 
-static const char expected_icmp[] = "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":77,\"seq\":3,\"ttl\":64}";
+static const char expected_icmp[] =
+    "{\"action\":\"reply\",\"dst\":\"192.0.2.2\",\"ident\":77,\"seq\":3,\"ttl\":64,\"ip_ident\":null,\"df\":null}";
 
 static void test_anthropic_ok_and_cache_usage(void **state)
 {
@@ -377,7 +378,7 @@ static void test_stall_times_out_without_blocking_loop(void **state)
     memset(&tk, 0, sizeof tk);
     uv_timer_init(&e.loop, &tk.t);
     uv_timer_start(&tk.t, on_tick, 10, 10);
-    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
+    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, SP_AUTHORITY_EXACT, user_icmp);
     for (int i = 0; i < 8; i++) assert_int_equal(sp_llm_ask(&e.client, &p, on_done, &o[i]), 0);
     do {
         uv_run(&e.loop, UV_RUN_ONCE);
@@ -430,7 +431,7 @@ static void test_auth_opens_breaker_once(void **state)
     assert_int_equal(e.log_lines, 1);
     assert_non_null(strstr(e.last_log, "circuit breaker OPEN"));
     assert_null(strstr(e.last_log, "sk-ant-test-secret")); /* never log the key */
-    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
+    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, SP_AUTHORITY_EXACT, user_icmp);
     assert_int_equal(sp_llm_ask(&e.client, &p, on_done, &o), SP_LLM_EBREAKER);
     assert_int_equal(e.log_lines, 1);
     sp_llm_client_breaker_reset(&e.client);
@@ -475,7 +476,7 @@ static void test_inflight_bound_and_close_cancels(void **state)
     (void)state;
     env_up(&e, SP_LLM_PROVIDER_OPENAI, args, two_inflight);
     memset(o, 0, sizeof o);
-    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
+    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, SP_AUTHORITY_EXACT, user_icmp);
     assert_int_equal(sp_llm_ask(&e.client, &p, on_done, &o[0]), 0);
     assert_int_equal(sp_llm_ask(&e.client, &p, on_done, &o[1]), 0);
     assert_int_equal(sp_llm_ask(&e.client, &p, on_done, &o[2]), SP_LLM_EBUSY);

@@ -404,7 +404,7 @@ static void test_static_prefix_byte_identical(void **state)
     (void)state;
     memset(&p1, 0, sizeof p1);
     memset(&p2, 0, sizeof p2);
-    p1.system = p2.system = sp_llm_decision_system_prompt(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED);
+    p1.system = p2.system = sp_llm_decision_system_prompt(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED, SP_AUTHORITY_EXACT);
     p1.schema = p2.schema = sp_llm_decision_schema(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED);
     p1.schema_name = p2.schema_name = sp_llm_decision_schema_name(SP_DECISION_TCP, SP_LLM_FMT_STRUCTURED);
     p1.max_tokens = p2.max_tokens = 0;
@@ -437,7 +437,10 @@ static void test_schemas_are_json_objects(void **state)
             assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "required")),
                              cJSON_GetArraySize(cJSON_GetObjectItem(j, "properties")));
             cJSON_Delete(j);
-            assert_non_null(sp_llm_decision_system_prompt((enum sp_decision_kind)k, (enum sp_llm_format)f));
+            assert_non_null(sp_llm_decision_system_prompt((enum sp_decision_kind)k, (enum sp_llm_format)f,
+                                                          SP_AUTHORITY_EXACT));
+            assert_non_null(sp_llm_decision_system_prompt((enum sp_decision_kind)k, (enum sp_llm_format)f,
+                                                          SP_AUTHORITY_LEGAL));
         }
     }
     assert_null(sp_llm_decision_schema(SP_DECISION_KINDS, SP_LLM_FMT_RAW));

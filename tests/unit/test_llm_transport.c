@@ -169,7 +169,7 @@ static void test_fd_churn_under_resets(void **state)
     cfg.backoff_max_ms = 4;
     assert_int_equal(sp_llm_client_init(&ch->loop, &ch->c, &cfg), 0);
     ch->c.data = ch;
-    sp_llm_prompt_for(&ch->p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
+    sp_llm_prompt_for(&ch->p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, SP_AUTHORITY_EXACT, user_icmp);
     churn_issue(ch);
     while (ch->done < 400) uv_run(&ch->loop, UV_RUN_ONCE);
     assert_int_equal(ch->ok + ch->typed, 400);
@@ -220,7 +220,7 @@ static void test_close_inside_callback(void **state)
     assert_int_equal(sp_llm_config_finish(&cfg, err, sizeof err), 0);
     assert_int_equal(sp_llm_client_init(&cl->loop, &cl->c, &cfg), 0);
     cl->c.data = cl;
-    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, user_icmp);
+    sp_llm_prompt_for(&p, SP_DECISION_ICMP, SP_LLM_FMT_STRUCTURED, SP_AUTHORITY_EXACT, user_icmp);
     for (int i = 0; i < 4; i++) assert_int_equal(sp_llm_ask(&cl->c, &p, closer_done, cl), 0);
     while (!cl->closed) uv_run(&cl->loop, UV_RUN_ONCE);
     assert_int_equal(cl->n, 4);

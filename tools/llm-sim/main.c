@@ -17,7 +17,13 @@ static const char usage[] =
     "  --error-rate P            chance 0..1 of a faulty answer, spread over the sim's error kinds\n"
     "  --error KIND:P            one sim error kind: wrong-field bad-checksum malformed prose\n"
     "                            truncated obey (repeatable)\n"
-    "  --seed S                  RNG seed for answers and faults (default 1)\n"
+    "  --seed S                  RNG seed for answers, faults and choices (default 1)\n"
+    "  --choices C               what it chooses in legal-authority requests where the RFCs leave\n"
+    "                            a choice: native (default), random, refuse, ignore (exact requests\n"
+    "                            always get the native answer)\n"
+    "  --refuse-rate P           random choices: chance 0..1 of refusing a connection (default 0.03)\n"
+    "  --ignore-rate P           random choices: chance 0..1 of answering nothing where that is\n"
+    "                            legal (default 0.03)\n"
     "  --fault KIND:P            transport fault per request, KIND one of 429 500 529 stall slow\n"
     "                            reset oversize content-type 401 quota (repeatable)\n"
     "  --retry-after-ms N        what 429 tells clients to wait (default 1000)\n"
@@ -83,6 +89,12 @@ int main(int argc, char **argv)
             if (sp_llm_sim_latency_parse(val, &so.latency_dist) < 0) return die("bad --latency-dist", val);
         } else if (strcmp(a, "--error-rate") == 0) {
             if (num(val, 0, 1, &so.error_rate) < 0) return die("bad --error-rate", val);
+        } else if (strcmp(a, "--choices") == 0) {
+            if (sp_llm_sim_choices_parse(val, &so.choices) < 0) return die("bad --choices", val);
+        } else if (strcmp(a, "--refuse-rate") == 0) {
+            if (num(val, 0, 1, &so.refuse_rate) < 0) return die("bad --refuse-rate", val);
+        } else if (strcmp(a, "--ignore-rate") == 0) {
+            if (num(val, 0, 1, &so.ignore_rate) < 0) return die("bad --ignore-rate", val);
         } else if (strcmp(a, "--seed") == 0) {
             if (num(val, 0, 1e18, &v) < 0) return die("bad --seed", val);
             so.seed = (uint64_t)v;

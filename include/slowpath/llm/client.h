@@ -75,10 +75,11 @@ int sp_llm_client_init(uv_loop_t *loop, sp_llm_client *client, const struct sp_l
 /* Where the one-line notices go (breaker opening). Default: stderr. */
 void sp_llm_client_set_log(sp_llm_client *client, sp_llm_log_fn fn, void *log_data);
 
-/* Fills a prompt for a decision: the static prefix of kind+format at the configured cache minimum
- * (prefix.h: the system prompt and the schema, the same bytes on every call), and user. */
+/* Fills a prompt for a decision: the static prefix of kind, format and authority at the configured
+ * cache minimum (prefix.h: the system prompt and the schema, the same bytes on every call), and
+ * user. */
 void sp_llm_prompt_for(struct sp_llm_prompt *p, enum sp_decision_kind kind, enum sp_llm_format fmt,
-                       const char *user);
+                       enum sp_authority authority, const char *user);
 
 /* Asks. The prompt's strings are copied. Returns 0 (cb runs later, exactly once), or at once
  * SP_LLM_EBUSY (max in flight), SP_LLM_EBREAKER (breaker open), SP_LLM_ECLOSING, SP_LLM_EINVAL,

@@ -28,7 +28,9 @@ struct sp_llm_config {
     uint32_t cache_min_tokens; /* --llm-cache-min-tokens N: the provider's smallest cacheable
                                 * prefix; the static prompt prefixes are grown past it (prefix.h),
                                 * and the sim caches from it (default 1024) */
-    struct sp_llm_sim_opts sim; /* --llm-seed S, --llm-latency-ms N, --llm-error-rate P */
+    struct sp_llm_sim_opts sim; /* --llm-seed S, --llm-latency-ms N, --llm-error-rate P,
+                                 * --llm-sim-choices C, --llm-sim-refuse-rate P,
+                                 * --llm-sim-ignore-rate P */
     /* filled by finish() from ANTHROPIC_API_KEY / OPENAI_API_KEY; never logged or traced */
     char api_key[512];
 };

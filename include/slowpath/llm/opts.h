@@ -81,6 +81,13 @@
 #ifndef SP_LLM_DEFAULT_SIM_LATENCY_MS
 #define SP_LLM_DEFAULT_SIM_LATENCY_MS 0     /* in-process sim answers on the next loop turn */
 #endif
+#ifndef SP_LLM_DEFAULT_SIM_REFUSE_RATE
+#define SP_LLM_DEFAULT_SIM_REFUSE_RATE 0.03 /* --llm-sim-choices random, legal: chance of refusing a
+                                             * connection (RST); low, so most handshakes complete */
+#endif
+#ifndef SP_LLM_DEFAULT_SIM_IGNORE_RATE
+#define SP_LLM_DEFAULT_SIM_IGNORE_RATE 0.03 /* ... and of answering nothing where that is legal */
+#endif
 #ifndef SP_LLM_SIM_CACHE_SETS
 #define SP_LLM_SIM_CACHE_SETS 256           /* the sim's prompt cache: sets of 4 entries (a prefix
                                              * and, OpenAI-style, each 128-token step of it) */

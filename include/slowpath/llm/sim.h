@@ -1,7 +1,14 @@
 /* The simulated model: answers the decisions of decision.h correctly (it really solves ICMP
  * echo, ARP and the TCP handshake, computing checksums in raw mode), deterministically under a
  * seed, then injects errors by kind at the configured rates. Used in-process by the client
- * (provider "sim") and over HTTP by tools/llm-sim. */
+ * (provider "sim") and over HTTP by tools/llm-sim.
+ *
+ * In legal authority (the request says which) it can also choose, as a model may: the answer
+ * starts as the native one, then `choices` departs from it where the RFCs leave room: an echo
+ * reply's TTL, IP identification and DF bit (DF only when the reply fits the MTU); a SYN-ACK's
+ * ISS, window (1..max_window), MSS (536..max_mss) and window scale (0-14, only when the SYN
+ * offered one); the window of the ACK ending our own open; refusing a connection (RST) or
+ * answering nothing. In exact authority it always gives the native answer. */
 #ifndef SLOWPATH_LLM_SIM_H
 #define SLOWPATH_LLM_SIM_H
 
@@ -10,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "slowpath/decide.h"
 #include "slowpath/llm/opts.h"
 #include "slowpath/llm/provider.h"
 #include "slowpath/llm/sim_cache.h"
@@ -33,6 +41,16 @@ enum sp_llm_sim_fault {
     SP_LLM_SIM_FAULT_COUNT
 };
 
+/* What the sim chooses where a legal request leaves a choice. */
+enum sp_llm_sim_choices {
+    SP_LLM_SIM_CHOOSE_NATIVE = 0, /* the native answer (legal accepts it too) */
+    SP_LLM_SIM_CHOOSE_RANDOM,     /* random legal values everywhere; refuses and ignores at
+                                   * refuse_rate and ignore_rate */
+    SP_LLM_SIM_CHOOSE_REFUSE,     /* refuses every connection it may (RST), else native */
+    SP_LLM_SIM_CHOOSE_IGNORE,     /* answers nothing wherever it may, else native */
+    SP_LLM_SIM_CHOICES_COUNT
+};
+
 struct sp_llm_sim_opts {
     uint64_t seed;
     enum sp_llm_sim_latency latency_dist;
@@ -47,6 +65,9 @@ struct sp_llm_sim_opts {
      * default, SP_LLM_SIM_CACHE_TTL_MS) */
     uint32_t cache_min_tokens;
     uint32_t cache_ttl_ms;
+    /* legal requests only (SP_LLM_DEFAULT_SIM_REFUSE_RATE, SP_LLM_DEFAULT_SIM_IGNORE_RATE) */
+    enum sp_llm_sim_choices choices;
+    double refuse_rate, ignore_rate; /* random: per decision where refusing / ignoring is legal */
 };
 
 struct sp_llm_sim {
@@ -63,6 +84,12 @@ struct sp_llm_sim_reply {
     int truncated;         /* stop reason max_tokens / length */
     enum sp_llm_sim_fault fault;
     uint32_t latency_ms;   /* the model "thinking" time drawn for this answer */
+    /* What the sim chose to depart from the native answer (legal), before any fault, in the
+     * stack's terms: bit (1u << SP_DEVIATION_x) per field it set differently (or, for an
+     * echo reply's IP identification and DF, set at all: it cannot know the stack's), and the
+     * values. 0 in exact. */
+    uint32_t deviations;
+    struct sp_decision_chosen chosen;
     struct sp_llm_usage usage; /* tokens by sp_llm_tokens_estimate; cache reads and writes as
                                 * the request's provider would report them (sim_cache.h) */
 };
@@ -94,6 +121,9 @@ void sp_llm_sim_reply_free(struct sp_llm_sim_reply *r);
 
 const char *sp_llm_sim_fault_name(enum sp_llm_sim_fault f); /* "wrong-field" ... */
 int sp_llm_sim_fault_parse(const char *s, enum sp_llm_sim_fault *out);
+
+const char *sp_llm_sim_choices_name(enum sp_llm_sim_choices c); /* "native", "random", ... */
+int sp_llm_sim_choices_parse(const char *s, enum sp_llm_sim_choices *out);
 
 /* Parses "fixed"/"uniform"/"exp". */
 int sp_llm_sim_latency_parse(const char *s, enum sp_llm_sim_latency *out);
