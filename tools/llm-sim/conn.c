@@ -160,11 +160,13 @@ long conn_parse_head(const char *buf, size_t len, struct request *rq, size_t *co
     *content_length = 0;
     if (sscanf(buf, "%7s %255s HTTP/1.%*d", rq->method, rq->path) != 2) return -400;
     if (memmem(buf, (size_t)(end - buf), "HTTP/1.0", 8)) rq->close = 1;
-p = strstr(buf, "\r\n") + 2;
+    /* Lines are found within the head (which ends at end's CRLF), never as C strings: a NUL byte
+     * a client sends would end a string before its CRLF. */
+    p = (const char *)memmem(buf, (size_t)(end - buf) + 2, "\r\n", 2) + 2;
     while (p < end) {
         char name[64], value[300];
         size_t nl = 0, vl = 0;
-        eol = strstr(p, "\r\n");
+        eol = memmem(p, (size_t)(end - p) + 2, "\r\n", 2);
         const char *colon = memchr(p, ':', (size_t)(eol - p));
         if (!colon) return -400;
         while (p < colon && nl < sizeof name - 1) name[nl++] = *p++;
