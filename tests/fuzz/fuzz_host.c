@@ -67,10 +67,11 @@ size_t fz_put_record(uint8_t *out, size_t at, size_t cap, uint8_t fix, uint8_t o
 
 /* What the stack last said on a TCP flow: the end of what it sent and what it acknowledged. */
 struct fz_flow {
-    bool used, has_ack;
+    bool used, has_ack, has_peer_ack;
     uint16_t lport, rport;
     uint32_t rip;
     uint32_t snd_end, rcv_nxt;
+    uint32_t peer_ack; /* the last ack the input sent on the flow */
 };
 #define FZ_FLOWS 16
 
@@ -444,7 +445,10 @@ struct fz_host *fz_host_new(struct sp_device *source)
     struct fz_host *h = calloc(1, sizeof *h);
     if (!h)
         fz_die("out of memory");
-    memset(&chk, 0, sizeof chk);
+    /* Only the flags: the fragment buffers are written before they are read. */
+    memset(chk.flows, 0, sizeof chk.flows);
+    for (unsigned i = 0; i < FZ_REASM_SLOTS; i++)
+        chk.reasm[i].used = false;
     h->dev = (struct sp_device){.ops = &dev_ops, .name = "fuzz", .mtu = SP_MAX_MTU, .data = h};
     h->source = source;
     h->now = FZ_T0;
@@ -594,6 +598,12 @@ static void fix_tcp(uint8_t *f, size_t len, uint8_t fix)
         sp_put32(t + 4, fl->rcv_nxt);
     if ((fix & FZ_FIX_ACK) && (t[13] & SP_TCP_ACK))
         sp_put32(t + 8, fl->snd_end);
+    if ((fix & FZ_FIX_DUP) && fl->has_peer_ack && (t[13] & SP_TCP_ACK))
+        sp_put32(t + 8, fl->peer_ack);
+    if (t[13] & SP_TCP_ACK) {
+        fl->has_peer_ack = true;
+        fl->peer_ack = sp_get32(t + 8);
+    }
 }
 
 /* --- Stepping --------------------------------------------------------------------------------- */
@@ -612,7 +622,7 @@ void fz_host_step(struct fz_host *h, const struct fz_record *r)
         memcpy(f, r->data, r->len);
         if (r->fix & FZ_FIX_ADDR)
             fix_addr(f, r->len);
-        if (r->fix & (FZ_FIX_ACK | FZ_FIX_SEQ))
+        if (r->fix & (FZ_FIX_ACK | FZ_FIX_SEQ | FZ_FIX_DUP))
             fix_tcp(f, r->len, r->fix);
         if ((r->fix & FZ_FIX_CSUM) && r->len > SP_ETH_HDR_LEN && sp_get16(f + 12) == SP_ETHERTYPE_IPV4)
             fz_fix_ipv4(f + SP_ETH_HDR_LEN, r->len - SP_ETH_HDR_LEN);

@@ -21,6 +21,8 @@
  *   FZ_FIX_ACK   a TCP segment's ack aimed at the end of what the stack sent on that flow;
  *   FZ_FIX_SEQ   its seq at what the stack last acknowledged there (the stack's ISN and what it
  *                expects next are otherwise hard for a fuzzer to guess);
+ *   FZ_FIX_DUP   its ack the one the input last sent on that flow (duplicate ACKs, fast
+ *                retransmit and recovery);
  *   FZ_FIX_CSUM  IPv4 header and TCP / UDP / ICMP checksums recomputed (unfragmented datagrams).
  * The other bits of fix are the targets' own (fuzz_decisions marks its decision records). */
 #ifndef SP_FUZZ_HOST_H
@@ -54,6 +56,7 @@
 #define FZ_FIX_ACK 0x02
 #define FZ_FIX_ADDR 0x04
 #define FZ_FIX_SEQ 0x08
+#define FZ_FIX_DUP 0x10
 
 struct fz_record {
     uint8_t fix, op;

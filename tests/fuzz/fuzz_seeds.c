@@ -249,6 +249,18 @@ static void scenarios(void (*emit)(const struct scenario *))
     op(&s, fz_op(FZ_OP_CLOSE, 0, 0), 3000);
     emit(&s);
 
+    BEGIN("tcp-fast-retransmit");
+    handshake(&s, 40011, FZ_PORT_MANUAL);
+    op(&s, fz_op(FZ_OP_SEND, 0, 3), 1);
+    for (int k = 0; k < 4; k++) { /* three duplicates of the handshake's ACK, then one more */
+        uint8_t f2[SP_MAX_FRAME];
+        size_t n2 = fz_build_tcp(f2, FZ_IP_PEER, 40011, FZ_PORT_MANUAL, PEER_ISN + 1, 0, SP_TCP_ACK, 65535, 0, -1,
+                                 NULL, 0);
+        frame(&s, FZ_FIX_DUP | FZ_FIX_CSUM, 0, 5, f2, n2);
+    }
+    seg(&s, FZ_IP_PEER, 40011, FZ_PORT_MANUAL, 1, SP_TCP_ACK, NULL, 0, 5);
+    emit(&s);
+
     BEGIN("tcp-connect");
     op(&s, fz_op(FZ_OP_CONNECT, 0, 0), 0);
     arp_reply(&s, FZ_MAC_PEER, FZ_IP_PEER, 5);
