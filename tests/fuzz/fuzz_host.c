@@ -16,6 +16,7 @@
 #include "slowpath/wire/ipv4.h"
 #include "slowpath/wire/tcp.h"
 #include "slowpath/wire/udp.h"
+#include "tcp_internal.h"
 #include "tcp_services.h"
 #include "udp_echo.h"
 
@@ -361,6 +362,8 @@ static void check_frame(const uint8_t *f, size_t len)
 
 /* --- The host --------------------------------------------------------------------------------- */
 
+static void check_tcp(const struct fz_host *h);
+
 struct fz_conn {
     struct fz_host *h;
     struct sp_tcp *c;
@@ -511,6 +514,7 @@ void fz_host_advance(struct fz_host *h, sp_time_t now)
         last = at;
         h->now = at;
         sp_iface_poll(h->iface, at);
+        check_tcp(h);
     }
     h->now = now;
     sp_iface_set_now(h->iface, now);
@@ -606,6 +610,39 @@ static void fix_tcp(uint8_t *f, size_t len, uint8_t fix)
     }
 }
 
+/* --- The stack's own state ---------------------------------------------------------------------- */
+
+/* What every connection must keep true whatever arrives (as test_tcp_fuzz checks on one
+ * connection): the send sequence space in order, buffers within their capacity, out-of-order
+ * ranges sorted, disjoint and ahead of what was received in order; listeners within their
+ * backlog, connections within the table. */
+static void check_tcp(const struct fz_host *h)
+{
+    const struct sp_tcp_stack *tcp = h->iface->tcp;
+    unsigned n = 0;
+    for (const struct sp_tcp *c = tcp->all; c; c = c->all_next) {
+        if (++n > SP_TCP_MAX_CONNS)
+            fz_die("more connections than the table holds");
+        if (c->dead)
+            continue;
+        if (!sp_seq_le(c->snd_una, c->snd_nxt) || !sp_seq_le(c->snd_nxt, c->snd_max))
+            fz_die("TCP %u>%u: snd_una %u, snd_nxt %u, snd_max %u out of order", c->local_port, c->remote_port,
+                   c->snd_una, c->snd_nxt, c->snd_max);
+        if (c->rcv.len > c->rcv.cap || c->snd.len > c->snd.cap)
+            fz_die("TCP %u>%u: a buffer holds more than its capacity", c->local_port, c->remote_port);
+        for (unsigned i = 0; i < c->ooo.n; i++)
+            if (!sp_seq_lt(c->ooo.r[i].start, c->ooo.r[i].end) || !sp_seq_gt(c->ooo.r[i].start, c->rcv_nxt) ||
+                (i && !sp_seq_gt(c->ooo.r[i].start, c->ooo.r[i - 1].end)))
+                fz_die("TCP %u>%u: out-of-order range %u [%u, %u) with rcv_nxt %u", c->local_port, c->remote_port, i,
+                       c->ooo.r[i].start, c->ooo.r[i].end, c->rcv_nxt);
+    }
+    if (n != tcp->nconns)
+        fz_die("%u connections listed, %u counted", n, tcp->nconns);
+    for (const struct sp_tcp *l = tcp->listeners; l; l = l->hnext)
+        if (l->pending > l->backlog)
+            fz_die("listener %u: %u handshakes pending, backlog %u", l->local_port, l->pending, l->backlog);
+}
+
 /* --- Stepping --------------------------------------------------------------------------------- */
 
 void fz_host_step(struct fz_host *h, const struct fz_record *r)
@@ -630,6 +667,7 @@ void fz_host_step(struct fz_host *h, const struct fz_record *r)
         free(f);
     }
     fz_host_op(h, r->op);
+    check_tcp(h);
 }
 
 static uint8_t pattern[70000];
