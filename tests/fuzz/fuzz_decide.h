@@ -12,7 +12,9 @@
  * that already ended, which the stack must refuse), the rest the proposal (enum fzd_mode), made
  * from the request's native answer and the record's bytes. With FZD_FIX_ARM the answer is kept
  * for the next request and given from inside decide (an error mode then makes decide refuse);
- * FZ_FIX_CSUM repairs the checksums of raw bytes. */
+ * FZ_FIX_CSUM repairs the checksums of raw bytes. With FZD_FIX_CONFIG instead, the record's
+ * bytes are a new config[0] and config[1] for the requests asked from then on (the decider stays
+ * installed, so that requests parked before still report their endings). */
 #ifndef SP_FUZZ_DECIDE_H
 #define SP_FUZZ_DECIDE_H
 
@@ -21,6 +23,7 @@
 #define FZD_CONFIG 4
 #define FZD_FIX_DECISION 0x80
 #define FZD_FIX_ARM 0x40
+#define FZD_FIX_CONFIG 0x20
 
 enum fzd_mode {
     FZD_ERROR,        /* an error instead of a proposal (bytes[0] picks it) */

@@ -330,11 +330,35 @@ static void stub_outcome(void *ctx, const struct sp_decision_outcome *out)
 
 /* --- The input ------------------------------------------------------------------------------- */
 
+/* Modes per kind (config[0]) and authority, policy and deadline (config[1]) for what is asked
+ * from now on. */
+static void configure(uint8_t modes, uint8_t cfg)
+{
+    static const enum sp_decision_mode mode_of[4] = {SP_DECIDE_NATIVE, SP_DECIDE_DELEGATE, SP_DECIDE_SHADOW,
+                                                     SP_DECIDE_DELEGATE};
+    struct sp_iface *iface = fz_host_iface(st.h);
+    struct sp_decider d = {.decide = stub_decide, .outcome = stub_outcome, .ctx = &st};
+    st.authority = cfg & 1 ? SP_AUTHORITY_LEGAL : SP_AUTHORITY_EXACT;
+    st.timeout = fzd_timeouts[(cfg >> 2) & 7];
+    sp_iface_set_authority(iface, st.authority);
+    sp_iface_set_invalid_policy(iface, cfg & 2 ? SP_INVALID_DROP : SP_INVALID_FALLBACK);
+    sp_iface_set_decision_timeout(iface, st.timeout);
+    for (int k = 0; k < SP_DECISION_KINDS; k++) {
+        st.mode[k] = mode_of[(modes >> (2 * k)) & 3];
+        sp_iface_set_decider(iface, (enum sp_decision_kind)k, st.mode[k], &d);
+    }
+}
+
 static void decision_record(const struct fz_record *r)
 {
     fz_host_advance(st.h, fz_host_now(st.h) + r->dt);
     struct spec s = {.fix = r->fix, .mode = (enum fzd_mode)((r->op >> 3) % FZD_MODES), .bytes = r->data,
                      .len = r->len};
+    if (r->fix & FZD_FIX_CONFIG) {
+        if (r->len)
+            configure(r->data[0], r->len > 1 ? r->data[1] : 0);
+        return;
+    }
     if (r->fix & FZD_FIX_ARM) {
         st.armed = true;
         st.armed_spec = s;
@@ -374,18 +398,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&st, 0, sizeof st);
     st.h = fz_host_new(NULL);
     struct sp_iface *iface = fz_host_iface(st.h);
-    static const enum sp_decision_mode modes[4] = {SP_DECIDE_NATIVE, SP_DECIDE_DELEGATE, SP_DECIDE_SHADOW,
-                                                   SP_DECIDE_DELEGATE};
-    struct sp_decider d = {.decide = stub_decide, .outcome = stub_outcome, .ctx = &st};
-    st.authority = data[1] & 1 ? SP_AUTHORITY_LEGAL : SP_AUTHORITY_EXACT;
-    st.timeout = fzd_timeouts[(data[1] >> 2) & 7];
-    sp_iface_set_authority(iface, st.authority);
-    sp_iface_set_invalid_policy(iface, data[1] & 2 ? SP_INVALID_DROP : SP_INVALID_FALLBACK);
-    sp_iface_set_decision_timeout(iface, st.timeout);
-    for (int k = 0; k < SP_DECISION_KINDS; k++) {
-        st.mode[k] = modes[(data[0] >> (2 * k)) & 3];
-        sp_iface_set_decider(iface, (enum sp_decision_kind)k, st.mode[k], &d);
-    }
+    configure(data[0], data[1]);
     data += FZD_CONFIG;
     size -= FZD_CONFIG;
     struct fz_record r;

@@ -368,6 +368,21 @@ static void emit_decisions(const struct scenario *s)
     emit_decided(s, "drop-error", drop, FZD_ERROR, false, true);
     emit_decided(s, "drop-timeout", drop, FZD_NATIVE, false, false);
     emit_decided(s, "legal-refuse", legal, FZD_ERROR, true, false);
+    /* Delegated, then native half-way with the requests still parked. */
+    size_t at = FZD_CONFIG;
+    memcpy(big, exact, FZD_CONFIG);
+    static const uint8_t native_now[2] = {0, 0};
+    for (unsigned i = 0; i < s->n; i++) {
+        const struct rec *r = &s->r[i];
+        if (i == s->n / 2)
+            at = fz_put_record(big, at, sizeof big, FZD_FIX_DECISION | FZD_FIX_CONFIG, 0, 0, native_now, 2);
+        at = fz_put_record(big, at, sizeof big, r->fix, r->op, r->dt, r->data, r->len);
+        if (!at)
+            die("seed too big", s->name);
+    }
+    char name[160];
+    snprintf(name, sizeof name, "%s-exact-then-native.bin", s->name);
+    write_file("decisions", name, big, at);
 }
 
 /* --- fuzz_pcap_replay ------------------------------------------------------------------------- */
