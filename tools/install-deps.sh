@@ -5,6 +5,7 @@ set -euo pipefail
 
 pkgs=(
   build-essential cmake pkg-config
+  clang libclang-rt-dev
   libuv1-dev libcurl4-openssl-dev libcjson-dev libpcap-dev libcmocka-dev
   iproute2 iputils-ping iputils-arping netcat-openbsd tshark python3 python3-scapy curl bc
   gnuplot-nox apache2-utils

@@ -433,6 +433,9 @@ static void parse_flags(struct pd_parser *ps, struct pd_pkt *k)
 {
     struct pd_tok *t = next_tok(ps);
     char f[24] = "";
+    /* Room for the word and a '.' after it: no flags are longer, and a cut one would mean less. */
+    if (t->n > sizeof f - 2)
+        perr(ps, t->line, "TCP flags '%.*s' too long", (int)t->n, t->s);
     if (t->kind == TK_WORD || t->kind == TK_INT)
         snprintf(f, sizeof f, "%.*s", (int)t->n, t->s);
     else if (is_punct(t, '.'))

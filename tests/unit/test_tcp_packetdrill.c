@@ -225,6 +225,10 @@ static void test_parse_errors(void **state)
     parse_bad("0~1 < S 0:0(0) win 1\n", "only be used with outbound");
     parse_bad("0 < S 0:0(0) win 1 <...>\n", "only be used with outbound");
     parse_bad("0 close(3 = 0\n", "expected");
+    /* tests/fuzz/corpus/packetdrill/flags_too_long.pkt: a word of 23 flag letters and its '.'
+     * once overran the parser's buffer for them. */
+    parse_bad("0.3 < CCCCCCCCCCCCCCCCCCCCCCC. 1:1(0) ack 1 win 65535\n", "too long");
+    parse_bad("0.3 < SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS 0:0(0) win 1\n", "too long");
 }
 
 /* --- the runner on small scripts ------------------------------------------------------------------- */

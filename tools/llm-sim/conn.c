@@ -150,21 +150,23 @@ static const char *find_head_end(const char *b, size_t n)
     return NULL;
 }
 
-/* Parses the head; returns head length (incl. CRLFCRLF), 0 for "need more", -status on error. */
-static long parse_head(struct conn *c, struct request *rq, size_t *content_length)
+/* The head of the request at buf; what it returns: llm_sim.h. */
+long conn_parse_head(const char *buf, size_t len, struct request *rq, size_t *content_length)
 {
-    const char *end = find_head_end(c->buf, c->len), *p, *eol;
+    const char *end = find_head_end(buf, len), *p, *eol;
     int chunked = 0;
-    if (!end) return c->len > MAX_HEAD ? -413 : 0;
+    if (!end) return len > MAX_HEAD ? -413 : 0;
     memset(rq, 0, sizeof *rq);
     *content_length = 0;
-    if (sscanf(c->buf, "%7s %255s HTTP/1.%*d", rq->method, rq->path) != 2) return -400;
-    if (memmem(c->buf, (size_t)(end - c->buf), "HTTP/1.0", 8)) rq->close = 1;
-    p = strstr(c->buf, "\r\n") + 2;
+    if (sscanf(buf, "%7s %255s HTTP/1.%*d", rq->method, rq->path) != 2) return -400;
+    if (memmem(buf, (size_t)(end - buf), "HTTP/1.0", 8)) rq->close = 1;
+    /* Lines are found within the head (which ends at end's CRLF), never as C strings: a NUL byte
+     * a client sends would end a string before its CRLF. */
+    p = (const char *)memmem(buf, (size_t)(end - buf) + 2, "\r\n", 2) + 2;
     while (p < end) {
         char name[64], value[300];
         size_t nl = 0, vl = 0;
-        eol = strstr(p, "\r\n");
+        eol = memmem(p, (size_t)(end - p) + 2, "\r\n", 2);
         const char *colon = memchr(p, ':', (size_t)(eol - p));
         if (!colon) return -400;
         while (p < colon && nl < sizeof name - 1) name[nl++] = *p++;
@@ -194,7 +196,7 @@ static long parse_head(struct conn *c, struct request *rq, size_t *content_lengt
         p = eol + 2;
     }
     if (chunked) return -411;
-    return (long)(end - c->buf) + 4;
+    return (long)(end - buf) + 4;
 }
 
 static void reply_plain_error(struct conn *c, int status)
@@ -216,7 +218,7 @@ static void try_request(struct conn *c)
     size_t clen;
     long head;
     if (c->busy || c->closing) return;
-    head = parse_head(c, &rq, &clen);
+    head = conn_parse_head(c->buf, c->len, &rq, &clen);
     if (head == 0) return;
     if (head < 0) {
         reply_plain_error(c, (int)-head);

@@ -100,6 +100,11 @@ void sse_anthropic(struct server *s, const struct parsed *p, const struct sp_llm
 void sse_openai(struct server *s, const struct parsed *p, const struct sp_llm_sim_reply *r,
                 struct response *rs);
 
+/* Parses a request head at buf (len bytes received so far, buf[len] == '\0'): the head's length
+ * (CRLFCRLF included), 0 while it is incomplete, or -status for a request to refuse (conn.c; the
+ * fuzz target tests/fuzz/fuzz_llmsim_http.c calls it too). */
+long conn_parse_head(const char *buf, size_t len, struct request *rq, size_t *content_length);
+
 /* Accepts connections on s->listener (conn.c). */
 void conn_on_connection(uv_stream_t *listener, int status);
 
