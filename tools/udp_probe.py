@@ -4,8 +4,8 @@
   udp_probe.py HOST PORT [--seconds S] [--interval-ms I] [--timeout-ms T] [--size B]
 
 Sends one numbered datagram every I ms for S seconds (or until SIGTERM) and waits up to T ms for
-each one's echo; late or stray echoes are told apart by their number. Prints one JSON line:
-{"sent", "answered", "p50_ms", "p99_ms", "max_ms"}. HOST must be a documentation address.
+each one's echo; late or stray echoes are told apart by their number. Prints {"started": "udp"}
+once it begins, and at the end one JSON line: {"sent", "answered", "p50_ms", "p99_ms", "max_ms"}. HOST must be a documentation address.
 """
 import argparse
 import json
@@ -37,6 +37,7 @@ def main():
     s.connect((a.host, a.port))
     pad = b"p" * max(0, a.size - 8)
     rtts, sent = [], 0
+    print(json.dumps({"started": "udp"}), flush=True)
     end = time.monotonic() + a.seconds
     while not stop and time.monotonic() < end:
         t0 = time.monotonic()

@@ -45,15 +45,16 @@ sp_peak_kb() { awk -v a="$2" -v b="$3" '$1 >= a && $1 <= b && $2 > m {m = $2} EN
 # sp_peak_fds FILE FROM_MS TO_MS: the most descriptors sampled in [FROM_MS, TO_MS].
 sp_peak_fds() { awk -v a="$2" -v b="$3" '$1 >= a && $1 <= b && $3 > m {m = $3} END {print m + 0}' "$1"; }
 
-# sp_snapshot FILE: the counters as "name value" lines in FILE. SIGUSR1 twice: a block is known to
+# sp_snapshot FILE: the counters as "name value" lines in FILE, and the whole block (with the
+# decision figures when a model is configured) in FILE.block. SIGUSR1 twice: a block is known to
 # be whole once the next one's header is in the log (stderr is unbuffered: a reader could catch a
 # block half written), so the next-to-last block is read.
 sp_snapshot() {
     sp_counters && sp_counters || sp_fail "no counters from slowpath"
     local n
     n=$(grep -c '^slowpath counters:$' "$SP_LOG")
-    awk -v want=$((n - 1)) '/^slowpath counters:$/ {b++; next}
-         b == want && /^  [a-z0-9_]+ +[0-9]+$/ {print $1, $2}' "$SP_LOG" >"$1"
+    awk -v want=$((n - 1)) '/^slowpath counters:$/ {b++} b == want' "$SP_LOG" >"$1.block"
+    awk '/^  [a-z0-9_]+ +[0-9]+$/ {print $1, $2}' "$1.block" >"$1"
 }
 # sp_get FILE NAME: a counter from a snapshot (0: not printed, counters at 0 are left out).
 sp_get() { awk -v n="$2" '$1 == n {v = $2} END {print v + 0}' "$1"; }
@@ -64,13 +65,19 @@ sp_drops() {
     awk 'NR == FNR {b[$1] = $2; next} $1 ~ /^drop_/ && $2 > b[$1] {printf "%s%s +%d", s, $1, $2 - b[$1]; s = ", "}
          END {if (!s) printf "none"}' "$1" "$2"
 }
-# sp_decision_lines KIND: the last "KIND asked ..." line of the log's decision blocks and the line
-# after it when it has the pending table's figures (wait for '^  llm client:' first).
+# sp_decision_lines FILE KIND: from snapshot FILE, the line "KIND asked ..." and, when the pending
+# table overflowed or requests joined, the line after it with those figures.
 sp_decision_lines() {
-    awk -v k="$1" '$1 == k && $2 == "asked" {l = $0; getline m; if (m !~ /repeats joined/) m = ""} END {print l; print m}' "$SP_LOG"
+    awk -v k="$2" '$1 == k && $2 == "asked" {print; getline m; if (m ~ /repeats joined/) print m}' "$1.block"
 }
-# sp_llm_client_line: the last "llm client:" line.
-sp_llm_client_line() { grep '^  llm client:' "$SP_LOG" | tail -n 1; }
+# sp_pending_full FILE KIND: requests of KIND answered natively because the pending table was full.
+sp_pending_full() {
+    sp_decision_lines "$1" "$2" | sed -n 's/.*pending table full \([0-9]*\).*/\1/p' | grep . || echo 0
+}
+# sp_asked FILE KIND: decisions of KIND asked of the model.
+sp_asked() { sp_decision_lines "$1" "$2" | sed -n 's/^ *[a-z]* asked \([0-9]*\),.*/\1/p' | grep . || echo 0; }
+# sp_llm_client_line FILE: the snapshot's "llm client:" line.
+sp_llm_client_line() { grep '^  llm client:' "$1.block" | sed 's/^  //'; }
 
 # sp_tap_dropped: frames the kernel dropped on the TAP because slowpath had not read its queue.
 sp_tap_dropped() { sp_in cat /sys/class/net/tap0/statistics/tx_dropped; }

@@ -23,7 +23,8 @@ FDS0=$(sp_fd_count)
 CAP_KB=$((64 * 1024 * SCALE))
 GROWTH_KB=$((32 * 1024 * SCALE))
 FLOOD_S=${SP_FLOOD_SECONDS:-3}
-sp_log "slowpath up: RSS $(sp_mb "$RSS0") MB, $FDS0 descriptors; each flood runs ${FLOOD_S} s (at most 20 s, 1,000,000 frames)"
+sp_log "slowpath up: RSS $(sp_mb "$RSS0") MB, $FDS0 descriptors; each flood runs ${FLOOD_S} s" \
+    "(at most 20 s, 1,000,000 frames)"
 
 # flood_ran T0 PID: the flood has run FLOOD_S seconds since T0 (ms), or has ended by itself.
 flood_ran() { [ $(($(sp_now_ms) - $1)) -ge $((FLOOD_S * 1000)) ] || ! kill -0 "$2" 2>/dev/null; }
@@ -91,7 +92,8 @@ report() {
     sp_log "$1: $SENT frames in $SECS s = $PPS/s offered$refused; $2;" \
         "TAP queue dropped $TAPDROP (slowpath busy); drops: $(sp_drops "$B" "$A");" \
         "during: ping $DURING_PING/5, curl ${DURING_CURL%% *} in ${DURING_CURL#* } s;" \
-        "RSS $(sp_mb "$RSS0") MB at start, peak $(sp_mb "$PEAK_KB") MB, now $(sp_mb "$(sp_rss_kb)") MB; fds peak $PEAK_FDS" \
+        "RSS $(sp_mb "$RSS0") MB at start, peak $(sp_mb "$PEAK_KB") MB, now $(sp_mb "$(sp_rss_kb)") MB;" \
+        "fds peak $PEAK_FDS" \
         "($((SECONDS - PHASE_S)) s)"
 }
 
@@ -149,7 +151,8 @@ limited=$(sp_delta "$B" "$A" icmp_error_ratelimited)
 [ "$n" -ge 1000 ] || sp_fail "udp-closed: drop_udp_no_port moved by $n"
 [ "$limited" -gt 0 ] || sp_fail "udp-closed: icmp_error_ratelimited did not move"
 max_unreach=$((10 + 10 * (${SECS%.*} + 4)))
-[ "$unreach" -le "$max_unreach" ] || sp_fail "udp-closed: $unreach port unreachables sent, the limit allows $max_unreach"
+[ "$unreach" -le "$max_unreach" ] ||
+    sp_fail "udp-closed: $unreach port unreachables sent, the limit allows $max_unreach"
 rx_accounted udp-closed "$(sp_delta "$B" "$A" udp_rx)"
 report udp-closed "$unreach port unreachables sent, $limited held back by the rate limit"
 
@@ -170,7 +173,8 @@ hold() {
     ip netns exec "$SP_NS" $PY "$SP_TOOLS/conn_hold.py" "$SP_IP" 9 --conns "$2" --parallel 32 \
         --open-seconds "$3" --hold-seconds 120 >"$out" 2>&1 &
     HOLD_PID=$!
-    sp_wait_until -p "$HOLD_PID" $((SP_WAIT_S + $3)) "conn_hold.py ($1) to open its connections" grep -q '"opened"' "$out" ||
+    sp_wait_until -p "$HOLD_PID" $((SP_WAIT_S + $3)) "conn_hold.py ($1) to open its connections" \
+        grep -q '"opened"' "$out" ||
         sp_fail "tcp $1: conn_hold.py: $(cat "$out")"
     OPENED=$($PY -c 'import json, sys; print(json.loads(sys.argv[1])["opened"])' "$(grep '"opened"' "$out")")
 }
