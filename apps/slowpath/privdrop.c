@@ -5,21 +5,12 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SP_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SP_SANITIZED 1
-#endif
-#endif
 
 int sp_user_lookup(const char *name, struct sp_user *u, char *err, size_t errlen)
 {
@@ -153,10 +144,5 @@ int sp_user_become(const struct sp_user *u, char *err, size_t errlen)
     }
     if (check_no_capabilities(err, errlen) < 0)
         return -1;
-#ifdef SP_SANITIZED
-    /* Changing ids made the process non-dumpable, and LeakSanitizer's exit check, which ptraces
-     * the process's own threads, would fail on it. Sanitizer builds are test builds. */
-    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-#endif
     return 0;
 }
