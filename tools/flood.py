@@ -2,16 +2,20 @@
 """Bounded floods against a slowpath host, from inside a lab namespace (run as root there).
 
 Frames are built once (a pool of distinct frames) and written to the TAP's kernel side through an
-AF_PACKET socket as fast as the loop goes, until --count frames are sent or --seconds have
-passed, whichever comes first. Every address is a documentation one: the kernel's own
-(192.0.2.1) for the echo and UDP floods, 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24 for the
-ARP storm's senders and the fragments' sources. It prints {"started": MODE} once sending starts, and on the end (or SIGTERM) one JSON line
-saying what was sent.
+AF_PACKET socket as fast as the loop goes (or --pps), until --count frames are sent or --seconds
+have passed, whichever comes first, or SIGTERM. Every address is a documentation one: the
+kernel's own (192.0.2.1) for the echo and UDP floods, 192.0.2.0/24, 198.51.100.0/24 and
+203.0.113.0/24 for the ARP storm's senders and the fragments' sources. It prints
+{"started": MODE} once sending starts, and at the end one JSON line saying what was sent.
 
   flood.py icmp  [--ids N]            echo requests (N distinct identifiers; 1 = a plain flood)
   flood.py udp   --port P [--size B]  datagrams to P; the echoes come back to a bound socket and
                                       are counted (no port unreachable from the kernel)
-  flood.py arp   [--senders N]        requests for the host from N (IP, MAC) senders
+  flood.py arp   [--senders N] [--sender-ips M]
+                                      requests for the host from N senders, each its own MAC,
+                                      their addresses cycling through M of the documentation
+                                      nets' (default 756: all; fewer than the neighbour cache
+                                      holds leaves the real peers' entries alone)
   flood.py frag  [--size B] [--frag incomplete|overlap]
                                       incomplete: the first fragment only of datagrams that never
                                       complete, each with its own identifier (the reassembly slots
@@ -22,7 +26,6 @@ SYN floods are not here: they belong with the TCP tests.
 """
 import argparse
 import json
-import os
 import random
 import signal
 import socket
@@ -96,7 +99,7 @@ def arp_frames(a, dmac_unused, smac_unused):
     for i in range(a.senders):
         # A locally administered unicast MAC per sender, so every (IP, MAC) pair is new.
         mac = bytes([0x02, 0x5f]) + rnd.getrandbits(32).to_bytes(4, "big")
-        arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mac, socket.inet_aton(sender_ip(i)),
+        arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mac, socket.inet_aton(sender_ip(i % a.sender_ips)),
                           b"\0" * 6, socket.inet_aton(a.dst))
         frames.append((eth(bcast, mac, 0x0806) + arp).ljust(60, b"\0"))
     return frames
@@ -132,6 +135,7 @@ def main():
     p.add_argument("--frag", choices=("incomplete", "overlap"), default="incomplete")
     p.add_argument("--ids", type=int, default=1, help="icmp: distinct echo identifiers")
     p.add_argument("--senders", type=int, default=4096, help="arp: distinct (IP, MAC) senders")
+    p.add_argument("--sender-ips", type=int, default=756, help="arp: distinct sender addresses (at most 756)")
     p.add_argument("--pool", type=int, default=4096, help="distinct frames cycled through")
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
@@ -139,6 +143,8 @@ def main():
     for ip in (a.dst, a.src):
         if not ip.startswith(DOC_NETS):
             sys.exit("flood.py: %s is not a documentation address" % ip)
+    if not 0 < a.sender_ips <= 756:
+        sys.exit("flood.py: --sender-ips within 1..756")
     if a.count <= 0 or not 0 < a.seconds <= 600:
         sys.exit("flood.py: --count must be positive and --seconds within (0, 600]")
 
