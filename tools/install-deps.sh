@@ -8,6 +8,7 @@ pkgs=(
   libuv1-dev libcurl4-openssl-dev libcjson-dev libpcap-dev libcmocka-dev
   iproute2 iputils-ping iputils-arping netcat-openbsd tshark python3 python3-scapy curl bc
   gnuplot-nox
+  util-linux passwd   # setpriv and useradd: tests/integration/test_user.sh
 )
 
 missing=()
