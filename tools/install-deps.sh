@@ -10,6 +10,7 @@ pkgs=(
   iproute2 iputils-ping iputils-arping netcat-openbsd tshark python3 python3-scapy curl bc
   gnuplot-nox apache2-utils
   prometheus man-db groff-base dpkg-dev file
+  util-linux passwd   # setpriv and useradd: tests/integration/test_user.sh
 )
 
 missing=()

@@ -16,6 +16,7 @@
 #include "metrics_text.h"
 #include "options.h"
 #include "print_config.h"
+#include "privdrop.h"
 #include "slowpath/device.h"
 #include "slowpath/edge.h"
 #include "slowpath/error.h"
@@ -29,6 +30,7 @@
 
 struct app {
     struct sp_options opt;
+    struct sp_user user;        /* --user, looked up before anything is opened */
     uv_loop_t *loop;
     struct sp_device *base;     /* TAP or replay */
     struct sp_device *dev;      /* outermost wrapper: what the stack talks to */
@@ -264,6 +266,17 @@ static int app_run(struct app *a)
         app_log(APP_LOG_ERROR, NULL, 0, "%s", err);
         return 1;
     }
+    /* Everything that needs privileges is open now (the TAP, the pcap, the trace, --send's file):
+     * the rest runs as the user. */
+    if (a->opt.user) {
+        if (sp_user_become(&a->user, err, sizeof err) < 0) {
+            fprintf(stderr, "slowpath: %s\n", err);
+            return 1;
+        }
+        if (a->opt.verbose)
+            fprintf(stderr, "slowpath: running as user %s (uid %u, gid %u), no capabilities\n", a->user.name,
+                    (unsigned)a->user.uid, (unsigned)a->user.gid);
+    }
 
     /* The edge polls the TAP; a replay has no fd and is fed by the idle handle. */
     struct sp_edge_opts eopts = {.on_error = on_device_error, .data = a};
@@ -331,6 +344,11 @@ int main(int argc, char **argv)
         return 0;
     }
     app_log_setup(a.opt.log_format);
+    /* Before anything is opened: a mistyped user must not leave a half-started daemon. */
+    if (a.opt.user && sp_user_lookup(a.opt.user, &a.user, err, sizeof err) < 0) {
+        fprintf(stderr, "slowpath: %s\n", err);
+        return 2;
+    }
     signal(SIGPIPE, SIG_IGN);
     rc = app_run(&a);
     app_cleanup(&a);

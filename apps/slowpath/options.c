@@ -16,7 +16,7 @@ enum {
     OPT_TAP = 256, OPT_REPLAY, OPT_IP, OPT_GW, OPT_MAC, OPT_MTU, OPT_PCAP, OPT_DROP, OPT_CORRUPT,
     OPT_SEED, OPT_STATS, OPT_NO_ECHO, OPT_NO_DISCARD, OPT_NO_HTTP, OPT_CONNECT, OPT_SEND,
     OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM, OPT_NO_SACK, OPT_NO_TIMESTAMPS,
-    OPT_KEEPALIVE, OPT_AUTHORITY,
+    OPT_KEEPALIVE, OPT_AUTHORITY, OPT_USER,
     OPT_TCP_MAX_CONNS, OPT_TCP_MAX_TIMEWAIT, OPT_TCP_BACKLOG, OPT_TCP_RCVBUF, OPT_TCP_SNDBUF, OPT_TCP_MEM,
     OPT_TCP_SYNCOOKIES,
     /* the operator's side */
@@ -35,6 +35,7 @@ static const struct option long_opts[] = {
     {"corrupt-chance", required_argument, NULL, OPT_CORRUPT},
     {"seed", required_argument, NULL, OPT_SEED},
     {"stats", no_argument, NULL, OPT_STATS},
+    {"user", required_argument, NULL, OPT_USER},
     {"no-echo", no_argument, NULL, OPT_NO_ECHO},
     {"no-discard", no_argument, NULL, OPT_NO_DISCARD},
     {"no-http", no_argument, NULL, OPT_NO_HTTP},
@@ -124,6 +125,9 @@ void sp_options_usage(const char *prog)
            "                        (RFC 4987; default on) or drop them\n"
            "\n"
            "  --stats               print the counters on exit\n"
+           "  --user NAME           once the TAP, the pcap and the trace are open, run as user\n"
+           "                        NAME (and its primary group, no other groups) with no\n"
+           "                        capabilities, for good\n"
            "  -v, --verbose         log to stderr (twice: every drop)\n"
            "  --log-format text|json  one event a line on stderr: text (default; under systemd with\n"
            "                        the journal's priority prefix) or JSON {\"time\",\"level\",\"msg\",...}\n"
@@ -387,6 +391,9 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
             break;
         case OPT_STATS:
             o->stats_on_exit = true;
+            break;
+        case OPT_USER:
+            o->user = optarg;
             break;
         case OPT_NO_ECHO:
             o->udp_echo = o->tcp_echo = false;

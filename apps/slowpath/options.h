@@ -37,6 +37,7 @@ struct sp_options {
     bool seed_set;
     int verbose;
     bool stats_on_exit;
+    const char *user;                                  /* --user NAME: drop root once all is open */
     bool udp_echo;
     bool tcp_echo;
     bool discard;
