@@ -6,6 +6,7 @@
 # `cpack -G DEB` makes package slowpath depending on the Debian runtime libraries, and its files
 # unpack (dpkg -x) into a clean root where the daemon runs and pkg-config finds the library.
 # Nothing is installed into the real system.
+# sp-test: normal-build-only (packaging: what gets installed and where, nothing the sanitizers look at)
 source "$(dirname "$0")/lib.sh"
 sp_setup install
 BUILD=$(cd "$SP_BIN/.." && pwd)

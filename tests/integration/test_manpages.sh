@@ -2,6 +2,7 @@
 # The man pages stay in step with the programs: every long flag that `--help` lists has an entry
 # in the page's OPTIONS section and every entry there is a flag `--help` lists; and both pages
 # render with man(1) without a warning from groff. No namespace needed.
+# sp-test: normal-build-only (the pages against --help: text, nothing the sanitizers look at)
 set -euo pipefail
 SP_BIN=${SP_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}
 SP_SRC=${SP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}

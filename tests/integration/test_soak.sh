@@ -3,6 +3,8 @@
 # llm-sim, frame loss and corruption), which fails when resident memory or open descriptors grow
 # without bound or traffic goes unanswered; here also the plot must be a PNG. The long run is
 # `tools/soak.sh` (10 minutes) or `--minutes N`.
+# sp-test: normal-build-only (a time-bounded run whose figures are growth over time; the
+# sanitizer build would only stretch it, and its traffic runs under the sanitizers elsewhere)
 set -euo pipefail
 SRC=${SP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 OUT=$(mktemp -d /tmp/sp-soak-test.XXXXXX)

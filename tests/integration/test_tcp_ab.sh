@@ -5,6 +5,8 @@
 # without a failed connection (ab's Connect, Receive and Exceptions failures; its "Length" ones
 # only say that the counters page changes), and each reused pair must open at once. Prints the
 # rate and the slowest request (bench/http_ab.sh is the benchmark).
+# sp-test: normal-build-only (a load run (20,000 requests); its code paths run under the sanitizers in
+# test_tcp_services and test_tcp_flood)
 source "$(dirname "$0")/lib.sh"
 command -v ab >/dev/null || sp_fail "no ab (tools/install-deps.sh installs apache2-utils)"
 sp_setup tcpab
