@@ -22,7 +22,7 @@ FDS0=$(sp_fd_count)
 # a 100,000-frame flood would take.
 CAP_KB=$((64 * 1024 * SCALE))
 GROWTH_KB=$((32 * 1024 * SCALE))
-FLOOD_S=${SP_FLOOD_SECONDS:-3}
+FLOOD_S=${SP_FLOOD_SECONDS:-2}
 sp_log "slowpath up: RSS $(sp_mb "$RSS0") MB, $FDS0 descriptors; each flood runs ${FLOOD_S} s" \
     "(at most 20 s, 1,000,000 frames)"
 

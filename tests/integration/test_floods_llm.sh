@@ -15,7 +15,7 @@ export ANTHROPIC_API_KEY=sp-test-key OPENAI_API_KEY=sp-test-key
 sp_setup floodsllm
 sp_start_sim --fault stall:1
 SCALE=$(sp_mem_scale)
-FLOOD_S=${SP_FLOOD_SECONDS:-4}
+FLOOD_S=${SP_FLOOD_SECONDS:-3}
 # The model's deadline: under the 1 s an arping waits, so that sp_start's readiness check (one
 # arping at a time, each a new delegated ARP request) sees the fallback answer.
 TIMEOUT_MS=500
