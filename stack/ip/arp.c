@@ -133,10 +133,12 @@ void sp_arp_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_rep
         sp_drop(iface, SP_STAT_drop_arp_malformed, NULL);
         return;
     }
-    /* A sender that claims no station's MAC (zero, broadcast, a group), ours, or our address is
-     * never learned. The Ethernet source was checked, but ARP's sender need not be the same. */
-    if (!sp_mac_is_host(arp.sha) || sp_mac_eq(arp.sha, iface->cfg.mac) ||
-        arp.spa == iface->cfg.ip || sp_iface_is_broadcast(iface, arp.spa) || sp_ipv4_is_multicast(arp.spa)) {
+    /* A sender that claims no station's MAC (zero, broadcast, a group), ours, or an address no
+     * station has (ours, a broadcast, a group, loopback: RFC 1122 3.2.1.3, as for IPv4 sources)
+     * is never learned nor answered. The Ethernet source was checked, but ARP's sender need not be
+     * the same. */
+    if (!sp_mac_is_host(arp.sha) || sp_mac_eq(arp.sha, iface->cfg.mac) || arp.spa == iface->cfg.ip ||
+        sp_iface_is_broadcast(iface, arp.spa) || sp_ipv4_is_multicast(arp.spa) || (arp.spa >> 24) == 127) {
         sp_drop(iface, SP_STAT_drop_arp_bad_sender, NULL);
         return;
     }

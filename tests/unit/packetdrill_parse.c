@@ -296,6 +296,10 @@ static long long expect_int(struct pd_parser *ps, const char *what)
 
 static const char *tok_text(struct pd_parser *ps, const struct pd_tok *t) { return pool_dup(ps, t->s, t->n); }
 
+/* No script waits longer than this (11.6 days): times and their sums stay far inside a long of
+ * microseconds. */
+#define PD_MAX_TIME_S 1e6
+
 /* Seconds (an INT or a FLOAT) as microseconds. */
 static long expect_time(struct pd_parser *ps)
 {
@@ -309,6 +313,8 @@ static long expect_time(struct pd_parser *ps)
         perr(ps, t->line, "expected a time at '%.*s'", (int)t->n, t->s ? t->s : "end");
     if (v < 0)
         perr(ps, t->line, "negative time");
+    if (!(v <= PD_MAX_TIME_S))
+        perr(ps, t->line, "time %.*s beyond %.0f s", (int)t->n, t->s, PD_MAX_TIME_S);
     return (long)llround(v * 1e6);
 }
 
@@ -816,6 +822,16 @@ static void parse_event(struct pd_parser *ps)
     s->nevents++;
 }
 
+/* An option's number, refused unless within [0, max]: the runner computes with it. */
+static double option_number(struct pd_parser *ps, int line, const char *name, const char *val, double max)
+{
+    char *end;
+    double v = strtod(val, &end);
+    if (end == val || *end || !(v >= 0 && v <= max))
+        perr(ps, line, "--%s=%s: not a number in [0, %.0f]", name, val, max);
+    return v;
+}
+
 /* `--name=value` before the events; the ones that change how the script runs are kept. */
 static void parse_option_line(struct pd_parser *ps)
 {
@@ -828,11 +844,11 @@ static void parse_option_line(struct pd_parser *ps)
         *eq = 0;
     struct pd_script *s = ps->s;
     if (strcmp(o, "tolerance_usecs") == 0)
-        s->tolerance_us = atol(val);
+        s->tolerance_us = (long)option_number(ps, t->line, o, val, PD_MAX_TIME_S * 1e6);
     else if (strcmp(o, "tolerance_percent") == 0)
-        s->tolerance_pct = atof(val);
+        s->tolerance_pct = option_number(ps, t->line, o, val, 100);
     else if (strcmp(o, "mtu") == 0)
-        s->mtu = atoi(val);
+        s->mtu = (int)option_number(ps, t->line, o, val, 65535);
     else if (strcmp(o, "ip_version") == 0)
         s->ipv4 = strcmp(val, "ipv4") == 0;
     else if (strcmp(o, "bind_port") == 0)

@@ -177,6 +177,8 @@ static void test_bad_senders_are_not_learned(void **state)
         {{{0x02, 0, 0, 0, 0, 0x01}}, H_IP_US},   /* our address: a conflict, not a neighbour */
         {{{0x02, 0, 0, 0, 0, 0x01}}, H_IP_BCAST},
         {{{0x02, 0, 0, 0, 0, 0x01}}, 0xe0000001u},
+        /* loopback (tests/fuzz/corpus/frames/arp_request_from_loopback.bin): once answered */
+        {{{0x02, 0, 0, 0, 0, 0x01}}, 0x7ffe3682u},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t n = arp_request_claiming(f, bad[i].sha, bad[i].spa, H_IP_US);

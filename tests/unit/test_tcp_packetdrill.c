@@ -229,6 +229,11 @@ static void test_parse_errors(void **state)
      * once overran the parser's buffer for them. */
     parse_bad("0.3 < CCCCCCCCCCCCCCCCCCCCCCC. 1:1(0) ack 1 win 65535\n", "too long");
     parse_bad("0.3 < SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS 0:0(0) win 1\n", "too long");
+    /* tests/fuzz/corpus/packetdrill/time_too_large.pkt: a time past a long of microseconds came
+     * out as LONG_MIN, and the runner's arithmetic with it overflowed. */
+    parse_bad("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+22222222222222222222 close(3) = 0\n", "beyond");
+    parse_bad("--tolerance_usecs=99999999999999999999999\n0 close(3) = 0\n", "not a number");
+    parse_bad("--tolerance_percent=1e300\n0 close(3) = 0\n", "not a number");
 }
 
 /* --- the runner on small scripts ------------------------------------------------------------------- */
