@@ -10,7 +10,8 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/flood_lib.sh"
 sp_setup floods
-sp_start --stats
+# A table of 1,024 connections (the default is 65,536) so that 2,000 idle ones overflow it.
+sp_start --stats --tcp-max-conns 1024
 SAMPLES="$SP_TMP/samples"
 sp_sampler_start "$SAMPLES" 0.1
 
@@ -196,7 +197,7 @@ c1=$(sp_curl 10)
 rss1=$(sp_rss_kb)
 [ "$p1" -ge 4 ] || sp_fail "tcp: $p1/5 pings answered with $OPENED1 connections open"
 [ "${c1%% *}" = 200 ] || sp_fail "tcp: curl got '$c1' with $OPENED1 connections open"
-# 1,000 more: past the table; those refused are counted (drop_tcp_no_memory).
+# 1,000 more: past the table; those refused are counted (drop_tcp_table_full).
 hold second 1000 3
 HOLD2=$HOLD_PID OPENED2=$OPENED
 p2=$(sp_ping_received 5)
@@ -214,12 +215,12 @@ check_after tcp
 sp_snapshot "$A"
 PEAK_KB=$(sp_peak_kb "$SAMPLES" "$t0" "$t1")
 check_mem tcp "$PEAK_KB"
-nomem=$(sp_delta "$B" "$A" drop_tcp_no_memory)
-[ "$nomem" -gt 0 ] || sp_fail "tcp: 2,000 connections asked for and drop_tcp_no_memory did not move"
+nomem=$(sp_delta "$B" "$A" drop_tcp_table_full)
+[ "$nomem" -gt 0 ] || sp_fail "tcp: 2,000 connections asked for and drop_tcp_table_full did not move"
 open=$(($(sp_get "$A" tcp_conn_opened) - $(sp_get "$A" tcp_conn_closed) - $(sp_get "$A" tcp_conn_reset)))
 sp_log "tcp idle: $OPENED1 held (RSS $(sp_mb "$rss1") MB, ping $p1/5, curl ${c1%% *}), then $OPENED2 more of 1000" \
     "(table full: ping $p2/5, curl ${c2%% *}); opened $(sp_delta "$B" "$A" tcp_conn_opened)," \
-    "refused for want of a slot: drop_tcp_no_memory +$nomem, backlog full +$(sp_delta "$B" "$A" drop_tcp_backlog_full);" \
+    "refused for want of a slot: drop_tcp_table_full +$nomem, backlog full +$(sp_delta "$B" "$A" drop_tcp_backlog_full);" \
     "drops: $(sp_drops "$B" "$A"); RSS peak $(sp_mb "$PEAK_KB") MB, now $(sp_mb "$(sp_rss_kb)") MB; $open still open" \
     "($((SECONDS - PHASE_S)) s)"
 

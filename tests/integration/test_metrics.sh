@@ -44,11 +44,17 @@ ctype=$(sp_in curl -s -o /dev/null -w '%{content_type}' "http://$M/metrics")
 sp_log "404 / 405 / HEAD / content type ok"
 
 # Traffic has stopped: the decisions must all be in (a shadow grade can come after the reply), and
-# the connections gone (TIME-WAIT lasts 4 s; one still there at exit would be counted closed then).
+# the connections gone (TIME-WAIT lasts 4 s; one still there at exit would be counted closed then),
+# compact TIME-WAIT entries included: each one ends expired, evicted or reused, and is counted so.
+event() { $CHECK value "$SP_TMP/s" slowpath_stack_events_total "event=$1"; }
+tw_gone() {
+    [ "$(event tcp_time_wait)" -le $(($(event tcp_time_wait_expired) + $(event tcp_time_wait_evicted) +
+        $(event tcp_time_wait_reused))) ]
+}
 settled() {
     scrape "$SP_TMP/s" && [ "$($CHECK value "$SP_TMP/s" slowpath_llm_inflight)" = 0 ] &&
         [ "$($CHECK value "$SP_TMP/s" slowpath_decisions_asked_total kind=icmp)" -ge 20 ] &&
-        [ "$($CHECK connections "$SP_TMP/s")" = 0 ]
+        [ "$($CHECK connections "$SP_TMP/s")" = 0 ] && tw_gone
 }
 sp_wait_until "$SP_WAIT_S" "the decisions to settle" settled || sp_fail "decisions did not settle"
 
