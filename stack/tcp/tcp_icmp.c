@@ -10,12 +10,13 @@
  *   - Fragmentation Needed (destination unreachable, code 4): the path MTU comes down to the
  *     next-hop MTU, and what is in flight goes again in smaller segments (pmtu_lower).
  *   - Not yet synchronized (SYN-SENT, SYN-RECEIVED): any other error ends the open; an active
- *     one reports it through on_connect. RFC 1122 calls only protocol and port unreachable
- *     (codes 2, 3) hard; for the soft ones, a host a router cannot reach will not answer the
- *     SYN's retries either, and giving up at once lets the application try its next address: the
- *     reaction RFC 5461 describes, widely deployed. A passive open ends quietly and gives its
- *     backlog slot back, which also sheds the half-open connections of SYNs from forged addresses
- *     that routers cannot reach (Linux drops its SYN-RECEIVED requests on the soft errors too).
+ *     one reports it through on_connect. For protocol and port unreachable that is RFC 1122's
+ *     hard error. For the soft ones (network and host unreachable, time exceeded, ...) RFC 1122
+ *     says TCP MUST NOT abort; this is the departure RFC 5461 documents as widely deployed, and
+ *     only while opening: a host a router cannot reach will not answer the SYN's retries either,
+ *     and failing at once lets the application try its next address. A passive open ends quietly
+ *     and gives its backlog slot back, which also sheds the half-open connections of SYNs from
+ *     forged addresses that routers cannot reach (Linux drops its SYN-RECEIVED requests too).
  *   - Synchronized: every error is soft. RFC 1122 4.2.3.9 asks that of codes 0, 1, 5, time
  *     exceeded and parameter problem; for the hard codes it is RFC 5927's counter-measure against
  *     blind connection resets, as Linux and the BSDs do. The error is kept as the connection's soft
