@@ -10,12 +10,13 @@
  *   - Fragmentation Needed (destination unreachable, code 4): the path MTU comes down to the
  *     next-hop MTU, and what is in flight goes again in smaller segments (pmtu_lower).
  *   - Not yet synchronized (SYN-SENT, SYN-RECEIVED): any other error ends the open; an active
- *     one reports it through on_connect. RFC 1122 calls only protocol and port unreachable
- *     (codes 2, 3) hard; for the soft ones, a host a router cannot reach will not answer the
- *     SYN's retries either, and giving up at once lets the application try its next address: the
- *     reaction RFC 5461 describes, widely deployed. A passive open ends quietly and gives its
- *     backlog slot back, which also sheds the half-open connections of SYNs from forged addresses
- *     that routers cannot reach (Linux drops its SYN-RECEIVED requests on the soft errors too).
+ *     one reports it through on_connect. For protocol and port unreachable that is RFC 1122's
+ *     hard error. For the soft ones (network and host unreachable, time exceeded, ...) RFC 1122
+ *     says TCP MUST NOT abort; this is the departure RFC 5461 documents as widely deployed, and
+ *     only while opening: a host a router cannot reach will not answer the SYN's retries either,
+ *     and failing at once lets the application try its next address. A passive open ends quietly
+ *     and gives its backlog slot back, which also sheds the half-open connections of SYNs from
+ *     forged addresses that routers cannot reach (Linux drops its SYN-RECEIVED requests too).
  *   - Synchronized: every error is soft. RFC 1122 4.2.3.9 asks that of codes 0, 1, 5, time
  *     exceeded and parameter problem; for the hard codes it is RFC 5927's counter-measure against
  *     blind connection resets, as Linux and the BSDs do. The error is kept as the connection's soft
@@ -63,21 +64,27 @@ static bool synchronized(const struct sp_tcp *c)
 
 static uint16_t path_mtu(const struct sp_tcp *c) { return c->pmtu ? c->pmtu : sp_tcp_iface(c)->mtu; }
 
-/* RFC 1191 7: a router older than RFC 1191 gives no next-hop MTU; the largest plateau below the
- * quoted datagram's length is then the guess. */
-static uint16_t plateau_below(uint16_t len)
+/* A router older than RFC 1191 gives no next-hop MTU: the guess is the largest plateau of RFC 1191
+ * table 7-1 below the quoted datagram's length (RFC 1191 5). Routers derived from 4.2BSD return
+ * that length with the header's length added, so a length not below the path MTU we used is
+ * taken to be one of those and corrected. */
+static uint16_t plateau_guess(const struct sp_tcp *c, const struct sp_icmp_quote *q)
 {
     static const uint16_t plateaus[] = {32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68};
+    uint32_t len = q->total_len;
+    if (len >= path_mtu(c) && len > q->hdr_len)
+        len -= q->hdr_len;
     for (size_t i = 0; i < sizeof plateaus / sizeof plateaus[0]; i++)
         if (plateaus[i] < len)
             return plateaus[i];
     return 68;
 }
 
-/* RFC 1191 6.5: the segment was dropped, so what is in flight goes again at once, in segments of
- * the new size. It is not congestion: ssthresh keeps (at least) the window we had, but the
- * resending starts from one segment, as in slow start, and grows back with the ACKs; a window's
- * worth of at once would only meet the next narrower link in a burst. */
+/* The segment was dropped, so what is in flight goes again at once, in segments of the new size.
+ * RFC 1191 6.4: such a retransmission "should not change the congestion window" but "trigger the
+ * slow-start mechanism (i.e., only one segment should be retransmitted until acknowledgements
+ * begin to arrive again)": one segment now, ssthresh keeping (at least) the window we had, so
+ * that slow start climbs back to it as the ACKs come. */
 static void resend_smaller(struct sp_tcp *c, sp_time_t now)
 {
     if (c->snd_una == c->snd_max)
@@ -95,8 +102,11 @@ static void resend_smaller(struct sp_tcp *c, sp_time_t now)
 }
 
 /* Fragmentation Needed: the next-hop MTU (or a plateau) becomes the path MTU when it is lower.
- * Never raised by ICMP (RFC 1191 6.3), never below SP_TCP_PMTU_MIN: a narrower path gets
- * datagrams of that size without DF, for routers to fragment, rather than none at all. */
+ * Never raised by ICMP (RFC 1191 3), never below SP_TCP_PMTU_MIN: a narrower path gets datagrams
+ * of that size without DF, for routers to fragment, rather than none at all. Only a message that
+ * lowers the MTU our segments went out with leads to a retransmission: a burst of oversized
+ * segments brings one message each, and resending for every one of them would multiply the
+ * segments sent (RFC 1191 6.4). */
 static void pmtu_lower(struct sp_tcp *c, sp_time_t now, const struct sp_icmp_repr *icmp,
                        const struct sp_icmp_quote *q)
 {
@@ -105,7 +115,7 @@ static void pmtu_lower(struct sp_tcp *c, sp_time_t now, const struct sp_icmp_rep
         sp_drop(iface, SP_STAT_drop_tcp_icmp_pmtu, "Fragmentation Needed about a SYN");
         return;
     }
-    uint16_t mtu = icmp->mtu ? icmp->mtu : plateau_below(q->total_len);
+    uint16_t mtu = icmp->mtu ? icmp->mtu : plateau_guess(c, q);
     bool narrow = mtu < SP_TCP_PMTU_MIN;
     if (narrow)
         mtu = SP_TCP_PMTU_MIN;

@@ -249,7 +249,7 @@ int sp_tcp_emit(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t 
 {
     /* DF on every segment: a router that cannot forward one whole says so with Fragmentation
      * Needed instead of fragmenting it, which is how a connection learns its path MTU (RFC 1191
-     * 3; tcp_icmp.c). */
+     * 2; tcp_icmp.c). */
     return sp_tcp_emit_df(tcp, now, src, dst, r, true);
 }
 

@@ -80,6 +80,7 @@ int sp_icmp_quote_parse(const uint8_t *data, size_t len, struct sp_icmp_quote *q
     q->protocol = sp_ipv4_protocol(&ip);
     q->dont_frag = sp_ipv4_df(&ip);
     q->total_len = sp_ipv4_total_len(&ip);
+    q->hdr_len = (uint8_t)hl;
     /* The first 8 bytes of a TCP header: ports and sequence number are all the accessors below
      * read (UDP's ports sit at the same offsets). */
     const struct sp_tcp_view l4 = {data + hl, SP_ICMP_ERROR_QUOTE};

@@ -159,6 +159,7 @@ static void test_quote_of_a_tcp_segment(void **state)
     assert_int_equal(q.protocol, 6);
     assert_true(q.dont_frag);
     assert_int_equal(q.total_len, 1500);
+    assert_int_equal(q.hdr_len, 20);
     assert_int_equal(q.src_port, 7);
     assert_int_equal(q.dst_port, 50000);
     assert_int_equal(q.seq, 123456);
@@ -183,6 +184,7 @@ static void test_quote_with_ip_options_and_bad_quotes(void **state)
     memcpy(o + 24, b + 20, 8);
     struct sp_icmp_quote q;
     assert_int_equal(sp_icmp_quote_parse(o, 32, &q), 0);
+    assert_int_equal(q.hdr_len, 24);
     assert_int_equal(q.src_port, 7);
     assert_int_equal(q.seq, 123456);
     assert_int_equal(sp_icmp_quote_parse(o, 31, &q), SP_ETRUNCATED);   /* 7 bytes of TCP */

@@ -67,6 +67,7 @@ struct sp_icmp_quote {
     uint8_t protocol;
     bool dont_frag;
     uint16_t total_len;      /* the original datagram's, which the quote usually cuts short */
+    uint8_t hdr_len;         /* its IP header's length in bytes */
     uint16_t src_port, dst_port;
     uint32_t seq;            /* TCP only */
 };
