@@ -45,17 +45,21 @@ sp_counters() {
 # sp_gone: true when slowpath (SP_PID) is no longer running.
 sp_gone() { ! kill -0 "$SP_PID" 2>/dev/null; }
 
+# sp_on_exit CMD...: one more thing sp_cleanup undoes (a second namespace, a throw-away user),
+# before the test's own namespace goes; a failing step does not stop the rest.
+SP_ON_EXIT=()
+sp_on_exit() { SP_ON_EXIT+=("$(printf '%q ' "$@")"); }
+sp_del_ns() { ip netns pids "$1" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true; ip netns del "$1" 2>/dev/null || true; }
+
 sp_cleanup() {
-    local rc=$?
+    local rc=$? step
+    for step in "${SP_ON_EXIT[@]}"; do eval "$step" || true; done
     if [ -n "$SP_PID" ] && kill -0 "$SP_PID" 2>/dev/null; then
         kill -TERM "$SP_PID" 2>/dev/null || true
         # A grace period to exit cleanly; the test's status is already decided.
         sp_wait_until 10 "slowpath to exit on SIGTERM" sp_gone || kill -KILL "$SP_PID" 2>/dev/null || true
     fi
-    if [ -n "$SP_NS" ]; then
-        ip netns pids "$SP_NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-        ip netns del "$SP_NS" 2>/dev/null || true
-    fi
+    [ -n "$SP_NS" ] && sp_del_ns "$SP_NS"
     [ -n "$SP_TMP" ] && rm -rf "$SP_TMP"
     exit $rc
 }

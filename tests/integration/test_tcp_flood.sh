@@ -43,7 +43,14 @@ rss_before=$(rss)
 sp_in /usr/bin/python3 "$SP_SRC/tests/integration/syn_flood.py" tap0 "$SP_MAC" "$SP_IP" 80 "$FLOOD" 10000 \
     192.0.2. 100 107 >"$SP_TMP/flood.out" 2>&1 &
 flood=$!
-sleep 1
+# During the flood: once the backlog has overflowed (SYN cookies going out), the page still comes.
+overflowing() {
+    local p
+    p=$(sp_in curl -sS -m 20 "http://$SP_IP/") || return 1
+    [ "$(counter tcp_syncookie_sent "$p")" -gt 0 ] 2>/dev/null
+}
+sp_wait_until -p "$flood" "$SP_WAIT_S" "the flood to overflow the backlog" overflowing ||
+    sp_fail "no SYN cookie sent while the flood ran: $(cat "$SP_TMP/flood.out")"
 sp_in curl -sS -m 20 -o /dev/null "http://$SP_IP/" || sp_fail "curl during the flood"
 wait "$flood" || sp_fail "the flood: $(cat "$SP_TMP/flood.out")"
 sp_log "$(cat "$SP_TMP/flood.out")"

@@ -11,8 +11,9 @@
 source "$(dirname "$0")/lib.sh"
 sp_setup tcppmtu
 NS2="sp-tcppmtu2-$$"
-# Removed with the first namespace, whatever happens (sp_cleanup keeps the exit status).
-trap 'rc=$?; ip netns pids "$NS2" 2>/dev/null | xargs -r kill -KILL 2>/dev/null; ip netns del "$NS2" 2>/dev/null; (exit $rc); sp_cleanup' EXIT
+# Removed with the first namespace, whatever happens (a failing `(exit $rc)` in a trap of its own
+# stopped that trap under set -e before, leaving both namespaces behind).
+sp_on_exit sp_del_ns "$NS2"
 
 CLIENT=198.51.100.2
 PATH_MTU=1280

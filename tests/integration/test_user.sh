@@ -21,8 +21,7 @@ user_cleanup() {
     [ -n "$BIN_COPY" ] && rm -rf "$BIN_COPY"
     return 0
 }
-# Ours first, then lib.sh's (which exits with the test's status, so the status is kept for it).
-trap 'rc=$?; user_cleanup; (exit $rc); sp_cleanup' EXIT
+sp_on_exit user_cleanup
 
 U=${SP_TEST_USER:-nobody}
 if ! getent passwd "$U" >/dev/null; then
