@@ -1,5 +1,6 @@
 /* Private: how the static prompt prefix is written (prefix.c puts it together, prefix_text.c has
- * the prose, prefix_examples.c the worked examples). */
+ * the prose, prefix_examples.c the worked examples' situations, prefix_render.c how one is
+ * written down). */
 #ifndef SP_LLM_PREFIX_INTERNAL_H
 #define SP_LLM_PREFIX_INTERNAL_H
 
