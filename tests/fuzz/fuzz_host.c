@@ -630,11 +630,19 @@ static void check_tcp(const struct fz_host *h)
                    c->snd_una, c->snd_nxt, c->snd_max);
         if (c->rcv.len > c->rcv.cap || c->snd.len > c->snd.cap)
             fz_die("TCP %u>%u: a buffer holds more than its capacity", c->local_port, c->remote_port);
+        /* A SYN's text waits as a range right at RCV.NXT until ESTABLISHED (tcp_syntext.c); any
+         * other range lies strictly ahead, or it would have been taken in. */
+        bool syn_text_waits = c->syn_text && (c->state == SP_TCP_SYN_RECEIVED || c->state == SP_TCP_SYN_SENT);
+        if (c->syn_text && !syn_text_waits)
+            fz_die("TCP %u>%u: a SYN's text still waits in %s", c->local_port, c->remote_port,
+                   sp_tcp_state_name(c->state));
         for (unsigned i = 0; i < c->ooo.n; i++)
-            if (!sp_seq_lt(c->ooo.r[i].start, c->ooo.r[i].end) || !sp_seq_gt(c->ooo.r[i].start, c->rcv_nxt) ||
+            if (!sp_seq_lt(c->ooo.r[i].start, c->ooo.r[i].end) ||
+                !(sp_seq_gt(c->ooo.r[i].start, c->rcv_nxt) || (i == 0 && syn_text_waits && c->ooo.r[0].start == c->rcv_nxt)) ||
                 (i && !sp_seq_gt(c->ooo.r[i].start, c->ooo.r[i - 1].end)))
-                fz_die("TCP %u>%u: out-of-order range %u [%u, %u) with rcv_nxt %u", c->local_port, c->remote_port, i,
-                       c->ooo.r[i].start, c->ooo.r[i].end, c->rcv_nxt);
+                fz_die("TCP %u>%u: out-of-order range %u [%u, %u) with rcv_nxt %u (%s, syn_text %d)", c->local_port,
+                       c->remote_port, i, c->ooo.r[i].start, c->ooo.r[i].end, c->rcv_nxt, sp_tcp_state_name(c->state),
+                       (int)c->syn_text);
     }
     if (n != tcp->nconns)
         fz_die("%u connections listed, %u counted", n, tcp->nconns);
