@@ -79,7 +79,7 @@ check $([ "$reply" = "hello from the kernel" ] && echo 0 || echo 1)
 
 kill -TERM "$PID"; wait "$PID" || true; PID=""
 frames=$(tshark -r "$TMP/demo.pcap" 2>/dev/null | wc -l)
-lint=$(../shared/tools/pcap-lint "$TMP/demo.pcap" "ip.src==$ME || arp.src.proto_ipv4==$ME" 2>/dev/null | tail -n 1 || true)
+lint=$("${SP_SHARED:-../shared}"/tools/pcap-lint "$TMP/demo.pcap" "ip.src==$ME || arp.src.proto_ipv4==$ME" 2>/dev/null | tail -n 1 || true)
 echo
 report "capture" "$frames frames; ${lint:-pcap-lint unavailable}"
 
