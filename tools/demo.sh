@@ -6,7 +6,8 @@
 # llm-sim over HTTP in the Anthropic and the OpenAI wire format (llm-sim runs inside the
 # namespace, on its own loopback). Prints a short report with, per path, the accuracy
 # (valid/asked) and p50 decision latency from the trace next to the native RTT, and removes
-# everything it made, also on failure. Needs root.
+# everything it made, also on failure. Last, the virtual LAN (tools/demo_lan.sh): two slowpath
+# hosts and a Linux client on one bridge; `tools/demo.sh lan` runs only that scene. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ echo "building..."
 BUILD=${SP_BUILD_DIR:-build}   # another build directory: SP_BUILD_DIR=build-x tools/demo.sh
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" >/dev/null
+[ "${1:-}" = lan ] && exec env SP_BUILD_DIR="$BUILD" tools/demo_lan.sh
 
 NS="sp-demo-$$"
 TMP=$(mktemp -d /tmp/sp-demo.XXXXXX)
@@ -77,7 +79,7 @@ check $([ "$reply" = "hello from the kernel" ] && echo 0 || echo 1)
 
 kill -TERM "$PID"; wait "$PID" || true; PID=""
 frames=$(tshark -r "$TMP/demo.pcap" 2>/dev/null | wc -l)
-lint=$(../shared/tools/pcap-lint "$TMP/demo.pcap" "ip.src==$ME || arp.src.proto_ipv4==$ME" 2>/dev/null | tail -n 1 || true)
+lint=$("${SP_SHARED:-../shared}"/tools/pcap-lint "$TMP/demo.pcap" "ip.src==$ME || arp.src.proto_ipv4==$ME" 2>/dev/null | tail -n 1 || true)
 echo
 report "capture" "$frames frames; ${lint:-pcap-lint unavailable}"
 
@@ -134,6 +136,11 @@ echo
 echo "decisions per path (accuracy = valid/asked; p50 = ask-to-answer latency from the trace):"
 printf '  %-22s ping rtt avg %s ms (no model)\n' "native" "$NATIVE_RTT"
 printf '%s\n' "${summaries[@]}"
+
+# The virtual LAN scene: its own namespaces, its own clean-up; one check here.
+lan=0
+SP_BUILD_DIR="$BUILD" tools/demo_lan.sh || lan=$?
+check "$lan"
 echo
 echo "demo: $ok passed, $bad failed"
 [ "$bad" -eq 0 ]

@@ -49,3 +49,46 @@ sp_listening() { [ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2")" ]; }
 sp_wait_port() {
     sp_wait_until ${3:+-p "$3"} "$SP_WAIT_S" "a listener on TCP port $2 in $1" sp_listening "$1" "$2"
 }
+
+# --- The virtual LAN: one bridge, slowpath hosts on TAPs, Linux clients on veth pairs. ---
+# sp_lab_bridge NS makes namespace NS holding bridge br0 (no address: it only switches). The
+# slowpath hosts run inside NS, each on its own TAP that is a br0 port (sp_lab_bridge_tap); Linux
+# clients live in namespaces of their own, joined to br0 by a veth pair (sp_lab_bridge_client).
+# IPv6 is off in every namespace made here, so the captures hold only the hosts' own traffic
+# (no router solicitations or MLD reports from the kernels). Deleting the namespaces removes all.
+sp_lab_bridge() {
+    ip netns add "$1"
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$1" link set lo up
+    # No spanning tree: a port forwards as soon as it is up, without a listening/learning delay.
+    ip -n "$1" link add br0 type bridge stp_state 0
+    ip -n "$1" link set br0 up
+}
+
+# sp_lab_bridge_tap NS TAPNAME: a TAP device in NS as a br0 port, for one slowpath host. The port
+# carries frames only while a process holds the TAP open (before that its carrier is down).
+sp_lab_bridge_tap() {
+    ip -n "$1" tuntap add dev "$2" mode tap
+    ip -n "$1" link set "$2" master br0
+    ip -n "$1" link set "$2" up
+}
+
+# sp_lab_bridge_client NS CLIENT_NS IP/N: a Linux client in namespace CLIENT_NS with eth0 = IP/N,
+# the other end of its veth pair a br0 port in NS named after the address (ve + its hex: unique
+# per client, within the 15 characters of an interface name).
+sp_lab_bridge_client() {
+    local port
+    port=$(printf 've%02x%02x%02x%02x' $(echo "${3%/*}" | tr . ' '))
+    ip netns add "$2"
+    ip netns exec "$2" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$2" link set lo up
+    ip -n "$1" link add "$port" type veth peer name eth0 netns "$2"
+    ip -n "$1" link set "$port" master br0
+    ip -n "$1" link set "$port" up
+    ip -n "$2" addr add "$3" dev eth0
+    ip -n "$2" link set eth0 up
+}
+
+# sp_client_answers_arp CLIENT_NS IP: true when the host at IP answers one ARP request from the
+# client's eth0 (within 1 s): a slowpath host on the bridge is up once it does.
+sp_client_answers_arp() { ip netns exec "$1" arping -q -c 1 -w 1 -I eth0 "$2" >/dev/null 2>&1; }

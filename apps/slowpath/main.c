@@ -149,7 +149,11 @@ static void on_connect_done(void *data, int status)
     struct app *a = data;
     if (status < 0)
         app_log(APP_LOG_ERROR, NULL, 0, "--connect %s: %s", a->opt.connect, sp_strerror(status));
-    app_stop(a, status < 0 ? 1 : 0);
+    /* --stay: the fetch was one thing this host did; it goes on answering until a signal. */
+    if (status < 0 || !a->opt.stay)
+        app_stop(a, status < 0 ? 1 : 0);
+    else if (a->opt.verbose)
+        app_log(APP_LOG_INFO, NULL, 0, "--connect %s: done, staying up", a->opt.connect);
 }
 
 static int open_devices(struct app *a, char *err, size_t errlen)

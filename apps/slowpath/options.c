@@ -16,7 +16,7 @@ enum {
     OPT_TAP = 256, OPT_REPLAY, OPT_IP, OPT_GW, OPT_MAC, OPT_MTU, OPT_PCAP, OPT_DROP, OPT_CORRUPT,
     OPT_SEED, OPT_STATS, OPT_NO_ECHO, OPT_NO_DISCARD, OPT_NO_HTTP, OPT_CONNECT, OPT_SEND,
     OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM, OPT_NO_SACK, OPT_NO_TIMESTAMPS,
-    OPT_KEEPALIVE, OPT_AUTHORITY, OPT_USER,
+    OPT_KEEPALIVE, OPT_AUTHORITY, OPT_USER, OPT_STAY,
     OPT_TCP_MAX_CONNS, OPT_TCP_MAX_TIMEWAIT, OPT_TCP_BACKLOG, OPT_TCP_RCVBUF, OPT_TCP_SNDBUF, OPT_TCP_MEM,
     OPT_TCP_SYNCOOKIES,
     /* the operator's side */
@@ -43,6 +43,7 @@ static const struct option long_opts[] = {
     {"no-timestamps", no_argument, NULL, OPT_NO_TIMESTAMPS},
     {"connect", required_argument, NULL, OPT_CONNECT},
     {"send", required_argument, NULL, OPT_SEND},
+    {"stay", no_argument, NULL, OPT_STAY},
     {"tcp-keepalive", required_argument, NULL, OPT_KEEPALIVE},
     {"tcp-max-conns", required_argument, NULL, OPT_TCP_MAX_CONNS},
     {"tcp-max-timewait", required_argument, NULL, OPT_TCP_MAX_TIMEWAIT},
@@ -107,6 +108,8 @@ void sp_options_usage(const char *prog)
            "  --connect HOST:PORT   open a TCP connection, send --send FILE (default: an HTTP\n"
            "                        GET), print what comes back to stdout, exit when closed\n"
            "  --send FILE           the bytes --connect sends\n"
+           "  --stay                with --connect: keep running as a host once the connection\n"
+           "                        is done (a failed one still exits 1)\n"
            "  --tcp-keepalive IDLE_S[,INTVL_S[,COUNT]]  TCP keepalive (RFC 1122) on the services'\n"
            "                        connections and --connect's: a probe after IDLE_S s without a\n"
            "                        segment from the peer, then every INTVL_S s (default %d); COUNT\n"
@@ -416,6 +419,9 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
         case OPT_SEND:
             o->send_file = optarg;
             break;
+        case OPT_STAY:
+            o->stay = true;
+            break;
         case OPT_KEEPALIVE:
             if (parse_keepalive(optarg, o) < 0) {
                 snprintf(err, errlen, "bad --tcp-keepalive '%s': expected IDLE_S[,INTVL_S[,COUNT]], seconds 1..%d "
@@ -526,6 +532,10 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
     }
     if (o->send_file && !o->connect) {
         snprintf(err, errlen, "--send needs --connect HOST:PORT");
+        return -1;
+    }
+    if (o->stay && !o->connect) {
+        snprintf(err, errlen, "--stay needs --connect HOST:PORT");
         return -1;
     }
     for (int k = 0; k < SP_DECISION_KINDS; k++)

@@ -47,6 +47,7 @@ struct sp_options {
     struct sp_tcp_config tcp;  /* --tcp-*: limits and sizes; 0 fields take opts.h's defaults */
     const char *connect;
     const char *send_file;
+    bool stay;   /* --stay: a host that fetched something keeps answering (the virtual LAN demo) */
     /* --tcp-keepalive IDLE_S[,INTVL_S,COUNT]: keepalive on the services' connections (0: off) */
     uint32_t ka_idle_s, ka_intvl_s, ka_count;
     /* Decisions handed to a model. */
