@@ -2,10 +2,11 @@
 # Benchmark (prints figures, asserts nothing): ping round trips to slowpath on a TAP versus the
 # Linux kernel over a veth pair, and the time of a bounded `ping -f` against slowpath versus a
 # trivial TAP reflector (the limit of the TAP path itself). Runs in namespaces it makes and
-# removes. Usage: bench/ping.sh [BUILD_DIR] [FLOOD_COUNT]
+# removes. Usage: bench/ping.sh [BUILD_DIR] [FLOOD_COUNT]; SP_BIN, when set, is the bin directory
+# to take slowpath and tap-reflector from instead of BUILD_DIR/bin (as the other benches take it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${1:-build}/bin
+BIN=${SP_BIN:-${1:-build}/bin}
 FLOOD=${2:-30000}
 RTT_COUNT=200
 [ -x "$BIN/slowpath" ] && [ -x "$BIN/tap-reflector" ] || { echo "build first (cmake --build build)"; exit 1; }
@@ -57,8 +58,13 @@ start_host "$BIN/slowpath" --tap tap0 --ip 192.0.2.2/24 --mac 02:00:00:00:00:02
 printf '  %-36s %s\n' "slowpath over the TAP" "$(p50 192.0.2.2)"
 printf '  %-36s %s\n' "Linux kernel over a veth" "$(p50 198.51.100.2)"
 echo "ping -f -c $FLOOD (wall time)"
-printf '  %-36s %s\n' "slowpath" "$(flood)"
+sp_flood=$(flood)
+printf '  %-36s %s\n' "slowpath" "$sp_flood"
 stop_host
 start_host "$BIN/tap-reflector" --tap tap0 --ip 192.0.2.2 --mac 02:00:00:00:00:02
-printf '  %-36s %s\n' "tap-reflector (TAP path limit)" "$(flood)"
+ref_flood=$(flood)
+printf '  %-36s %s\n' "tap-reflector (TAP path limit)" "$ref_flood"
 stop_host
+# The goal is a ratio: slowpath's flood time over the reflector's (1.00 = the TAP path's limit).
+printf '  %-36s %s\n' "ratio slowpath / reflector" \
+    "$(awk -v a="${sp_flood%% *}" -v b="${ref_flood%% *}" 'BEGIN {printf "%.3f", a / b}')"
