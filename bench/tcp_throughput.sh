@@ -172,7 +172,7 @@ printf 'TCP throughput: %d MB (10^6 B) a transfer, best of %d interleaved rounds
     "peer tcp-peer (256 KiB writes/reads, 4 MiB socket buffers)"
 printf 'slowpath: %s%s; load average at the end: %s\n' "$SP_BIN/slowpath" "${SP_FLAGS:+ $SP_FLAGS}" \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '  %-54s %7s %8s %7s %9s   %s\n' "path" "Gbit/s" "MB/s" "x veth" "CPU s/GB" "each round, Gbit/s"
+printf '  %-54s %7s %8s %7s %9s   %s\n' "path" "Gbit/s" "MB/s" "/ veth" "CPU s/GB" "each round, Gbit/s"
 for m in "${MODES[@]}"; do row "rx-$m" "slowpath receive, $(label "$m")"; done
 for m in "${MODES[@]}"; do row "tx-$m" "slowpath send, $(label "$m")"; done
 row veth "Linux -> Linux over a veth (tcp-peer both ends)"
