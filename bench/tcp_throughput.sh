@@ -11,7 +11,7 @@
 # elsewhere on the machine falls on every row alike; each row keeps its best round.
 # CPU s/GB is slowpath's own user+system time per 10^9 bytes moved, over all rounds: for
 # receive /proc/PID/stat just before and after each transfer (the daemon stays up), for send the
-# rusage of the process, which exits once the transfer is over.
+# rusage of the process, which exits once the transfer is over, less that of a send of nothing.
 # Usage: bench/tcp_throughput.sh [MB] [RUNS] (default 300 MB, 3 rounds), as root.
 # SP_BIN: the bin directory of the build to measure (default build/bin); SP_PEER: tcp-peer
 # (default $SP_BIN/tcp-peer, else this tree's build/bin/tcp-peer); SP_FLAGS: more daemon flags.
@@ -46,6 +46,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 head -c "$BYTES" /dev/urandom >"$DATA"
+: >"$TMP/empty"
 read -r _ _ DATA_SUM < <("$PEER" sum "$DATA")
 TICK=$(getconf CLK_TCK)
 
@@ -80,8 +81,9 @@ add_cpu() { CPU[$1]=$(awk -v a="${CPU[$1]:-0}" -v b="$2" 'BEGIN {print a + b}');
 cpu_s() { sed 's/.*) //' "/proc/$1/stat" | awk -v t="$TICK" '{print ($12 + $13) / t}'; }
 
 # check_bytes WHAT GOT: a short transfer would make a fine-looking figure out of nothing.
-check_bytes() {
-    [ "$2" -eq "$BYTES" ] || { echo "$1: moved $2 of $BYTES bytes" >&2; exit 1; }
+check_bytes() { check_bytes_of "$1" "$2" "$BYTES"; }
+check_bytes_of() {
+    [ "$2" -eq "$3" ] || { echo "$1: moved $2 of $3 bytes" >&2; exit 1; }
 }
 
 start_daemon() {
@@ -117,25 +119,38 @@ run_receive() {
     add_cpu "rx-$mode" "$(awk -v a="$c0" -v b="$c1" 'BEGIN {print b - a}')"
 }
 
-run_send() {
-    local mode=$1 bytes secs sum user sys
+# send_once MODE FILE: slowpath --connect sends FILE to tcp-peer; sets OUT_BYTES, OUT_SECS,
+# OUT_SUM (the receiver's view) and OUT_CPU (slowpath's user + system seconds).
+send_once() {
+    local mode=$1 file=$2 user sys
     ip netns exec "$NS" timeout "$LIMIT_S" "$PEER" --sum recv-listen 192.0.2.1 40000 >"$TMP/peer.out" &
     local peerpid=$!
     # slowpath's SYN must find the listener there: a SYN before it would be refused.
     sp_wait_port "$NS" 40000 "$peerpid" || exit 1
-    # bash's time reports the rusage of what it waited for: slowpath's own CPU time (timeout and
-    # ip netns exec exec or wait, adding next to nothing).
+    # bash's time reports the rusage of what it waited for: slowpath's (timeout and ip netns exec
+    # add theirs, which the empty send below takes away again).
     daemon_flags "$mode"
     { TIMEFORMAT='%3U %3S'; time ip netns exec "$NS" timeout "$LIMIT_S" "$SP_BIN/slowpath" "${FLAGS[@]}" \
-        --connect 192.0.2.1:40000 --send "$DATA" >/dev/null 2>"$TMP/sp.log"; } 2>"$TMP/time" ||
+        --connect 192.0.2.1:40000 --send "$file" >/dev/null 2>"$TMP/sp.log"; } 2>"$TMP/time" ||
         { echo "slowpath send ($mode) failed:" >&2; cat "$TMP/sp.log" >&2; exit 1; }
     wait "$peerpid"
-    read -r bytes secs sum <"$TMP/peer.out"
+    read -r OUT_BYTES OUT_SECS OUT_SUM <"$TMP/peer.out"
     read -r user sys <"$TMP/time"
-    check_bytes "slowpath send ($mode)" "$bytes"
-    [ "$sum" = "$DATA_SUM" ] || { echo "slowpath send ($mode): the bytes differ from the file" >&2; exit 1; }
-    add_secs "tx-$mode" "$secs"
-    add_cpu "tx-$mode" "$(awk -v a="$user" -v b="$sys" 'BEGIN {print a + b}')"
+    OUT_CPU=$(awk -v a="$user" -v b="$sys" 'BEGIN {print a + b}')
+}
+
+# A send of nothing first: what starting, connecting and stopping cost (some 0.08 s, a tenth of a
+# second's worth at 1 GB/s) is not part of the CPU per GB.
+run_send() {
+    local mode=$1 idle_cpu
+    send_once "$mode" "$TMP/empty"
+    check_bytes_of "slowpath send of nothing ($mode)" "$OUT_BYTES" 0
+    idle_cpu=$OUT_CPU
+    send_once "$mode" "$DATA"
+    check_bytes "slowpath send ($mode)" "$OUT_BYTES"
+    [ "$OUT_SUM" = "$DATA_SUM" ] || { echo "slowpath send ($mode): the bytes differ from the file" >&2; exit 1; }
+    add_secs "tx-$mode" "$OUT_SECS"
+    add_cpu "tx-$mode" "$(awk -v a="$OUT_CPU" -v b="$idle_cpu" 'BEGIN {print a - b}')"
 }
 
 for ((r = 1; r <= RUNS; r++)); do
