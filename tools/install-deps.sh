@@ -9,6 +9,7 @@ pkgs=(
   libuv1-dev libcurl4-openssl-dev libcjson-dev libpcap-dev libcmocka-dev
   iproute2 iputils-ping iputils-arping netcat-openbsd tshark python3 python3-scapy curl bc
   gnuplot-nox apache2-utils
+  valgrind   # callgrind: bench/echo_instructions.sh
   prometheus man-db groff-base dpkg-dev file
   util-linux passwd   # setpriv and useradd: tests/integration/test_user.sh
 )
