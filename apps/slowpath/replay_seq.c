@@ -13,6 +13,11 @@ struct replay_seq {
     int n, next;
 };
 
+static const char *link_name(enum sp_link link)
+{
+    return link == SP_LINK_RAW_IP ? "raw IP" : "Ethernet";
+}
+
 static int seq_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
 {
     struct replay_seq *s = (struct replay_seq *)dev;
@@ -25,9 +30,16 @@ static int seq_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
         if (s->next == s->n)
             return SP_EOF;
         char err[256];
-        s->cur = sp_pcap_replay_open(s->paths[s->next++], s->base.mtu, err, sizeof err);
+        const char *path = s->paths[s->next++];
+        s->cur = sp_pcap_replay_open(path, s->base.mtu, err, sizeof err);
         if (!s->cur) {
             app_log(APP_LOG_ERROR, NULL, 0, "%s", err);
+            return SP_EIO;
+        }
+        /* The interface was built for the first capture's link: with or without ARP. */
+        if (s->cur->link != s->base.link) {
+            app_log(APP_LOG_ERROR, NULL, 0, "%s: link type %s differs from the first capture's (%s); replay each kind in a run of its own",
+                    path, link_name(s->cur->link), link_name(s->base.link));
             return SP_EIO;
         }
     }
@@ -60,7 +72,7 @@ struct sp_device *sp_replay_seq_open(const char *const *paths, int n, uint16_t m
         free(s);
         return NULL;
     }
-    s->base = (struct sp_device){.ops = &seq_ops, .name = "replay", .mtu = mtu};
+    s->base = (struct sp_device){.ops = &seq_ops, .name = "replay", .mtu = mtu, .link = s->cur->link};
     s->paths = paths;
     s->n = n;
     s->next = 1;
