@@ -22,6 +22,10 @@ sp_lab_tun() {
     ip -n "$1" link set tun0 up
 }
 
+# sp_answers_ping NS IP: true when the host at IP answers one ping from NS within 1 s (on a TUN,
+# where there is no ARP to ask, a slowpath host is up once it does).
+sp_answers_ping() { ip netns exec "$1" ping -n -q -c 1 -W 1 "$2" >/dev/null 2>&1; }
+
 # How long to wait for something that takes a moment when all is well (a daemon coming up, a
 # listener, a trace line): generous, because CI is a busy 2-core machine and a wait is a poll that
 # ends as soon as the condition holds; only a run that is failing anyway waits this long.
