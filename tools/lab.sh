@@ -10,6 +10,22 @@ sp_lab_tap() {
     ip -n "$1" link set tap0 up
 }
 
+# sp_lab_tun NS: the layout of the original experiment, a point-to-point TUN link without ARP:
+# namespace NS with its loopback up and a TUN device tun0 holding the kernel's side, 192.0.2.1
+# with peer 192.0.2.2 (the host route to slowpath); slowpath runs inside NS as 192.0.2.2 on tun0
+# (slowpath --tun tun0 --ip 192.0.2.2/24).
+sp_lab_tun() {
+    ip netns add "$1"
+    ip -n "$1" link set lo up
+    ip -n "$1" tuntap add dev tun0 mode tun
+    ip -n "$1" addr add 192.0.2.1 peer 192.0.2.2 dev tun0
+    ip -n "$1" link set tun0 up
+}
+
+# sp_answers_ping NS IP: true when the host at IP answers one ping from NS within 1 s (on a TUN,
+# where there is no ARP to ask, a slowpath host is up once it does).
+sp_answers_ping() { ip netns exec "$1" ping -n -q -c 1 -W 1 "$2" >/dev/null 2>&1; }
+
 # How long to wait for something that takes a moment when all is well (a daemon coming up, a
 # listener, a trace line): generous, because CI is a busy 2-core machine and a wait is a poll that
 # ends as soon as the condition holds; only a run that is failing anyway waits this long.

@@ -1,4 +1,4 @@
-/* The slowpath daemon: one virtual host on a TAP device (or a replayed capture), driven by one
+/* The slowpath daemon: one virtual host on a TAP or TUN device (or a replayed capture), driven by one
  * libuv loop. The loop edge (slowpath/edge.h) owns the clock, reads the TAP, and keeps the one
  * timer at sp_iface_poll_at() whatever gave the stack work (a frame, a timer, an LLM answer, a
  * replayed frame); the daemon only feeds the replay. */
@@ -161,11 +161,19 @@ static int open_devices(struct app *a, char *err, size_t errlen)
     uint16_t mtu = a->opt.mtu ? a->opt.mtu : 1500;
     if (a->opt.tap)
         a->base = sp_tap_open(a->opt.tap, mtu, err, errlen);
+    else if (a->opt.tun)
+        a->base = sp_tun_open(a->opt.tun, mtu, err, errlen);
     else
         a->base = sp_replay_seq_open(a->opt.replay, a->opt.nreplay, mtu, err, errlen);
     if (!a->base)
         return -1;
     a->dev = a->base;
+    /* --tun is refused this at parse time; a raw-IP capture only says what it is once open. */
+    if (a->base->link == SP_LINK_RAW_IP && a->opt.delegate[SP_DECISION_ARP] != SP_DECIDE_NATIVE) {
+        snprintf(err, errlen, "--delegate arp=%s: %s carries raw IP without ARP, so there is no ARP decision",
+                 sp_decision_mode_name(a->opt.delegate[SP_DECISION_ARP]), a->opt.tun ? a->opt.tun : "the capture");
+        return -1;
+    }
     if (a->opt.drop_chance > 0 || a->opt.corrupt_chance > 0) {
         struct sp_fault_opts fo = {a->opt.drop_chance, a->opt.corrupt_chance, a->opt.seed};
         struct sp_device *f = sp_fault_open(a->dev, &fo);
@@ -289,7 +297,7 @@ static int app_run(struct app *a)
         app_log(APP_LOG_ERROR, NULL, 0, "cannot poll the device: %s", sp_strerror(rc));
         return 1;
     }
-    if (!a->opt.tap) {
+    if (!a->opt.tap && !a->opt.tun) {
         uv_idle_init(a->loop, &a->replay_idle);
         a->replay_idle.data = a;
         uv_idle_start(&a->replay_idle, on_replay_idle);
@@ -306,9 +314,14 @@ static int app_run(struct app *a)
     if (a->opt.verbose) {
         char mac[18];
         sp_mac_format(a->opt.mac, mac);
-        const char *dev = a->opt.tap ? a->opt.tap : a->opt.replay[0];
-        struct app_log_field f[] = {{"device", dev, false}, {"mac", mac, false}};
-        app_log(APP_LOG_INFO, f, 2, "up on %s, mac %s", dev, mac);
+        const char *dev = a->opt.tap ? a->opt.tap : a->opt.tun ? a->opt.tun : a->opt.replay[0];
+        if (a->base->link == SP_LINK_RAW_IP) {
+            struct app_log_field f[] = {{"device", dev, false}, {"link", "raw-ip", false}};
+            app_log(APP_LOG_INFO, f, 2, "up on %s, raw IP (no ARP)", dev);
+        } else {
+            struct app_log_field f[] = {{"device", dev, false}, {"mac", mac, false}};
+            app_log(APP_LOG_INFO, f, 2, "up on %s, mac %s", dev, mac);
+        }
     }
     uv_run(a->loop, UV_RUN_DEFAULT);
     return a->exit_code;

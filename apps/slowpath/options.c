@@ -21,10 +21,12 @@ enum {
     OPT_TCP_SYNCOOKIES,
     /* the operator's side */
     OPT_LOG_FORMAT, OPT_METRICS, OPT_METRICS_ANY, OPT_PRINT_CONFIG,
+    OPT_TUN,
 };
 
 static const struct option long_opts[] = {
     {"tap", required_argument, NULL, OPT_TAP},
+    {"tun", required_argument, NULL, OPT_TUN},
     {"replay", required_argument, NULL, OPT_REPLAY},
     {"ip", required_argument, NULL, OPT_IP},
     {"gw", required_argument, NULL, OPT_GW},
@@ -83,19 +85,22 @@ static const struct option long_opts[] = {
 
 void sp_options_usage(const char *prog)
 {
-    printf("usage: %s (--tap NAME | --replay IN.pcap ...) --ip ADDR/PREFIX [options]\n"
+    printf("usage: %s (--tap NAME | --tun NAME | --replay IN.pcap ...) --ip ADDR/PREFIX [options]\n"
            "\n"
-           "A user-space TCP/IP host on a TAP device (or replaying a capture).\n"
+           "A user-space TCP/IP host on a TAP device (or a TUN device, or replaying a capture).\n"
            "\n"
            "  --tap NAME            attach to TAP interface NAME (IFF_TAP, no packet info)\n"
+           "  --tun NAME            attach to TUN interface NAME (IFF_TUN, no packet info): bare IP,\n"
+           "                        a point-to-point link without ARP; the capture is raw IP\n"
            "  --replay FILE         take frames from a pcap as if they arrived, then exit 0;\n"
-           "                        repeatable: the captures are replayed in order\n"
+           "                        repeatable: the captures are replayed in order; link type\n"
+           "                        Ethernet (1) or raw IP (12, 101, 228), one kind per run\n"
            "  --ip ADDR/PREFIX      our address, e.g. 192.0.2.2/24\n"
            "  --gw ADDR             next hop for off-link destinations (default: none)\n"
            "  --mac MAC             our MAC (default 02:53:50 + the low 24 bits of the address)\n"
            "  --mtu N               IP MTU, 576..1500 (default 1500)\n"
-           "  --pcap FILE           write frames to FILE (both directions on a TAP; what we\n"
-           "                        send when replaying)\n"
+           "  --pcap FILE           write frames to FILE (both directions on a TAP or TUN; what\n"
+           "                        we send when replaying)\n"
            "  --drop-chance P       drop each frame with probability P (0..1), both ways\n"
            "  --corrupt-chance P    flip one bit of each IPv4 datagram with probability P, both\n"
            "                        ways (what no checksum covers is left alone)\n"
@@ -308,8 +313,8 @@ static void default_mac(struct sp_options *o)
 static int finish_for_print(struct sp_options *o, char *err, size_t errlen)
 {
     char lerr[512];
-    if (o->tap && o->nreplay) {
-        snprintf(err, errlen, "give at most one of --tap NAME or --replay FILE");
+    if (!!o->tap + !!o->tun + !!o->nreplay > 1) {
+        snprintf(err, errlen, "give at most one of --tap NAME, --tun NAME or --replay FILE");
         return -1;
     }
     for (int k = 0; k < SP_DECISION_KINDS; k++)
@@ -339,6 +344,9 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
         switch (c) {
         case OPT_TAP:
             o->tap = optarg;
+            break;
+        case OPT_TUN:
+            o->tun = optarg;
             break;
         case OPT_REPLAY:
             if (o->nreplay == SP_MAX_REPLAY) {
@@ -522,8 +530,13 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
         return -1;
     if (o->print_config)
         return finish_for_print(o, err, errlen);
-    if (!o->tap == !o->nreplay) {
-        snprintf(err, errlen, "give exactly one of --tap NAME or --replay FILE");
+    if (!!o->tap + !!o->tun + !!o->nreplay != 1) {
+        snprintf(err, errlen, "give exactly one of --tap NAME, --tun NAME or --replay FILE");
+        return -1;
+    }
+    if (o->tun && o->delegate[SP_DECISION_ARP] != SP_DECIDE_NATIVE) {
+        snprintf(err, errlen, "--delegate arp=%s: a TUN carries no ARP, so there is no ARP decision to hand out",
+                 sp_decision_mode_name(o->delegate[SP_DECISION_ARP]));
         return -1;
     }
     if (!have_ip) {
@@ -554,5 +567,5 @@ int sp_options_pcap_dirs(const struct sp_options *o)
 {
     if (!o->pcap)
         return 0;
-    return o->tap ? SP_PCAP_RX | SP_PCAP_TX : SP_PCAP_TX;
+    return o->tap || o->tun ? SP_PCAP_RX | SP_PCAP_TX : SP_PCAP_TX;
 }

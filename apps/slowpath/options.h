@@ -22,6 +22,7 @@
 
 struct sp_options {
     const char *tap;
+    const char *tun;                                   /* --tun NAME: raw IP, no ARP */
     const char *replay[SP_MAX_REPLAY];  /* --replay, in order */
     int nreplay;
     uint32_t ip;
@@ -72,7 +73,7 @@ struct sp_options {
  * after writing one clear line to err. */
 int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, size_t errlen);
 void sp_options_usage(const char *prog);
-/* What --pcap records: 0 without it; received and sent frames on a TAP (SP_PCAP_RX | SP_PCAP_TX);
+/* What --pcap records: 0 without it; received and sent frames on a TAP or TUN (SP_PCAP_RX | SP_PCAP_TX);
  * only what we send in a replay, whose input is a capture already. */
 int sp_options_pcap_dirs(const struct sp_options *o);
 

@@ -11,9 +11,11 @@ static void device(const struct sp_options *o, FILE *out)
 {
     if (o->tap)
         fprintf(out, "tap: %s\n", o->tap);
+    if (o->tun)
+        fprintf(out, "tun: %s\n", o->tun);
     for (int i = 0; i < o->nreplay; i++)
         fprintf(out, "replay: %s\n", o->replay[i]);
-    if (!o->tap && !o->nreplay)
+    if (!o->tap && !o->tun && !o->nreplay)
         fprintf(out, "tap: (none)\n");
     if (o->ip) {
         addr(out, "ip", o->ip);

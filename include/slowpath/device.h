@@ -12,6 +12,11 @@
 
 struct sp_device;
 
+/* What a device carries: Ethernet frames (TAP, the default, 0) or bare IP datagrams with no link
+ * header (TUN, a raw-IP capture). The interface reads it: on a raw-IP link there is no ARP and
+ * no neighbour to resolve, every datagram goes to the one peer (stack/ip/link_raw.c). */
+enum sp_link { SP_LINK_ETHERNET = 0, SP_LINK_RAW_IP = 1 };
+
 struct sp_device_ops {
     /* Copies the next received frame into buf (cap bytes); returns its length, SP_EAGAIN when
      * nothing is waiting, SP_EOF when a finite source is exhausted, or another negative error.
@@ -30,6 +35,7 @@ struct sp_device {
     const char *name;     /* for logs: "tap", "pcap-writer(tap)" ... */
     uint16_t mtu;         /* IP MTU; frames carry up to sp_device_max_frame bytes */
     void *data;           /* free for the owner */
+    enum sp_link link;    /* what recv and send carry; wrappers take their inner device's */
 };
 
 static inline int sp_device_recv(struct sp_device *d, uint8_t *buf, size_t cap) { return d->ops->recv(d, buf, cap); }
@@ -48,6 +54,11 @@ static inline size_t sp_device_max_frame(const struct sp_device *d) { return (si
  * recovers, as with a full NIC ring. */
 struct sp_device *sp_tap_open(const char *name, uint16_t mtu, char *err, size_t errlen);
 
+/* Opens (or attaches to) TUN interface `name` with IFF_TUN | IFF_NO_PI, non-blocking: every read
+ * or write is one IP datagram, link SP_LINK_RAW_IP. Errors as sp_tap_open; send gives SP_EMSGSIZE
+ * for a datagram over the MTU and SP_EINVAL for one shorter than an IPv4 header. */
+struct sp_device *sp_tun_open(const char *name, uint16_t mtu, char *err, size_t errlen);
+
 /* An in-memory device for tests: frames pushed with sp_mem_inject are received in order; frames
  * the stack sends are kept until taken with sp_mem_take. Both queues hold `depth` frames (> 0) of
  * up to sp_device_max_frame bytes: inject/send give SP_ENOBUFS when full and SP_EMSGSIZE when too
@@ -58,8 +69,9 @@ int sp_mem_inject(struct sp_device *dev, const uint8_t *frame, size_t len);
 int sp_mem_take(struct sp_device *dev, uint8_t *buf, size_t cap);
 size_t sp_mem_pending_tx(const struct sp_device *dev);
 
-/* Reads frames from a pcap file (Ethernet link type) as if they arrived on the wire; recv gives
- * SP_EOF at the end. Sent frames are discarded (send returns 0); wrap the replay device in a pcap
+/* Reads frames from a pcap file as if they arrived on the wire; recv gives SP_EOF at the end.
+ * Link types: Ethernet (1) gives an SP_LINK_ETHERNET device; raw IP (12 and 101, LINKTYPE_RAW)
+ * and IPv4 (228) an SP_LINK_RAW_IP one; any other is refused with a message naming it. Sent frames are discarded (send returns 0); wrap the replay device in a pcap
  * writer to keep them. */
 struct sp_device *sp_pcap_replay_open(const char *path, uint16_t mtu, char *err, size_t errlen);
 
@@ -69,7 +81,8 @@ struct sp_device *sp_pcap_replay_open(const char *path, uint16_t mtu, char *err,
 
 #define SP_PCAP_RX 1
 #define SP_PCAP_TX 2
-/* Writes the frames of the chosen directions to a pcap file, flushed on close and by
+/* Writes the frames of the chosen directions to a pcap file of the inner device's link type
+ * (Ethernet, or LINKTYPE_RAW 101 for a raw-IP device), flushed on close and by
  * sp_pcap_writer_flush. The frame number of the last frame written: sp_pcap_writer_count.
  * Received frames are recorded as returned to the caller; sent frames as handed to the writer,
  * before the inner device can refuse or lose them. */

@@ -12,6 +12,7 @@
     X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes) X(tx_errors)                        \
     X(drop_eth_truncated) X(drop_eth_not_for_us) X(drop_eth_unknown_type)                 \
     X(drop_eth_bad_src_mac)                                                               \
+    X(drop_raw_not_ipv4)     /* raw-IP link (TUN): a frame to send that is no IPv4 datagram */ \
     /* ARP and the neighbour cache */                                                     \
     X(arp_rx) X(arp_tx_request) X(arp_tx_reply) X(arp_tx_gratuitous)                      \
     X(arp_learned) X(arp_expired) X(arp_evicted)                                          \

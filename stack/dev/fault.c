@@ -45,6 +45,19 @@ static int rng_hit(struct fault_dev *f, double chance)
     return u < chance;
 }
 
+/* On a raw-IP link (a TUN) the datagram starts the frame: no link header, and anything but an
+ * IPv4 datagram that passes the view's check is left alone. */
+static size_t raw_checked_len(const uint8_t *pkt, size_t len)
+{
+    struct sp_ipv4_view ip;
+    return sp_ipv4_view_init(&ip, pkt, len) < 0 ? 0 : sp_ipv4_total_len(&ip);
+}
+
+static size_t ip_offset(const struct fault_dev *f)
+{
+    return f->dev.link == SP_LINK_RAW_IP ? 0 : SP_ETH_HDR_LEN;
+}
+
 /* How many bytes past the Ethernet header a checksum covers: the IPv4 datagram (its header
  * checksum, then ICMP/UDP/TCP). A real link's FCS drops a corrupted frame; corruption that gets
  * past it is what the stack's own checksums must catch, so only those bytes are flipped. ARP has
@@ -52,10 +65,12 @@ static int rng_hit(struct fault_dev *f, double chance)
  * sender address would poison a neighbour cache, which no checksum could have prevented). Nor is
  * a datagram that fails the IPv4 view's length check: the stack drops it before it looks at any
  * checksum. */
-static size_t checked_len(const uint8_t *frame, size_t len)
+static size_t checked_len(const struct fault_dev *f, const uint8_t *frame, size_t len)
 {
     struct sp_eth_view eth;
     struct sp_ipv4_view ip;
+    if (f->dev.link == SP_LINK_RAW_IP)
+        return raw_checked_len(frame, len);
     if (sp_eth_view_init(&eth, frame, len) < 0 || sp_eth_type(&eth) != SP_ETHERTYPE_IPV4 ||
         sp_ipv4_view_init(&ip, sp_eth_payload(&eth), sp_eth_payload_len(&eth)) < 0)
         return 0;
@@ -66,7 +81,7 @@ static size_t checked_len(const uint8_t *frame, size_t len)
 static void flip_bit(struct fault_dev *f, uint8_t *frame, size_t checked)
 {
     uint64_t r = rng_next(f);
-    size_t off = SP_ETH_HDR_LEN + (size_t)((r >> 3) % checked);
+    size_t off = ip_offset(f) + (size_t)((r >> 3) % checked);
     frame[off] ^= (uint8_t)(1u << (r & 7));
 }
 
@@ -81,7 +96,7 @@ static int fault_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
             f->stats.rx_dropped++;
             continue; /* lost on the wire: the caller sees the next frame instead */
         }
-        size_t checked = checked_len(buf, (size_t)n);
+        size_t checked = checked_len(f, buf, (size_t)n);
         if (rng_hit(f, f->corrupt_chance) && checked) {
             flip_bit(f, buf, checked);
             f->stats.rx_corrupted++;
@@ -98,7 +113,7 @@ static int fault_send(struct sp_device *dev, const uint8_t *frame, size_t len)
         return 0; /* lost on the wire: the sender cannot tell */
     }
     /* Oversized frames pass untouched (the inner device will refuse them anyway). */
-    size_t checked = checked_len(frame, len);
+    size_t checked = checked_len(f, frame, len);
     if (rng_hit(f, f->corrupt_chance) && checked && len <= f->txcap) {
         memcpy(f->txbuf, frame, len);
         flip_bit(f, f->txbuf, checked);
@@ -154,6 +169,7 @@ struct sp_device *sp_fault_open(struct sp_device *inner, const struct sp_fault_o
     f->dev.ops = &fault_ops;
     f->dev.name = f->name;
     f->dev.mtu = inner->mtu;
+    f->dev.link = inner->link;
     return &f->dev;
 }
 

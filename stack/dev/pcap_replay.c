@@ -1,5 +1,6 @@
 /* Pcap replay device: the frames of a capture file arrive as if from the wire, in file order,
- * then SP_EOF. Sent frames are discarded (send succeeds), so a stack can run against a capture. */
+ * then SP_EOF. Sent frames are discarded (send succeeds), so a stack can run against a capture.
+ * The file's link type becomes the device's: Ethernet, or raw IP for a capture made on a TUN. */
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,24 @@ static const struct sp_device_ops replay_ops = {
     .close = replay_close,
 };
 
+/* libpcap reports a file's LINKTYPE_RAW (101) as DLT_RAW, which is 12 here (and the number some
+ * writers put in the file itself); DLT_IPV4 (228) is raw IP that may only be IPv4. */
+static int replay_link(int dlt, enum sp_link *out)
+{
+    switch (dlt) {
+    case DLT_EN10MB:
+        *out = SP_LINK_ETHERNET;
+        return 0;
+    case 12:
+    case 101:
+    case 228:
+        *out = SP_LINK_RAW_IP;
+        return 0;
+    default:
+        return SP_EUNSUPPORTED;
+    }
+}
+
 struct sp_device *sp_pcap_replay_open(const char *path, uint16_t mtu, char *err, size_t errlen)
 {
     char dummy[1];
@@ -82,10 +101,11 @@ struct sp_device *sp_pcap_replay_open(const char *path, uint16_t mtu, char *err,
         snprintf(err, errlen, "cannot open pcap %s: %s", path, pcap_err);
         return NULL;
     }
-    int link = pcap_datalink(p);
-    if (link != DLT_EN10MB) {
-        snprintf(err, errlen, "%s: unsupported link type %d (only Ethernet, %d)", path, link,
-                 DLT_EN10MB);
+    enum sp_link link;
+    if (replay_link(pcap_datalink(p), &link) < 0) {
+        snprintf(err, errlen,
+                 "%s: unsupported link type %d (only Ethernet, 1; raw IP, 12 or 101; IPv4, 228)",
+                 path, pcap_datalink(p));
         pcap_close(p);
         return NULL;
     }
@@ -99,5 +119,6 @@ struct sp_device *sp_pcap_replay_open(const char *path, uint16_t mtu, char *err,
     r->dev.ops = &replay_ops;
     r->dev.name = "pcap-replay";
     r->dev.mtu = mtu;
+    r->dev.link = link;
     return &r->dev;
 }

@@ -82,6 +82,13 @@ static const struct sp_device_ops writer_ops = {
     .close = writer_close,
 };
 
+/* The capture's link type is what the inner device carries. DLT_RAW goes into the file as
+ * LINKTYPE_RAW (101), which every reader takes as bare IP. */
+static int writer_dlt(const struct sp_device *inner)
+{
+    return inner->link == SP_LINK_RAW_IP ? DLT_RAW : DLT_EN10MB;
+}
+
 struct sp_device *sp_pcap_writer_open(struct sp_device *inner, const char *path, int dirs,
                                       char *err, size_t errlen)
 {
@@ -104,7 +111,7 @@ struct sp_device *sp_pcap_writer_open(struct sp_device *inner, const char *path,
         snprintf(err, errlen, "pcap writer %s: out of memory", path);
         return NULL;
     }
-    w->dead = pcap_open_dead(DLT_EN10MB, WRITER_SNAPLEN);
+    w->dead = pcap_open_dead(writer_dlt(inner), WRITER_SNAPLEN);
     if (!w->dead) {
         snprintf(err, errlen, "pcap writer %s: pcap_open_dead failed", path);
         free(w);
@@ -123,6 +130,7 @@ struct sp_device *sp_pcap_writer_open(struct sp_device *inner, const char *path,
     w->dev.ops = &writer_ops;
     w->dev.name = w->name;
     w->dev.mtu = inner->mtu;
+    w->dev.link = inner->link;
     return &w->dev;
 }
 

@@ -73,7 +73,8 @@ struct sp_iface *sp_iface_new(const struct sp_iface_config *cfg, struct sp_devic
         return NULL;
     }
     sp_reasm_init(iface);
-    sp_arp_send_gratuitous(iface);
+    if (sp_iface_has_arp(iface)) /* a raw-IP link has no ARP to announce on (link_raw.c) */
+        sp_arp_send_gratuitous(iface);
     return iface;
 }
 
@@ -93,6 +94,10 @@ void sp_iface_ingress(struct sp_iface *iface, sp_time_t now, const uint8_t *fram
     iface->now = now;
     sp_count(iface, SP_STAT_rx_frames);
     iface->stats.v[SP_STAT_rx_bytes] += len;
+    if (!sp_iface_has_arp(iface)) {
+        sp_raw_input(iface, now, frame, len);
+        return;
+    }
 
     struct sp_eth_view eth;
     if (sp_eth_view_init(&eth, frame, len) < 0) {
@@ -160,6 +165,8 @@ sp_time_t sp_iface_poll_at(const struct sp_iface *iface)
 
 int sp_iface_send_frame(struct sp_iface *iface, const uint8_t *frame, size_t len)
 {
+    if (!sp_iface_has_arp(iface))
+        return sp_raw_send(iface, frame, len);
     iface->frames.sent++;
     return sp_device_send(iface->dev, frame, len);
 }

@@ -247,6 +247,23 @@ int sp_iface_send_frame(struct sp_iface *iface, const uint8_t *frame, size_t len
 /* True when addr is ours or a broadcast we accept (limited or directed to our subnet). */
 bool sp_iface_is_broadcast(const struct sp_iface *iface, uint32_t addr);
 
+/* True when the device carries Ethernet frames, so the interface speaks ARP; false on a raw-IP
+ * link (a TUN, a raw-IP capture), a point-to-point link where nothing is resolved. */
+static inline bool sp_iface_has_arp(const struct sp_iface *iface)
+{
+    return iface->dev->link == SP_LINK_ETHERNET;
+}
+
+/* link_raw.c: the interface on a raw-IP link. The stack builds and parses Ethernet frames
+ * everywhere else; only these two cross the device boundary without a link header. */
+/* A received datagram (counted as a frame already): to IPv4 input as if it came from no station. */
+void sp_raw_input(struct sp_iface *iface, sp_time_t now, const uint8_t *pkt, size_t len);
+/* Sends the IPv4 datagram of an Ethernet frame the stack built (header and padding stripped);
+ * anything else is refused and counted (drop_raw_not_ipv4): no ARP ever leaves on such a link. */
+int sp_raw_send(struct sp_iface *iface, const uint8_t *frame, size_t len);
+/* The bytes a built frame takes on the device: all of them on Ethernet, the datagram on raw IP. */
+size_t sp_iface_wire_len(const struct sp_iface *iface, const uint8_t *frame, size_t len);
+
 /* arp.c */
 void sp_arp_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_repr *eth, const uint8_t *buf,
                   size_t len);

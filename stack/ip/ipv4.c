@@ -37,7 +37,8 @@ void sp_ipv4_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_re
     }
     sp_count(iface, SP_STAT_ip_rx);
     uint32_t mask = sp_ipv4_netmask(iface->cfg.prefix_len);
-    if ((ip.src & mask) == (iface->cfg.ip & mask)) /* eth->src is a station's (iface.c) */
+    /* eth->src is a station's (iface.c); a raw-IP link has none and nothing to learn. */
+    if (sp_iface_has_arp(iface) && (ip.src & mask) == (iface->cfg.ip & mask))
         sp_neigh_update(iface, now, ip.src, eth->src, true);
 
     const uint8_t *hdr = v.buf;
@@ -104,9 +105,12 @@ static void l4_emit(const struct sp_ip_packet *pkt, uint8_t *buf)
     }
 }
 
-/* The first hop toward dst: itself when on-link (or a broadcast), else the gateway, else 0. */
+/* The first hop toward dst: itself when on-link (or a broadcast), else the gateway, else 0. On a
+ * point-to-point raw-IP link every destination is reached through the one peer: itself. */
 static uint32_t next_hop(const struct sp_iface *iface, uint32_t dst)
 {
+    if (!sp_iface_has_arp(iface))
+        return dst;
     uint32_t mask = sp_ipv4_netmask(iface->cfg.prefix_len);
     if (dst == SP_IPV4_BROADCAST || (dst & mask) == (iface->cfg.ip & mask))
         return dst;

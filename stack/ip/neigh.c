@@ -46,7 +46,7 @@ static void neigh_send(struct sp_iface *iface, struct sp_mac dst, uint8_t *frame
         return;
     }
     sp_count(iface, SP_STAT_tx_frames);
-    iface->stats.v[SP_STAT_tx_bytes] += len;
+    iface->stats.v[SP_STAT_tx_bytes] += sp_iface_wire_len(iface, frame, len);
 }
 
 /* Sends (mac given) or drops every frame queued for ip, oldest first. */
@@ -110,6 +110,12 @@ bool sp_iface_neighbour(const struct sp_iface *iface, uint32_t addr, struct sp_m
 
 int sp_neigh_output(struct sp_iface *iface, sp_time_t now, uint32_t next_hop, uint8_t *frame, size_t len)
 {
+    /* A point-to-point link has one neighbour and no addresses to resolve: the frame leaves at
+     * once, its (all-zero) destination MAC stripped with the rest of the header (link_raw.c). */
+    if (!sp_iface_has_arp(iface)) {
+        neigh_send(iface, sp_mac_zero, frame, len);
+        return 0;
+    }
     if (next_hop == SP_IPV4_BROADCAST || sp_iface_is_broadcast(iface, next_hop)) {
         neigh_send(iface, sp_mac_broadcast, frame, len);
         return 0;

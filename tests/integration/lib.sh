@@ -89,6 +89,27 @@ sp_start() {
         sp_fail "slowpath did not come up (exited, or no ARP answer in $SP_WAIT_S s)"
 }
 
+# sp_setup_tun NAME: as sp_setup, with the TUN layout instead (sp_lab_tun: tun0, the kernel
+# 192.0.2.1 with peer 192.0.2.2, no ARP); then sp_start_tun.
+sp_setup_tun() {
+    [ "$(id -u)" -eq 0 ] || sp_fail "needs root (network namespaces)"
+    [ -x "$SP_BIN/slowpath" ] || sp_fail "no slowpath binary in $SP_BIN"
+    SP_NS="sp-$1-$$"
+    SP_TMP=$(mktemp -d "/tmp/sp-$1.XXXXXX")
+    SP_LOG="$SP_TMP/slowpath.log"
+    trap sp_cleanup EXIT
+    trap 'exit 130' INT TERM
+    sp_lab_tun "$SP_NS"
+}
+
+# sp_start_tun [ARGS...]: starts slowpath on tun0 with ARGS and waits until it answers a ping.
+sp_start_tun() {
+    ip netns exec "$SP_NS" "$SP_BIN/slowpath" --tun tun0 --ip "$SP_IP/24" "$@" >"$SP_TMP/slowpath.out" 2>"$SP_LOG" &
+    SP_PID=$!
+    sp_wait_until -p "$SP_PID" "$SP_WAIT_S" "slowpath to answer a ping on tun0" sp_answers_ping "$SP_NS" "$SP_IP" ||
+        sp_fail "slowpath did not come up on tun0 (exited, or no ping answered in $SP_WAIT_S s)"
+}
+
 # sp_stop: SIGTERM, and the exit status must be 0 (sanitizer reports make it non-zero).
 sp_stop() {
     [ -n "$SP_PID" ] || return 0

@@ -203,12 +203,13 @@ static void test_replay_missing_file(void **state)
     assert_null(strchr(err, '\n'));
 }
 
-static void test_replay_not_ethernet(void **state)
+/* Ethernet and raw IP are read (test_dev_rawip.c has the raw-IP ones); any other link is refused. */
+static void test_replay_unsupported_link(void **state)
 {
     (void)state;
     struct tmpfile t;
     tmp_make(&t);
-    pcap_t *dead = pcap_open_dead(DLT_RAW, 65535);
+    pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL, 65535);
     assert_non_null(dead);
     pcap_dumper_t *d = pcap_dump_open(dead, t.path);
     assert_non_null(d);
@@ -218,7 +219,7 @@ static void test_replay_not_ethernet(void **state)
     char err[256] = "";
     assert_null(sp_pcap_replay_open(t.path, 1500, err, sizeof(err)));
     char want[64];
-    snprintf(want, sizeof(want), "unsupported link type %d", DLT_RAW);
+    snprintf(want, sizeof(want), "unsupported link type %d", DLT_LINUX_SLL);
     assert_non_null(strstr(err, want));
     unlink(t.path);
 }
@@ -266,7 +267,7 @@ int main(void)
         cmocka_unit_test(test_replay_truncates_to_buffer_and_discards_sends),
         cmocka_unit_test(test_replay_shared_icmp_ping),
         cmocka_unit_test(test_replay_missing_file),
-        cmocka_unit_test(test_replay_not_ethernet),
+        cmocka_unit_test(test_replay_unsupported_link),
         cmocka_unit_test(test_replay_not_a_pcap),
         cmocka_unit_test(test_writer_errors),
     };
