@@ -40,7 +40,10 @@
 
 /* --- IPv4 reassembly ---------------------------------------------------------------------- */
 #ifndef SP_REASM_SLOTS
-#define SP_REASM_SLOTS 4               /* datagrams reassembled at once */
+#define SP_REASM_SLOTS 4               /* datagrams reassembled at once; a new one past them
+                                        * discards the oldest (drop_reasm_evicted). Allocated
+                                        * once: the bytes held in total are bounded by
+                                        * SP_REASM_SLOTS x SP_REASM_MAX_DATAGRAM (256 KiB) */
 #endif
 #ifndef SP_REASM_MAX_DATAGRAM
 #define SP_REASM_MAX_DATAGRAM 65535    /* bytes of IP payload one slot can hold */

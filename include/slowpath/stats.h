@@ -23,7 +23,7 @@
     X(drop_ip_truncated) X(drop_ip_bad_version) X(drop_ip_bad_header)                     \
     X(drop_ip_bad_checksum) X(drop_ip_not_for_us) X(drop_ip_bad_src)                      \
     X(drop_ip_unknown_proto) X(drop_ip_no_route) X(drop_ip_too_big)                       \
-    X(drop_reasm_no_slot) X(drop_reasm_too_big) X(drop_reasm_overlap)                     \
+    X(drop_reasm_evicted) X(drop_reasm_too_big) X(drop_reasm_overlap)                     \
     X(drop_reasm_timeout) X(drop_reasm_bad)                                               \
     /* ICMP */                                                                            \
     X(icmp_rx) X(icmp_echo_rx) X(icmp_echo_tx) X(icmp_unreach_tx) X(icmp_error_rx)        \

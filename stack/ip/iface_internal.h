@@ -49,6 +49,8 @@ struct sp_reasm_range {
 
 struct sp_reasm_slot {
     bool used;
+    uint32_t order;         /* when the datagram began, relative to the others held: the oldest
+                             * is evicted first */
     uint32_t src, dst;
     uint16_t ident;
     uint8_t protocol;
