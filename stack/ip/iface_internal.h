@@ -22,7 +22,8 @@ struct sp_neigh_entry {
     struct sp_mac mac;
     bool resolved;
     sp_time_t expires;      /* resolved: when the entry lapses */
-    sp_time_t last_used;    /* LRU replacement */
+    bool sent;              /* a frame of ours went (or waits) to it: last_used says when */
+    sp_time_t last_used;    /* the last such frame: an entry in use is replaced last (neigh.c) */
     sp_time_t next_request; /* unresolved: when another request may go out */
     uint8_t tries;          /* unresolved: requests sent so far */
 };
