@@ -160,14 +160,18 @@ rx_accounted udp-closed "$(sp_delta "$B" "$A" udp_rx)"
 report udp-closed "$unreach port unreachables sent, $limited held back by the rate limit"
 
 # 5. ARP storm: requests for us from 4,096 senders, a new MAC each, cycling through 756 addresses
-#    of the three documentation nets; the 64-entry neighbour cache churns.
+#    of the three documentation nets; the 64-entry neighbour cache churns, but for the peer's entry.
 run_flood arp arp --senders 4096
 ev=$(sp_delta "$B" "$A" arp_evicted)
 rep=$(sp_delta "$B" "$A" arp_tx_reply)
 [ "$ev" -gt 0 ] || sp_fail "arp: arp_evicted did not move"
 [ "$rep" -ge 1000 ] || sp_fail "arp: only $rep replies"
 rx_accounted arp "$(sp_delta "$B" "$A" arp_rx)"
-report arp "$rep replies, $(sp_delta "$B" "$A" arp_learned) learned, $ev evicted"
+# The peer that pings and fetches the page meanwhile is in use: the storm's senders replace one
+# another, never its entry, so slowpath never has to ask for its address again.
+req=$(sp_delta "$B" "$A" arp_tx_request)
+[ "$req" = 0 ] || sp_fail "arp: the peer's entry was evicted ($req ARP requests of ours during the storm)"
+report arp "$rep replies, $(sp_delta "$B" "$A" arp_learned) learned, $ev evicted, the peer's entry kept ($req requests of ours)"
 
 # 6. Idle TCP connections to the discard port, held open by one client.
 # hold NAME CONNS OPEN_S: starts tools/conn_hold.py; waits until it says how many it opened.
