@@ -421,6 +421,36 @@ static void test_busy_client_is_an_error_with_fallback(void **state)
     assert_int_equal(c.valid, 1);
     assert_int_equal(c.fallback, 1);
     assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_ICMP)->errors_by[-SP_LLM_EBUSY - 200], 1);
+    /* The refused request's prompt was never built; the client counted the refusal as an ask. */
+    assert_int_equal(sp_llm_decider_stats(f->dec, SP_DECISION_ICMP)->prompts, 1);
+    assert_int_equal(sp_llm_client_stats(&f->client)->asks, 2);
+    assert_int_equal(sp_llm_client_stats(&f->client)->busy, 1);
+    fx_close(f);
+}
+
+/* A stalled model and a flood of pings: only the asks the client takes have a prompt rendered;
+ * every other is refused before rendering, and still reported (error:busy, the native answer). */
+static void test_busy_client_renders_no_prompt(void **state)
+{
+    (void)state;
+    struct fx_opts o = {.format = SP_LLM_FMT_RAW, .max_inflight = 2, .latency_ms = 60000,
+                        .stack_timeout = 120000};
+    struct fx *f = fx_open(&o);
+    sp_llm_decider_install(f->dec, SP_DECISION_ICMP, SP_DECIDE_DELEGATE);
+    for (uint16_t seq = 1; seq <= 50; seq++) {
+        fx_ping(f, (uint16_t)(100 + seq), seq, PING_DATA);
+        if (seq > 2)
+            expect_echo_reply(f, (uint16_t)(100 + seq), seq, PING_DATA); /* at once, natively */
+    }
+    const struct sp_llm_decider_stats *st = sp_llm_decider_stats(f->dec, SP_DECISION_ICMP);
+    assert_int_equal(st->prompts, 2);
+    assert_int_equal(st->errors_by[-SP_LLM_EBUSY - 200], 48);
+    assert_int_equal(sp_llm_client_stats(&f->client)->busy, 48);
+    assert_int_equal(sp_llm_client_inflight(&f->client), 2);
+    struct sp_llm_decider_counts c;
+    sp_llm_decider_counts(f->dec, SP_DECISION_ICMP, &c);
+    assert_int_equal(c.errors, 48);
+    assert_int_equal(c.fallback, 48);
     fx_close(f);
 }
 
@@ -1083,6 +1113,7 @@ int main(void)
         cmocka_unit_test(test_always_wrong_model_falls_back),
         cmocka_unit_test(test_always_wrong_model_with_drop_policy_sends_nothing),
         cmocka_unit_test(test_busy_client_is_an_error_with_fallback),
+        cmocka_unit_test(test_busy_client_renders_no_prompt),
         cmocka_unit_test(test_stack_timeout_before_answer),
         cmocka_unit_test(test_shadow_grades_without_sending),
         cmocka_unit_test(test_flow_state_carried_to_next_prompt),
