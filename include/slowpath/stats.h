@@ -14,7 +14,8 @@
     X(drop_eth_bad_src_mac)                                                               \
     /* ARP and the neighbour cache */                                                     \
     X(arp_rx) X(arp_tx_request) X(arp_tx_reply) X(arp_tx_gratuitous)                      \
-    X(arp_learned) X(arp_expired) X(arp_evicted) X(arp_learn_skipped)                     \
+    X(arp_learned) X(arp_expired) X(arp_evicted) X(arp_evicted_in_use)                    \
+    X(arp_learn_skipped)                                                                  \
     X(drop_arp_truncated) X(drop_arp_unsupported) X(drop_arp_malformed)                   \
     X(drop_arp_not_for_us) X(drop_arp_bad_sender)                                         \
     X(drop_arp_queue_full) X(drop_arp_unresolved)                                         \

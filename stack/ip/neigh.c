@@ -62,8 +62,12 @@ static struct sp_neigh_entry *neigh_alloc(struct sp_iface *iface, sp_time_t now,
         if (!victim || neigh_worse(e, victim, now))
             victim = e;
     }
-    if (learned && neigh_in_use(victim, now))
-        return NULL;
+    if (neigh_in_use(victim, now)) {
+        if (learned)
+            return NULL;
+        /* more neighbours in use than the cache holds: worth an operator's notice */
+        sp_count(iface, SP_STAT_arp_evicted_in_use);
+    }
     sp_count(iface, SP_STAT_arp_evicted);
     if (!victim->resolved)
         neigh_flush(iface, victim->ip, NULL);

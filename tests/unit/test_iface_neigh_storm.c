@@ -109,6 +109,7 @@ static void test_storm_for_us_spares_the_peer_in_use(void **state)
      * confirmed of its own kind. */
     assert_int_equal(h_stat(h, SP_STAT_arp_evicted), STORM - (SP_ARP_CACHE_SIZE - 1));
     assert_int_equal(h_stat(h, SP_STAT_arp_learn_skipped), 0);
+    assert_int_equal(h_stat(h, SP_STAT_arp_evicted_in_use), 0);
     struct sp_mac mac;
     assert_true(sp_iface_neighbour(h->iface, H_IP_PEER, &mac));
     assert_true(sp_mac_eq(mac, H_MAC_PEER));
@@ -172,6 +173,7 @@ static void test_newcomer_not_cached_while_every_entry_is_in_use(void **state)
     h_drain(h);
     assert_int_equal(h_stat(h, SP_STAT_arp_evicted), 1);
     assert_true(sp_iface_neighbour(h->iface, host_ip(newcomer), &mac));
+    assert_int_equal(h_stat(h, SP_STAT_arp_evicted_in_use), 0);
     assert_true(sp_iface_neighbour(h->iface, host_ip(0), &mac));
     assert_false(sp_iface_neighbour(h->iface, host_ip(1), &mac));
     sp_udp_close(&s);
@@ -190,6 +192,7 @@ static void test_our_traffic_replaces_the_least_recently_used(void **state)
     send_tag(h, &s, 2101, host_ip(100), 0xa1);
     h_expect_arp_request(h, host_ip(100));
     assert_int_equal(h_stat(h, SP_STAT_arp_evicted), 1);
+    assert_int_equal(h_stat(h, SP_STAT_arp_evicted_in_use), 1);
     struct sp_mac mac;
     assert_true(sp_iface_neighbour(h->iface, host_ip(0), &mac));
     assert_false(sp_iface_neighbour(h->iface, host_ip(1), &mac));
