@@ -23,7 +23,14 @@
 
 /* --- Neighbour (ARP) cache ---------------------------------------------------------------- */
 #ifndef SP_ARP_CACHE_SIZE
-#define SP_ARP_CACHE_SIZE 64           /* entries; the least recently used is replaced */
+#define SP_ARP_CACHE_SIZE 64           /* entries; when full, a neighbour learned from a packet
+                                        * replaces only one not in use, our own traffic the least
+                                        * recently used (stack/ip/neigh.c) */
+#endif
+#ifndef SP_ARP_IN_USE_MS
+#define SP_ARP_IN_USE_MS 30000         /* an entry a frame of ours went to this recently is in use:
+                                        * an ARP storm's new senders cannot replace it (Linux's
+                                        * base_reachable_time, 30 s) */
 #endif
 #ifndef SP_ARP_ENTRY_TTL_MS
 #define SP_ARP_ENTRY_TTL_MS 60000      /* a learned entry expires after a minute (Linux ~30-60 s) */
@@ -40,7 +47,10 @@
 
 /* --- IPv4 reassembly ---------------------------------------------------------------------- */
 #ifndef SP_REASM_SLOTS
-#define SP_REASM_SLOTS 4               /* datagrams reassembled at once */
+#define SP_REASM_SLOTS 4               /* datagrams reassembled at once; a new one past them
+                                        * discards the oldest (drop_reasm_evicted). Allocated
+                                        * once: the bytes held in total are bounded by
+                                        * SP_REASM_SLOTS x SP_REASM_MAX_DATAGRAM (256 KiB) */
 #endif
 #ifndef SP_REASM_MAX_DATAGRAM
 #define SP_REASM_MAX_DATAGRAM 65535    /* bytes of IP payload one slot can hold */

@@ -15,7 +15,8 @@
     X(drop_raw_not_ipv4)     /* raw-IP link (TUN): a frame to send that is no IPv4 datagram */ \
     /* ARP and the neighbour cache */                                                     \
     X(arp_rx) X(arp_tx_request) X(arp_tx_reply) X(arp_tx_gratuitous)                      \
-    X(arp_learned) X(arp_expired) X(arp_evicted)                                          \
+    X(arp_learned) X(arp_expired) X(arp_evicted) X(arp_evicted_in_use)                    \
+    X(arp_learn_skipped)                                                                  \
     X(drop_arp_truncated) X(drop_arp_unsupported) X(drop_arp_malformed)                   \
     X(drop_arp_not_for_us) X(drop_arp_bad_sender)                                         \
     X(drop_arp_queue_full) X(drop_arp_unresolved)                                         \
@@ -24,7 +25,7 @@
     X(drop_ip_truncated) X(drop_ip_bad_version) X(drop_ip_bad_header)                     \
     X(drop_ip_bad_checksum) X(drop_ip_not_for_us) X(drop_ip_bad_src)                      \
     X(drop_ip_unknown_proto) X(drop_ip_no_route) X(drop_ip_too_big)                       \
-    X(drop_reasm_no_slot) X(drop_reasm_too_big) X(drop_reasm_overlap)                     \
+    X(drop_reasm_evicted) X(drop_reasm_too_big) X(drop_reasm_overlap)                     \
     X(drop_reasm_timeout) X(drop_reasm_bad)                                               \
     /* ICMP */                                                                            \
     X(icmp_rx) X(icmp_echo_rx) X(icmp_echo_tx) X(icmp_unreach_tx) X(icmp_error_rx)        \

@@ -95,6 +95,19 @@ static void refused(struct sp_llm_decider *d, struct ask *a, sp_time_t now, int 
     unlink_free(d, a);
 }
 
+/* The user message for req into d->user (the flow's state from the context cache first). */
+static int render(struct sp_llm_decider *d, const struct sp_decision_request *req, const struct sp_llm_flow_key *key,
+                  uint64_t now)
+{
+    const struct sp_llm_flow *flow = sp_llm_cache_get(&d->cache, key, now);
+    int rc = sp_llm_prompt_state(req, flow, d->state, sizeof d->state);
+    if (rc >= 0)
+        rc = sp_llm_prompt_user(req, d->o.format, d->state, d->user, sizeof d->user);
+    if (rc >= 0)
+        d->stats[req->kind].prompts++;
+    return rc;
+}
+
 static int decide(void *ctx, const struct sp_decision_request *req)
 {
     struct sp_llm_decider *d = ctx;
@@ -113,14 +126,19 @@ static int decide(void *ctx, const struct sp_decision_request *req)
     sp_llm_prompt_question(req, a->question, sizeof a->question);
     link_ask(d, a);
 
-    const struct sp_llm_flow *flow = sp_llm_cache_get(&d->cache, &a->key, now);
-    int rc = sp_llm_prompt_state(req, flow, d->state, sizeof d->state);
-    if (rc >= 0)
-        rc = sp_llm_prompt_user(req, d->o.format, d->state, d->user, sizeof d->user);
-    if (rc >= 0) {
+    /* A client that would refuse (busy, breaker, closing) refuses before the prompt is built:
+     * under a flood against a stalled model that is most requests, and rendering is the cost. */
+    int rc = sp_llm_client_admit(d->o.client);
+    bool admitted = rc >= 0;
+    if (admitted)
+        rc = render(d, req, &a->key, now);
+    if (rc >= 0 || !admitted) {
+        /* a refused request's flow remembers it as it did when the refusal came after rendering */
         char summary[128];
         summarize(req, summary, sizeof summary);
         sp_llm_cache_set_summary(&d->cache, &a->key, summary, now); /* best effort: a full cache forgets */
+    }
+    if (rc >= 0) {
         struct sp_llm_prompt p;
         sp_llm_prompt_for(&p, req->kind, d->o.format, req->authority, d->user);
         rc = sp_llm_ask(d->o.client, &p, on_answer, a);

@@ -295,21 +295,31 @@ static int sim_answer(sp_llm_client *c, const struct sp_llm_prompt *prompt, ask_
     return sp_llm_sim_ask(&c->sim_, &rq, &a->sim);
 }
 
+int sp_llm_client_admit(sp_llm_client *c)
+{
+    if (!c) return SP_LLM_EINVAL;
+    if (c->closing_) return SP_LLM_ECLOSING;
+    /* a refusal counts as the ask it refuses; an admitted ask is counted by sp_llm_ask */
+    if (c->breaker_open_) {
+        c->stats_.asks++;
+        c->stats_.breaker_rejects++;
+        return SP_LLM_EBREAKER;
+    }
+    if (c->inflight_ >= c->cfg_.max_inflight) {
+        c->stats_.asks++;
+        c->stats_.busy++;
+        return SP_LLM_EBUSY;
+    }
+    return 0;
+}
+
 int sp_llm_ask(sp_llm_client *c, const struct sp_llm_prompt *prompt, sp_llm_ask_cb cb, void *data)
 {
     ask_t *a;
     int rc;
     if (!c || !prompt || !prompt->system || !prompt->user || !cb) return SP_LLM_EINVAL;
-    if (c->closing_) return SP_LLM_ECLOSING;
+    if ((rc = sp_llm_client_admit(c)) < 0) return rc;
     c->stats_.asks++;
-    if (c->breaker_open_) {
-        c->stats_.breaker_rejects++;
-        return SP_LLM_EBREAKER;
-    }
-    if (c->inflight_ >= c->cfg_.max_inflight) {
-        c->stats_.busy++;
-        return SP_LLM_EBUSY;
-    }
     if (!(a = calloc(1, sizeof *a))) return SP_LLM_ENOMEM;
     a->c = c;
     a->cb = cb;

@@ -22,7 +22,8 @@ struct sp_neigh_entry {
     struct sp_mac mac;
     bool resolved;
     sp_time_t expires;      /* resolved: when the entry lapses */
-    sp_time_t last_used;    /* LRU replacement */
+    bool sent;              /* a frame of ours went (or waits) to it: last_used says when */
+    sp_time_t last_used;    /* the last such frame: an entry in use is replaced last (neigh.c) */
     sp_time_t next_request; /* unresolved: when another request may go out */
     uint8_t tries;          /* unresolved: requests sent so far */
 };
@@ -49,6 +50,8 @@ struct sp_reasm_range {
 
 struct sp_reasm_slot {
     bool used;
+    uint32_t order;         /* when the datagram began, relative to the others held: the oldest
+                             * is evicted first */
     uint32_t src, dst;
     uint16_t ident;
     uint8_t protocol;

@@ -1,5 +1,15 @@
 /* The neighbour cache: IPv4 -> MAC mappings learned by ARP, bounded, expiring, with a small queue
- * of frames that wait for their next hop to resolve. */
+ * of frames that wait for their next hop to resolve.
+ *
+ * Who may take whose place when the cache is full. An entry is in use while frames of ours went
+ * (or wait) to it within SP_ARP_IN_USE_MS. A neighbour learned from a packet (an ARP request for
+ * us, an IP datagram's on-link sender) is a guess that we may talk to it: it may replace only an
+ * entry not in use, the least recently confirmed first, and when every entry is in use it is not
+ * cached (arp_learn_skipped; the request is still answered, and our first frame to it resolves
+ * it). Traffic of ours that needs an address may replace any entry, the least recently used. So
+ * a storm of requests from thousands of senders churns the entries nobody uses and never the
+ * peer we are talking to, as Linux's garbage collection spares referenced, recently confirmed
+ * neighbours. */
 #include <string.h>
 
 #include "iface_internal.h"
@@ -19,17 +29,44 @@ static struct sp_neigh_entry *neigh_find(struct sp_neigh *n, uint32_t ip)
 
 static void neigh_flush(struct sp_iface *iface, uint32_t ip, const struct sp_mac *mac);
 
-/* A free slot, or else the least recently used entry (counted as an eviction; frames that waited
- * for it are dropped with it). */
-static struct sp_neigh_entry *neigh_alloc(struct sp_iface *iface)
+static bool neigh_in_use(const struct sp_neigh_entry *e, sp_time_t now)
+{
+    return e->sent && now < e->last_used + SP_ARP_IN_USE_MS;
+}
+
+/* Of two entries, whether a is the better one to replace: one not in use before one in use; of two
+ * not in use, an unresolved one (it gave up, or is about to) before the least recently confirmed;
+ * of two in use, the least recently used. */
+static bool neigh_worse(const struct sp_neigh_entry *a, const struct sp_neigh_entry *b, sp_time_t now)
+{
+    bool ua = neigh_in_use(a, now), ub = neigh_in_use(b, now);
+    if (ua != ub)
+        return !ua;
+    if (ua)
+        return a->last_used < b->last_used;
+    if (a->resolved != b->resolved)
+        return !a->resolved;
+    return a->expires < b->expires; /* expires is the last confirmation plus the TTL */
+}
+
+/* A free slot, or else an entry to replace (counted as an eviction; frames that waited for it are
+ * dropped with it): for a neighbour learned from a packet (`learned`) only one not in use, else
+ * NULL. */
+static struct sp_neigh_entry *neigh_alloc(struct sp_iface *iface, sp_time_t now, bool learned)
 {
     struct sp_neigh_entry *victim = NULL;
     for (size_t i = 0; i < SP_ARP_CACHE_SIZE; i++) {
         struct sp_neigh_entry *e = &iface->neigh.entries[i];
         if (e->ip == 0)
             return e;
-        if (!victim || e->last_used < victim->last_used)
+        if (!victim || neigh_worse(e, victim, now))
             victim = e;
+    }
+    if (neigh_in_use(victim, now)) {
+        if (learned)
+            return NULL;
+        /* more neighbours in use than the cache holds: worth an operator's notice */
+        sp_count(iface, SP_STAT_arp_evicted_in_use);
     }
     sp_count(iface, SP_STAT_arp_evicted);
     if (!victim->resolved)
@@ -79,9 +116,12 @@ void sp_neigh_update(struct sp_iface *iface, sp_time_t now, uint32_t ip, struct 
     if (!e) {
         if (!create)
             return;
-        e = neigh_alloc(iface);
+        e = neigh_alloc(iface, now, true);
+        if (!e) {
+            sp_count(iface, SP_STAT_arp_learn_skipped);
+            return;
+        }
         e->ip = ip;
-        e->last_used = now;
     }
     bool was_resolved = e->resolved;
     if (!was_resolved || !sp_mac_eq(e->mac, mac))
@@ -122,6 +162,7 @@ int sp_neigh_output(struct sp_iface *iface, sp_time_t now, uint32_t next_hop, ui
     }
     struct sp_neigh_entry *e = neigh_find(&iface->neigh, next_hop);
     if (e && e->resolved && e->expires > now) {
+        e->sent = true;
         e->last_used = now;
         neigh_send(iface, e->mac, frame, len);
         return 0;
@@ -142,13 +183,14 @@ int sp_neigh_output(struct sp_iface *iface, sp_time_t now, uint32_t next_hop, ui
     memcpy(slot->frame, frame, len);
 
     if (!e) {
-        e = neigh_alloc(iface);
+        e = neigh_alloc(iface, now, false);
         e->ip = next_hop;
     } else if (e->resolved) {
         e->resolved = false; /* expired: resolve again */
         e->tries = 0;
         e->next_request = now;
     }
+    e->sent = true;
     e->last_used = now;
     if (e->tries == 0 || now >= e->next_request) {
         if (e->tries < SP_ARP_MAX_TRIES) {

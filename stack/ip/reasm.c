@@ -1,6 +1,13 @@
 /* IPv4 reassembly (RFC 791 3.2, RFC 815): a few bounded slots, each tracking the byte ranges it
  * has received. Overlapping fragments discard the datagram (as Linux does since 4.19; overlaps
- * are an attack vector, never a legitimate sender's behaviour); exact duplicates are ignored. */
+ * are an attack vector, never a legitimate sender's behaviour); exact duplicates are ignored.
+ *
+ * Bounds: the slots are allocated once, so the bytes held in total never exceed SP_REASM_SLOTS x
+ * SP_REASM_MAX_DATAGRAM, one datagram's never SP_REASM_MAX_DATAGRAM. When a new datagram finds
+ * every slot taken, the one started longest ago is discarded for it (drop_reasm_evicted), as
+ * Linux evicts under ipfrag_high_thresh: a flood of fragments that never complete would otherwise
+ * hold every slot until the timeout and starve every legitimate fragmented datagram. A datagram
+ * that arrives whole within a few frames completes long before it is the oldest. */
 #include <string.h>
 
 #include "iface_internal.h"
@@ -11,9 +18,14 @@ void sp_reasm_init(struct sp_iface *iface)
         iface->reasm[i].used = false;
 }
 
+static void slot_discard(struct sp_iface *iface, struct sp_reasm_slot *s, enum sp_stat why);
+
+/* The slot of ip's datagram; for a new datagram a free slot, or else the oldest one's, whose
+ * datagram is discarded (counted). Age is the order datagrams began in, not their deadline: under
+ * a flood many begin in the same millisecond. */
 static struct sp_reasm_slot *slot_find(struct sp_iface *iface, const struct sp_ipv4_repr *ip, sp_time_t now)
 {
-    struct sp_reasm_slot *free_slot = NULL;
+    struct sp_reasm_slot *free_slot = NULL, *oldest = NULL, *newest = NULL;
     for (size_t i = 0; i < SP_REASM_SLOTS; i++) {
         struct sp_reasm_slot *s = &iface->reasm[i];
         if (!s->used) {
@@ -23,10 +35,17 @@ static struct sp_reasm_slot *slot_find(struct sp_iface *iface, const struct sp_i
         }
         if (s->src == ip->src && s->dst == ip->dst && s->ident == ip->ident && s->protocol == ip->protocol)
             return s;
+        if (!oldest || (int32_t)(s->order - oldest->order) < 0)
+            oldest = s;
+        if (!newest || (int32_t)(s->order - newest->order) > 0)
+            newest = s;
     }
-    if (!free_slot)
-        return NULL;
+    if (!free_slot) {
+        slot_discard(iface, oldest, SP_STAT_drop_reasm_evicted);
+        free_slot = oldest;
+    }
     free_slot->used = true;
+    free_slot->order = newest ? newest->order + 1 : 0;
     free_slot->src = ip->src;
     free_slot->dst = ip->dst;
     free_slot->ident = ip->ident;
@@ -93,10 +112,6 @@ bool sp_reasm_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_
         return false;
     }
     struct sp_reasm_slot *s = slot_find(iface, ip, now);
-    if (!s) {
-        sp_drop(iface, SP_STAT_drop_reasm_no_slot, NULL);
-        return false;
-    }
     if (!ip->more_frags) {
         /* Two different ends, or an end before bytes already received: a broken datagram. */
         if ((s->total_len >= 0 && (size_t)s->total_len != end) ||

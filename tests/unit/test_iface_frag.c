@@ -31,7 +31,7 @@ static size_t small_ping(uint8_t *msg, uint8_t *data)
 }
 
 /* Asserts the one frame sent is the unfragmented reply to small_ping. */
-static void expect_small_pong(struct harness *h, const uint8_t *data)
+static void expect_pong(struct harness *h, const uint8_t *data)
 {
     uint8_t f[H_FRAME_CAP];
     struct h_ip_out o;
@@ -44,6 +44,12 @@ static void expect_small_pong(struct harness *h, const uint8_t *data)
     assert_int_equal(sp_get16(o.payload + 4), 0x0a0a);
     assert_int_equal(sp_csum(o.payload, o.payload_len), 0);
     assert_memory_equal(o.payload + SP_ICMP_HDR_LEN, data, 40);
+}
+
+/* The same, as the first datagram reassembled. */
+static void expect_small_pong(struct harness *h, const uint8_t *data)
+{
+    expect_pong(h, data);
     assert_int_equal(h_stat(h, SP_STAT_ip_reasm_ok), 1);
 }
 
@@ -126,20 +132,59 @@ static void test_timeout(void **state)
     assert_int_equal(sp_iface_poll_at(h->iface), 5000 + 2 * SP_REASM_TIMEOUT_MS + 1);
 }
 
-static void test_no_free_slot(void **state)
+/* Every slot held by a datagram that never completes (a flood of first fragments): a new datagram
+ * discards the oldest of them and is still reassembled; the other holders keep their slots. */
+static void test_full_slots_evict_the_oldest(void **state)
 {
     struct harness *h = *state;
     uint8_t msg[64], data[40];
     small_ping(msg, data);
     for (uint16_t id = 1; id <= SP_REASM_SLOTS; id++)
-        rx_frag(h, 2000, id, msg, 0, 16, true);
-    assert_int_equal(h_stat(h, SP_STAT_drop_reasm_no_slot), 0);
-    rx_frag(h, 2000, 100, msg, 0, 16, true);
-    assert_int_equal(h_stat(h, SP_STAT_drop_reasm_no_slot), 1);
-    /* The datagrams holding slots still complete. */
-    rx_frag(h, 2001, 1, msg, 16, 16, true);
-    rx_frag(h, 2001, 1, msg, 32, 16, false);
+        rx_frag(h, 2000 + id, id, msg, 0, 16, true);
+    assert_int_equal(h_stat(h, SP_STAT_drop_reasm_evicted), 0);
+    /* A legitimate datagram, its fragments out of order: the first takes datagram 1's slot. */
+    rx_frag(h, 2100, 100, msg, 32, 16, false);
+    assert_int_equal(h_stat(h, SP_STAT_drop_reasm_evicted), 1);
+    rx_frag(h, 2101, 100, msg, 16, 16, true);
+    rx_frag(h, 2102, 100, msg, 0, 16, true);
     expect_small_pong(h, data);
+    assert_int_equal(h_stat(h, SP_STAT_drop_reasm_evicted), 1);
+    assert_int_equal(h_stat(h, SP_STAT_ip_reasm_ok), 1);
+
+    /* Datagram 1 is gone: its later fragments start a datagram of their own (in the slot the
+     * completed one freed), which cannot complete without its first part. */
+    rx_frag(h, 2200, 1, msg, 16, 16, true);
+    rx_frag(h, 2201, 1, msg, 32, 16, false);
+    h_assert_silent(h);
+    /* Datagrams 2 to 4 kept their slots and complete. */
+    for (uint16_t id = 2; id <= SP_REASM_SLOTS; id++) {
+        rx_frag(h, 2300, id, msg, 16, 16, true);
+        rx_frag(h, 2300, id, msg, 32, 16, false);
+        expect_pong(h, data);
+    }
+    assert_int_equal(h_stat(h, SP_STAT_drop_reasm_evicted), 1);
+    assert_int_equal(h_stat(h, SP_STAT_ip_reasm_ok), SP_REASM_SLOTS);
+}
+
+/* A flood of first fragments, many times the slots, then a whole fragmented datagram: it is
+ * reassembled, and every flood datagram past the slots was counted once as evicted. */
+static void test_flood_of_incomplete_datagrams(void **state)
+{
+    struct harness *h = *state;
+    uint8_t msg[64], data[40];
+    small_ping(msg, data);
+    const uint16_t flood = 1000;
+    for (uint16_t id = 1; id <= flood; id++)
+        rx_frag(h, 2000, id, msg, 0, 16, true);
+    assert_int_equal(h_stat(h, SP_STAT_drop_reasm_evicted), flood - SP_REASM_SLOTS);
+    rx_frag(h, 2000, 5000, msg, 0, 16, true);
+    rx_frag(h, 2000, 5000, msg, 16, 16, true);
+    rx_frag(h, 2000, 5000, msg, 32, 16, false);
+    expect_small_pong(h, data);
+    assert_int_equal(h_stat(h, SP_STAT_drop_reasm_evicted), flood - SP_REASM_SLOTS + 1);
+    /* The rest still time out as before. */
+    sp_iface_poll(h->iface, 2000 + SP_REASM_TIMEOUT_MS);
+    assert_int_equal(h_stat(h, SP_STAT_drop_reasm_timeout), SP_REASM_SLOTS - 1);
 }
 
 static void test_oversize(void **state)
@@ -350,7 +395,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exact_duplicate_is_ignored, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_overlap_discards_the_datagram, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_timeout, h_setup, h_teardown),
-        cmocka_unit_test_setup_teardown(test_no_free_slot, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_full_slots_evict_the_oldest, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_flood_of_incomplete_datagrams, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_oversize, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_middle_fragment_not_multiple_of_8, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_conflicting_last_fragments, h_setup, h_teardown),

@@ -121,13 +121,20 @@ static void test_sim_deadline_busy_close(void **state)
     cfg.max_inflight = 2;
     assert_int_equal(sp_llm_client_init(&loop, &c, &cfg), 0);
     sp_llm_prompt_for(&p, SP_DECISION_ARP, SP_LLM_FMT_STRUCTURED, SP_AUTHORITY_EXACT, user_arp);
+    assert_int_equal(sp_llm_client_admit(&c), 0);
+    assert_int_equal(sp_llm_client_stats(&c)->asks, 0); /* an admission is counted by the ask */
     assert_int_equal(sp_llm_ask(&c, &p, on_done, &o[0]), 0);
     assert_int_equal(sp_llm_ask(&c, &p, on_done, &o[1]), 0);
     assert_int_equal(sp_llm_ask(&c, &p, on_done, &o[2]), SP_LLM_EBUSY);
+    /* asked before any prompt is built, the refusal is the same and counted the same */
+    assert_int_equal(sp_llm_client_admit(&c), SP_LLM_EBUSY);
+    assert_int_equal(sp_llm_client_stats(&c)->busy, 2);
+    assert_int_equal(sp_llm_client_stats(&c)->asks, 4);
     run_until(&loop, &o[1].done);
     assert_int_equal(o[0].err, SP_LLM_ETIMEOUT);
     assert_true(o[0].latency_ms >= 45 && o[0].latency_ms < 30000); /* the deadline's, not the model's */
-    assert_int_equal(sp_llm_client_stats(&c)->busy, 1);
+    assert_int_equal(sp_llm_client_stats(&c)->busy, 2);
+    assert_int_equal(sp_llm_client_admit(&c), 0);
     /* room again; then close cancels what is in flight */
     assert_int_equal(sp_llm_ask(&c, &p, on_done, &o[2]), 0);
     shut(&loop, &c);

@@ -87,6 +87,13 @@ void sp_llm_prompt_for(struct sp_llm_prompt *p, enum sp_decision_kind kind, enum
 int sp_llm_ask(sp_llm_client *client, const struct sp_llm_prompt *prompt, sp_llm_ask_cb cb,
                void *data);
 
+/* Whether an ask would be admitted now, before its prompt is built (rendering one costs more than
+ * the refusal, and a stalled model under a flood refuses most): 0, or the code sp_llm_ask would
+ * return at once (SP_LLM_ECLOSING, SP_LLM_EBREAKER, SP_LLM_EBUSY). A refusal is counted here just
+ * as sp_llm_ask counts one (asks, busy, breaker_rejects); after a 0 nothing is counted until the
+ * sp_llm_ask that follows. */
+int sp_llm_client_admit(sp_llm_client *client);
+
 unsigned sp_llm_client_inflight(const sp_llm_client *client);
 int sp_llm_client_breaker_open(const sp_llm_client *client);
 /* Closes the breaker again (after the operator fixed the key or the budget). */

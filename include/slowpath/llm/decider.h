@@ -75,6 +75,8 @@ struct sp_llm_decider_stats {
                                                     * (the stack saw an error) */
     uint64_t errors_by[SP_LLM_DECIDER_NERR];       /* error:<reason> from the engine, by code */
     uint64_t late;                                 /* answers after the stack's timeout */
+    uint64_t prompts;                              /* user messages rendered: only for requests the
+                                                    * client would admit (sp_llm_client_admit) */
     uint64_t tokens_in, tokens_out, tokens_cached;
     uint64_t latency_seen;                         /* answers sampled */
     double latency_ms[SP_LLM_DECIDER_SAMPLES];
