@@ -124,6 +124,11 @@
                                         * through SP_TCP_TIME_WAIT_MS; when full, the oldest (the
                                         * nearest its end) makes room */
 #endif
+#ifndef SP_TCP_TSO_MAX
+#define SP_TCP_TSO_MAX (65535u - 20u - 60u) /* the most text one TCP super-segment carries (with TSO,
+                                        * device.h): a 64 KB IPv4 datagram less the IP header and
+                                        * the largest TCP header */
+#endif
 #ifndef SP_TCP_SND_BUF
 #define SP_TCP_SND_BUF (256u << 10)    /* default send buffer per connection (sp_tcp_set_sndbuf):
                                         * 256 KiB keep a LAN path of a few ms full at 50+ MB/s */

@@ -223,7 +223,8 @@ struct sp_tcp_stack {
     bool sack_off, ts_off;         /* sp_tcp_set_sack / sp_tcp_set_timestamps turned them off */
     sp_time_t challenge_second;    /* the second challenge_count refers to */
     unsigned challenge_count;
-    uint8_t seg_buf[SP_MAX_MTU];    /* the payload of the segment being sent: an MSS, under the MTU */
+    uint8_t seg_buf[SP_TCP_TSO_MAX];  /* the text of the segment being sent: an MSS, or with TSO
+                                       * a super-segment's (tcp_output.c) */
     /* The segment being processed by sp_tcp_input (its bytes, for a parked decision's copy). */
     const struct sp_ipv4_repr *rx_ip;
     const uint8_t *rx_seg;
@@ -261,6 +262,14 @@ int sp_tcp_emit(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t 
 /* sp_tcp_emit with the DF bit as given (sp_tcp_emit sets it: RFC 1191 path MTU discovery). */
 int sp_tcp_emit_df(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r,
                    bool dont_frag);
+/* sp_tcp_emit_df of a segment whose text may exceed one frame: a super-segment the device (or
+ * sp_ip_output) cuts into segments of gso_size bytes of text (0: an ordinary segment). */
+int sp_tcp_emit_gso(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r,
+                    bool dont_frag, uint16_t gso_size);
+
+/* tcp_output.c: the most text one output may carry: c->mss, or with TSO a super-segment's worth
+ * of whole MSS-sized segments. */
+uint32_t sp_tcp_seg_max(const struct sp_tcp *c);
 
 /* tcp_input.c */
 void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr *seg);
