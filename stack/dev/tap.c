@@ -29,6 +29,8 @@ struct tap_dev {
     char ifname[IFNAMSIZ];
 };
 
+static int tap_recv(struct sp_device *dev, uint8_t *buf, size_t cap);
+
 static void meta_from_vnet(const struct virtio_net_hdr *h, struct sp_frame_meta *m)
 {
     *m = (struct sp_frame_meta){0};
@@ -66,6 +68,10 @@ static void vnet_from_meta(const struct sp_frame_meta *m, struct virtio_net_hdr 
 static int tap_recv_meta(struct sp_device *dev, uint8_t *buf, size_t cap, struct sp_frame_meta *meta)
 {
     struct tap_dev *t = (struct tap_dev *)dev;
+    if (!t->vnet) {
+        *meta = (struct sp_frame_meta){0};
+        return tap_recv(dev, buf, cap);
+    }
     struct virtio_net_hdr h;
     struct iovec iov[2] = {{.iov_base = &h, .iov_len = sizeof h}, {.iov_base = buf, .iov_len = cap}};
     for (;;) {
@@ -156,8 +162,12 @@ static int tap_fd(const struct sp_device *dev)
 static void tap_close(struct sp_device *dev)
 {
     struct tap_dev *t = (struct tap_dev *)dev;
-    if (t->fd >= 0)
+    if (t->fd >= 0) {
+        /* The TAP may outlive us (a persistent one): leave it as a plain reader finds it. */
+        if (t->vnet)
+            ioctl(t->fd, TUNSETOFFLOAD, 0UL);
         close(t->fd);
+    }
     free(t);
 }
 
@@ -238,6 +248,8 @@ struct sp_device *sp_tap_open_offload(const char *name, uint16_t mtu, bool offlo
     }
     if (fd < 0)
         return NULL;
+    if (!vnet)
+        ioctl(fd, TUNSETOFFLOAD, 0UL);   /* a persistent TAP may keep an earlier user's offloads */
     struct tap_dev *t = calloc(1, sizeof(*t));
     if (!t) {
         snprintf(err, errlen, "tap %s: out of memory", name);
