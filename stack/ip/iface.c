@@ -181,18 +181,22 @@ int sp_iface_poll_device(struct sp_iface *iface, sp_time_t now, int max_frames)
     uint8_t *buf = iface->rx_big ? iface->rx_big : iface->rx_buf;
     size_t cap = iface->rx_big ? SP_OFFLOAD_MAX_FRAME : sizeof iface->rx_buf;
     int n = 0;
+    sp_tcp_batch_begin(iface->tcp);
     while (n < max_frames) {
         struct sp_frame_meta meta;
         int len = sp_device_recv_meta(iface->dev, buf, cap, &meta);
         if (len == SP_EAGAIN)
             break;
-        if (len < 0)
+        if (len < 0) {
+            sp_tcp_batch_end(iface->tcp, now);
             return n > 0 ? n : len;
+        }
         /* Counted as the capture around the device records them: a super-segment as its pieces. */
         iface->frames.received += meta.gso_type == SP_GSO_NONE ? 1 : sp_offload_frames(buf, (size_t)len, &meta);
         sp_iface_ingress_meta(iface, now, buf, (size_t)len, &meta);
         n++;
     }
+    sp_tcp_batch_end(iface->tcp, now);
     return n;
 }
 

@@ -88,6 +88,10 @@ void sp_tcp_stack_free(struct sp_tcp_stack *tcp);
 void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip, const uint8_t *seg,
                   size_t len);
 void sp_tcp_poll(struct sp_tcp_stack *tcp, sp_time_t now);
+/* Frames drained from the device in one go: between begin and end, connections send their ACKs
+ * and data once, at the end (tcp_batch.c). */
+void sp_tcp_batch_begin(struct sp_tcp_stack *tcp);
+void sp_tcp_batch_end(struct sp_tcp_stack *tcp, sp_time_t now);
 sp_time_t sp_tcp_poll_at(const struct sp_tcp_stack *tcp);
 /* An ICMP error (icmp: type, code, next-hop MTU) quoting q, a TCP segment from our address
  * (icmp.c checked that much); tcp_icmp.c does the rest of RFC 5927's checks and reacts. */

@@ -565,5 +565,5 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
         if (writable && !c->dead && c->cb.on_writable)
             c->cb.on_writable(c);
     }
-    sp_tcp_output(c, now);
+    sp_tcp_output_later(c, now);
 }

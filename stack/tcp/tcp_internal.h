@@ -106,6 +106,7 @@ struct sp_tcp {
     bool syn_custom;               /* our SYN-ACK carries syn_window / syn_mss (a proposal's) */
     bool syncookie;                /* made from a SYN cookie: the handshake gave no RTT sample */
     bool touched;                  /* on the stack's touched list */
+    bool output_pending;           /* its output waits for the end of a batch (tcp_batch.c) */
     uint8_t snd_wscale, rcv_wscale;
     uint8_t dupacks;
     uint8_t retries;
@@ -219,6 +220,7 @@ struct sp_tcp_stack {
     bool iss_floor_set;
     uint32_t iss_floor;
     unsigned depth;                /* nesting of stack entry points: free only at depth 0 */
+    bool batching;                 /* in a batch of received frames (tcp_batch.c) */
     uint16_t next_port;
     bool sack_off, ts_off;         /* sp_tcp_set_sack / sp_tcp_set_timestamps turned them off */
     sp_time_t challenge_second;    /* the second challenge_count refers to */
@@ -270,6 +272,10 @@ int sp_tcp_emit_gso(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint3
 /* tcp_output.c: the most text one output may carry: c->mss, or with TSO a super-segment's worth
  * of whole MSS-sized segments. */
 uint32_t sp_tcp_seg_max(const struct sp_tcp *c);
+
+/* tcp_batch.c: sp_tcp_output, or while a batch is in progress at its end (a pure duplicate ACK
+ * still goes at once). */
+void sp_tcp_output_later(struct sp_tcp *c, sp_time_t now);
 
 /* tcp_input.c */
 void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr *seg);
