@@ -116,7 +116,9 @@ struct sp_device *sp_pcap_replay_open(const char *path, uint16_t mtu, char *err,
 /* Writes the frames of the chosen directions to a pcap file, flushed on close and by
  * sp_pcap_writer_flush. The frame number of the last frame written: sp_pcap_writer_count.
  * Received frames are recorded as returned to the caller; sent frames as handed to the writer,
- * before the inner device can refuse or lose them. */
+ * before the inner device can refuse or lose them. An offloaded frame is recorded as the wire
+ * frames it stands for (a super-segment cut into MSS-sized segments, a partial checksum filled
+ * in), each counted. The wrapper has the inner device's offloads. */
 struct sp_device *sp_pcap_writer_open(struct sp_device *inner, const char *path, int dirs,
                                       char *err, size_t errlen);
 void sp_pcap_writer_flush(struct sp_device *dev);
@@ -125,7 +127,11 @@ uint64_t sp_pcap_writer_count(const struct sp_device *dev);
 /* Drops or corrupts frames in both directions with the given chances (0..1), deterministic for a
  * seed. Corruption flips one bit inside an IPv4 datagram, so that the IP, ICMP, UDP and TCP
  * checksums must catch it; what no checksum covers (the Ethernet header, trailer padding, ARP)
- * is never corrupted, as a real link's FCS would have dropped such a frame. */
+ * is never corrupted, as a real link's FCS would have dropped such a frame. An offloaded frame
+ * meets its fate whole: a super-segment is dropped with all the segments it stands for; one picked
+ * for corruption has its checksum completed (and the device's vouching removed) before the bit
+ * flips when received, so the stack catches it, and is dropped when sent (the kernel would
+ * checksum the flipped bit into a valid segment). The wrapper has the inner device's offloads. */
 struct sp_fault_opts {
     double drop_chance;
     double corrupt_chance;
