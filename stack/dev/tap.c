@@ -77,7 +77,11 @@ static int tap_recv_meta(struct sp_device *dev, uint8_t *buf, size_t cap, struct
     for (;;) {
         ssize_t n = readv(t->fd, iov, 2);
         if (n > (ssize_t)sizeof h) {
-            meta_from_vnet(&h, meta);
+            /* Most frames (ARP, ICMP, small TCP) carry a zero header: keep their path short. */
+            if (h.flags == 0 && h.gso_type == VIRTIO_NET_HDR_GSO_NONE)
+                *meta = (struct sp_frame_meta){0};
+            else
+                meta_from_vnet(&h, meta);
             return (int)(n - (ssize_t)sizeof h);
         }
         if (n >= 0)
@@ -122,14 +126,20 @@ static int tap_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
 static int tap_send_meta(struct sp_device *dev, const uint8_t *frame, size_t len, const struct sp_frame_meta *m)
 {
     struct tap_dev *t = (struct tap_dev *)dev;
-    bool gso = m && m->gso_type != SP_GSO_NONE;
-    if (len > (gso ? SP_OFFLOAD_MAX_FRAME : sp_device_max_frame(dev)))
-        return SP_EMSGSIZE;
-    if (!t->vnet && sp_offload_pending(m))
-        return SP_EINVAL;
+    static const struct virtio_net_hdr plain;   /* all zero: a frame as the wire carries it */
     struct virtio_net_hdr h;
-    vnet_from_meta(m, &h);
-    struct iovec iov[2] = {{.iov_base = &h, .iov_len = sizeof h}, {.iov_base = (void *)frame, .iov_len = len}};
+    const struct virtio_net_hdr *hp = &plain;
+    if (sp_offload_pending(m)) {
+        if (!t->vnet)
+            return SP_EINVAL;
+        if (len > (m->gso_type != SP_GSO_NONE ? SP_OFFLOAD_MAX_FRAME : sp_device_max_frame(dev)))
+            return SP_EMSGSIZE;
+        vnet_from_meta(m, &h);
+        hp = &h;
+    } else if (len > sp_device_max_frame(dev)) {
+        return SP_EMSGSIZE;
+    }
+    struct iovec iov[2] = {{.iov_base = (void *)hp, .iov_len = sizeof h}, {.iov_base = (void *)frame, .iov_len = len}};
     size_t want = t->vnet ? sizeof h + len : len;
     for (;;) {
         ssize_t n = t->vnet ? writev(t->fd, iov, 2) : write(t->fd, frame, len);

@@ -193,7 +193,10 @@ int sp_iface_poll_device(struct sp_iface *iface, sp_time_t now, int max_frames)
         }
         /* Counted as the capture around the device records them: a super-segment as its pieces. */
         iface->frames.received += meta.gso_type == SP_GSO_NONE ? 1 : sp_offload_frames(buf, (size_t)len, &meta);
-        sp_iface_ingress_meta(iface, now, buf, (size_t)len, &meta);
+        if (meta.flags == 0 && meta.gso_type == SP_GSO_NONE)
+            sp_iface_ingress(iface, now, buf, (size_t)len);   /* a wire frame: the short way */
+        else
+            sp_iface_ingress_meta(iface, now, buf, (size_t)len, &meta);
         n++;
     }
     sp_tcp_batch_end(iface->tcp, now);
