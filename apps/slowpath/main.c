@@ -160,7 +160,7 @@ static int open_devices(struct app *a, char *err, size_t errlen)
 {
     uint16_t mtu = a->opt.mtu ? a->opt.mtu : 1500;
     if (a->opt.tap)
-        a->base = sp_tap_open(a->opt.tap, mtu, err, errlen);
+        a->base = sp_tap_open_offload(a->opt.tap, mtu, a->opt.offload, err, errlen);
     else if (a->opt.tun)
         a->base = sp_tun_open(a->opt.tun, mtu, err, errlen);
     else
@@ -315,12 +315,16 @@ static int app_run(struct app *a)
         char mac[18];
         sp_mac_format(a->opt.mac, mac);
         const char *dev = a->opt.tap ? a->opt.tap : a->opt.tun ? a->opt.tun : a->opt.replay[0];
+        uint32_t off = a->base->offloads;
+        const char *offloads = (off & SP_OFFLOAD_TSO4) && (off & SP_OFFLOAD_CSUM) ? "csum,tso4"
+                             : (off & SP_OFFLOAD_CSUM)                            ? "csum"
+                                                                                  : "none";
         if (a->base->link == SP_LINK_RAW_IP) {
             struct app_log_field f[] = {{"device", dev, false}, {"link", "raw-ip", false}};
             app_log(APP_LOG_INFO, f, 2, "up on %s, raw IP (no ARP)", dev);
         } else {
-            struct app_log_field f[] = {{"device", dev, false}, {"mac", mac, false}};
-            app_log(APP_LOG_INFO, f, 2, "up on %s, mac %s", dev, mac);
+            struct app_log_field f[] = {{"device", dev, false}, {"mac", mac, false}, {"offloads", offloads, false}};
+            app_log(APP_LOG_INFO, f, 3, "up on %s, mac %s, offloads %s", dev, mac, offloads);
         }
     }
     uv_run(a->loop, UV_RUN_DEFAULT);

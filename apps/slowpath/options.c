@@ -14,7 +14,7 @@
 
 enum {
     OPT_TAP = 256, OPT_REPLAY, OPT_IP, OPT_GW, OPT_MAC, OPT_MTU, OPT_PCAP, OPT_DROP, OPT_CORRUPT,
-    OPT_SEED, OPT_STATS, OPT_NO_ECHO, OPT_NO_DISCARD, OPT_NO_HTTP, OPT_CONNECT, OPT_SEND,
+    OPT_SEED, OPT_STATS, OPT_NO_OFFLOAD, OPT_NO_ECHO, OPT_NO_DISCARD, OPT_NO_HTTP, OPT_CONNECT, OPT_SEND,
     OPT_DELEGATE, OPT_ON_INVALID, OPT_PROMPT_FORMAT, OPT_TRACE, OPT_LLM, OPT_NO_SACK, OPT_NO_TIMESTAMPS,
     OPT_KEEPALIVE, OPT_AUTHORITY, OPT_USER, OPT_STAY,
     OPT_TCP_MAX_CONNS, OPT_TCP_MAX_TIMEWAIT, OPT_TCP_BACKLOG, OPT_TCP_RCVBUF, OPT_TCP_SNDBUF, OPT_TCP_MEM,
@@ -38,6 +38,7 @@ static const struct option long_opts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"stats", no_argument, NULL, OPT_STATS},
     {"user", required_argument, NULL, OPT_USER},
+    {"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
     {"no-echo", no_argument, NULL, OPT_NO_ECHO},
     {"no-discard", no_argument, NULL, OPT_NO_DISCARD},
     {"no-http", no_argument, NULL, OPT_NO_HTTP},
@@ -105,6 +106,8 @@ void sp_options_usage(const char *prog)
            "  --corrupt-chance P    flip one bit of each IPv4 datagram with probability P, both\n"
            "                        ways (what no checksum covers is left alone)\n"
            "  --seed N              seed of the fault injector and of the stack's secret\n"
+           "  --no-offload          open the TAP without virtio-net offloads (TCP super-segments\n"
+           "                        and partial checksums): one frame per read and write\n"
            "  --no-echo             no echo service (UDP and TCP port 7)\n"
            "  --no-discard          no discard service (TCP port 9)\n"
            "  --no-http             no HTTP status page (TCP port 80)\n"
@@ -332,6 +335,7 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
 {
     memset(o, 0, sizeof *o);
     o->udp_echo = o->tcp_echo = o->discard = o->http = true;
+    o->offload = true;
     o->tcp_sack = o->tcp_timestamps = true;
     bool have_ip = false;
     uint64_t u;
@@ -405,6 +409,9 @@ int sp_options_parse(struct sp_options *o, int argc, char **argv, char *err, siz
             break;
         case OPT_USER:
             o->user = optarg;
+            break;
+        case OPT_NO_OFFLOAD:
+            o->offload = false;
             break;
         case OPT_NO_ECHO:
             o->udp_echo = o->tcp_echo = false;

@@ -39,6 +39,7 @@ struct sp_options {
     int verbose;
     bool stats_on_exit;
     const char *user;                                  /* --user NAME: drop root once all is open */
+    bool offload;           /* virtio-net offloads on the TAP (--no-offload: off) */
     bool udp_echo;
     bool tcp_echo;
     bool discard;

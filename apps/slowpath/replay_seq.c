@@ -69,7 +69,7 @@ static void seq_close(struct sp_device *dev)
     free(s);
 }
 
-static const struct sp_device_ops seq_ops = {seq_recv, seq_send, NULL, seq_close};
+static const struct sp_device_ops seq_ops = {.recv = seq_recv, .send = seq_send, .close = seq_close};
 
 struct sp_device *sp_replay_seq_open(const char *const *paths, int n, uint16_t mtu, char *err, size_t errlen)
 {

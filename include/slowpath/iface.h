@@ -44,6 +44,12 @@ void sp_iface_free(struct sp_iface *iface);
  * (a parked decision keeps a copy), so the caller may reuse the buffer at once. */
 void sp_iface_ingress(struct sp_iface *iface, sp_time_t now, const uint8_t *frame, size_t len);
 
+/* sp_iface_ingress for a frame with offload metadata (device.h): a TCPv4 super-segment is taken
+ * as one large segment, a checksum the device vouched for (NEEDS_CSUM, DATA_VALID) is not checked
+ * again. Metadata the device's offloads do not allow is dropped (drop_offload_bad_meta). */
+void sp_iface_ingress_meta(struct sp_iface *iface, sp_time_t now, const uint8_t *frame, size_t len,
+                          const struct sp_frame_meta *meta);
+
 /* Reads and processes up to max_frames frames from the device. Returns the number processed,
  * SP_EOF when a finite device is exhausted, or another negative device error. */
 int sp_iface_poll_device(struct sp_iface *iface, sp_time_t now, int max_frames);

@@ -134,13 +134,24 @@
                                         * through SP_TCP_TIME_WAIT_MS; when full, the oldest (the
                                         * nearest its end) makes room */
 #endif
+#ifndef SP_TCP_TSO_MAX
+#define SP_TCP_TSO_MAX (65535u - 20u - 60u) /* the most text one TCP super-segment carries (with TSO,
+                                        * device.h): a 64 KB IPv4 datagram less the IP header and
+                                        * the largest TCP header */
+#endif
 #ifndef SP_TCP_SND_BUF
-#define SP_TCP_SND_BUF (256u << 10)    /* default send buffer per connection (sp_tcp_set_sndbuf):
-                                        * 256 KiB keep a LAN path of a few ms full at 50+ MB/s */
+#define SP_TCP_SND_BUF (4u << 20)      /* default send buffer per connection (sp_tcp_set_sndbuf):
+                                        * with TSO one flow moves 3-4 Gbit/s over the TAP on a busy
+                                        * 2-core VM, a millisecond of scheduling delay is then
+                                        * ~500 KB in flight; 256 KiB held it under 1 Gbit/s. Memory
+                                        * is taken only as data waits (SP_TCP_BUF_FIRST, doubling),
+                                        * and SP_TCP_MEM_MAX bounds the total */
 #endif
 #ifndef SP_TCP_RCV_BUF
-#define SP_TCP_RCV_BUF (256u << 10)    /* default receive buffer, the largest window offered
-                                        * (sp_tcp_set_rcvbuf), with window scale 3 (RFC 7323) */
+#define SP_TCP_RCV_BUF (4u << 20)      /* default receive buffer, the largest window offered
+                                        * (sp_tcp_set_rcvbuf), with window scale 7 (RFC 7323): the
+                                        * bandwidth-delay product of a 5 Gbit/s flow with a few ms
+                                        * of delay on a busy host; taken as data arrives */
 #endif
 #ifndef SP_TCP_BUF_FIRST
 #define SP_TCP_BUF_FIRST 2048          /* the first allocation of a buffer that gets data: an HTTP

@@ -13,6 +13,9 @@
     X(drop_eth_truncated) X(drop_eth_not_for_us) X(drop_eth_unknown_type)                 \
     X(drop_eth_bad_src_mac)                                                               \
     X(drop_raw_not_ipv4)     /* raw-IP link (TUN): a frame to send that is no IPv4 datagram */ \
+    /* device offloads: super-segments in and out (each also counted as the wire frames it \
+     * stands for), checksums the device vouched for, frames with metadata we cannot take */ \
+    X(rx_super_segments) X(tx_super_segments) X(rx_csum_offloaded) X(drop_offload_bad_meta) \
     /* ARP and the neighbour cache */                                                     \
     X(arp_rx) X(arp_tx_request) X(arp_tx_reply) X(arp_tx_gratuitous)                      \
     X(arp_learned) X(arp_expired) X(arp_evicted) X(arp_evicted_in_use)                    \

@@ -1,12 +1,20 @@
 /* Fault injector: wraps any device and drops or corrupts frames in both directions. Decisions
  * come from a splitmix64 generator seeded by the caller and kept in the device, so a run with
- * the same seed and the same frames makes the same decisions. */
+ * the same seed and the same frames makes the same decisions.
+ *
+ * Offloaded frames (device.h) meet their fate whole: a dropped super-segment loses every segment
+ * it stands for. A corrupted one must still be caught by a checksum, which a partial or vouched-
+ * for checksum would not do: received, its checksum is completed and the device's vouching
+ * removed before the bit flips, so the stack verifies it and drops it; sent, a super-segment is
+ * dropped (the kernel would checksum the flipped bit into validity; the peer's view of a
+ * corrupted segment is a lost one) and a partial checksum is completed before the flip. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "slowpath/device.h"
 #include "slowpath/error.h"
+#include "slowpath/wire/offload.h"
 #include "slowpath/wire/ipv4.h"
 
 struct fault_dev {
@@ -85,6 +93,49 @@ static void flip_bit(struct fault_dev *f, uint8_t *frame, size_t checked)
     frame[off] ^= (uint8_t)(1u << (r & 7));
 }
 
+static int fault_recv_meta(struct sp_device *dev, uint8_t *buf, size_t cap, struct sp_frame_meta *m)
+{
+    struct fault_dev *f = fault_of(dev);
+    for (;;) {
+        int n = sp_device_recv_meta(f->inner, buf, cap, m);
+        if (n < 0)
+            return n;
+        if (rng_hit(f, f->drop_chance)) {
+            f->stats.rx_dropped++;
+            continue;
+        }
+        size_t checked = checked_len(buf, (size_t)n);
+        if (rng_hit(f, f->corrupt_chance) && checked && sp_offload_csum_complete(buf, (size_t)n, m) == 0) {
+            m->flags &= (uint8_t)~SP_FRAME_DATA_VALID;
+            flip_bit(f, buf, checked);
+            f->stats.rx_corrupted++;
+        }
+        return n;
+    }
+}
+
+static int fault_send_meta(struct sp_device *dev, const uint8_t *frame, size_t len, const struct sp_frame_meta *m)
+{
+    struct fault_dev *f = fault_of(dev);
+    if (rng_hit(f, f->drop_chance)) {
+        f->stats.tx_dropped++;
+        return 0;
+    }
+    size_t checked = checked_len(frame, len);
+    if (rng_hit(f, f->corrupt_chance) && checked && len <= f->txcap) {
+        f->stats.tx_corrupted++;
+        if (m && m->gso_type != SP_GSO_NONE)
+            return 0;
+        struct sp_frame_meta done = m ? *m : (struct sp_frame_meta){0};
+        memcpy(f->txbuf, frame, len);
+        if (sp_offload_csum_complete(f->txbuf, len, &done) < 0)
+            return 0;
+        flip_bit(f, f->txbuf, checked);
+        return sp_device_send_meta(f->inner, f->txbuf, len, &done);
+    }
+    return sp_device_send_meta(f->inner, frame, len, m);
+}
+
 static int fault_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
 {
     struct fault_dev *f = fault_of(dev);
@@ -141,6 +192,8 @@ static const struct sp_device_ops fault_ops = {
     .send = fault_send,
     .fd = fault_fd,
     .close = fault_close,
+    .recv_meta = fault_recv_meta,
+    .send_meta = fault_send_meta,
 };
 
 static int chance_ok(double c)
@@ -155,7 +208,7 @@ struct sp_device *sp_fault_open(struct sp_device *inner, const struct sp_fault_o
     struct fault_dev *f = calloc(1, sizeof(*f));
     if (!f)
         return NULL;
-    f->txcap = sp_device_max_frame(inner);
+    f->txcap = (inner->offloads & SP_OFFLOAD_TSO4) ? SP_OFFLOAD_MAX_FRAME : sp_device_max_frame(inner);
     f->txbuf = malloc(f->txcap);
     if (!f->txbuf) {
         free(f);
@@ -170,6 +223,7 @@ struct sp_device *sp_fault_open(struct sp_device *inner, const struct sp_fault_o
     f->dev.name = f->name;
     f->dev.mtu = inner->mtu;
     f->dev.link = inner->link;
+    f->dev.offloads = inner->offloads;
     return &f->dev;
 }
 

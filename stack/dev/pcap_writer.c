@@ -1,7 +1,11 @@
 /* Pcap writer: wraps any device and records the frames of the chosen directions to a pcap file.
  * Received frames are recorded as delivered to the caller (after truncation to its buffer); sent
  * frames are recorded before they are handed to the inner device, so the capture shows what the
- * stack transmitted even if the inner device then loses the frame. */
+ * stack transmitted even if the inner device then loses the frame.
+ *
+ * Offloaded frames (device.h) are recorded as the wire carries them: a super-segment as the
+ * MSS-sized segments it stands for, a partial checksum filled in, so that a capture reads like any
+ * other. The frame count is of recorded frames. */
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +14,7 @@
 
 #include "slowpath/device.h"
 #include "slowpath/error.h"
+#include "slowpath/wire/offload.h"
 
 #define WRITER_SNAPLEN 65535
 
@@ -20,6 +25,7 @@ struct writer_dev {
     pcap_dumper_t *dumper;
     int dirs;
     uint64_t count;
+    uint8_t *scratch;       /* offloads: the wire frames cut from one offloaded frame */
     char name[64];
 };
 
@@ -42,6 +48,50 @@ static void writer_record(struct writer_dev *w, const uint8_t *frame, size_t len
     hdr.caplen = (bpf_u_int32)(len < WRITER_SNAPLEN ? len : WRITER_SNAPLEN);
     pcap_dump((u_char *)w->dumper, &hdr, frame);
     w->count++;
+}
+
+/* A frame with offload metadata: the wire frames it stands for. One that cannot be cut is
+ * recorded as it is, so that nothing the stack exchanged goes missing from the capture. */
+static void writer_record_meta(struct writer_dev *w, const uint8_t *frame, size_t len, const struct sp_frame_meta *m)
+{
+    if (!sp_offload_pending(m) || !w->scratch) {
+        writer_record(w, frame, len);
+        return;
+    }
+    if (m->gso_type != SP_GSO_NONE) {
+        struct sp_offload_cut cut;
+        if (sp_offload_cut_init(&cut, frame, len, m) == 0) {
+            int n;
+            while ((n = sp_offload_cut_next(&cut, w->scratch, SP_OFFLOAD_MAX_FRAME)) > 0)
+                writer_record(w, w->scratch, (size_t)n);
+            return;
+        }
+    } else if (len <= SP_OFFLOAD_MAX_FRAME) {
+        struct sp_frame_meta done = *m;
+        memcpy(w->scratch, frame, len);
+        if (sp_offload_csum_complete(w->scratch, len, &done) == 0) {
+            writer_record(w, w->scratch, len);
+            return;
+        }
+    }
+    writer_record(w, frame, len);
+}
+
+static int writer_recv_meta(struct sp_device *dev, uint8_t *buf, size_t cap, struct sp_frame_meta *m)
+{
+    struct writer_dev *w = writer_of(dev);
+    int n = sp_device_recv_meta(w->inner, buf, cap, m);
+    if (n >= 0 && (w->dirs & SP_PCAP_RX))
+        writer_record_meta(w, buf, (size_t)n, m);
+    return n;
+}
+
+static int writer_send_meta(struct sp_device *dev, const uint8_t *frame, size_t len, const struct sp_frame_meta *m)
+{
+    struct writer_dev *w = writer_of(dev);
+    if (w->dirs & SP_PCAP_TX)
+        writer_record_meta(w, frame, len, m);
+    return sp_device_send_meta(w->inner, frame, len, m);
 }
 
 static int writer_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
@@ -72,6 +122,7 @@ static void writer_close(struct sp_device *dev)
     pcap_dump_close(w->dumper); /* flushes */
     pcap_close(w->dead);
     sp_device_close(w->inner);
+    free(w->scratch);
     free(w);
 }
 
@@ -80,6 +131,8 @@ static const struct sp_device_ops writer_ops = {
     .send = writer_send,
     .fd = writer_fd,
     .close = writer_close,
+    .recv_meta = writer_recv_meta,
+    .send_meta = writer_send_meta,
 };
 
 /* The capture's link type is what the inner device carries. DLT_RAW goes into the file as
@@ -124,6 +177,16 @@ struct sp_device *sp_pcap_writer_open(struct sp_device *inner, const char *path,
         free(w);
         return NULL;
     }
+    if (inner->offloads) {
+        w->scratch = malloc(SP_OFFLOAD_MAX_FRAME);
+        if (!w->scratch) {
+            snprintf(err, errlen, "pcap writer %s: out of memory", path);
+            pcap_dump_close(w->dumper);
+            pcap_close(w->dead);
+            free(w);
+            return NULL;
+        }
+    }
     w->inner = inner;
     w->dirs = dirs;
     snprintf(w->name, sizeof(w->name), "pcap-writer(%s)", inner->name ? inner->name : "?");
@@ -131,6 +194,7 @@ struct sp_device *sp_pcap_writer_open(struct sp_device *inner, const char *path,
     w->dev.name = w->name;
     w->dev.mtu = inner->mtu;
     w->dev.link = inner->link;
+    w->dev.offloads = inner->offloads;
     return &w->dev;
 }
 

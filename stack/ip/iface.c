@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "iface_internal.h"
+#include "slowpath/wire/offload.h"
 
 void sp_count(struct sp_iface *iface, enum sp_stat stat)
 {
@@ -66,6 +67,26 @@ struct sp_iface *sp_iface_new(const struct sp_iface_config *cfg, struct sp_devic
         free(iface);
         return NULL;
     }
+    iface->offloads = dev->offloads;
+    if (sp_iface_tso(iface)) {
+        iface->rx_big = malloc(SP_OFFLOAD_MAX_FRAME);
+        iface->tso_buf = malloc(SP_OFFLOAD_MAX_FRAME);
+        if (!iface->rx_big || !iface->tso_buf) {
+            free(iface->rx_big);
+            free(iface->tso_buf);
+            sp_decision_free(iface);
+            free(iface);
+            return NULL;
+        }
+    } else if (iface->offloads & SP_OFFLOAD_TSO4) {
+        /* Super-segments may come in even if we cannot send them. */
+        iface->rx_big = malloc(SP_OFFLOAD_MAX_FRAME);
+        if (!iface->rx_big) {
+            sp_decision_free(iface);
+            free(iface);
+            return NULL;
+        }
+    }
     iface->reasm = calloc(SP_REASM_SLOTS, sizeof *iface->reasm);
     iface->tcp = sp_tcp_stack_new(iface);
     if (!iface->reasm || !iface->tcp) {
@@ -85,6 +106,8 @@ void sp_iface_free(struct sp_iface *iface)
     if (iface->tcp)
         sp_tcp_stack_free(iface->tcp);
     free(iface->reasm);
+    free(iface->rx_big);
+    free(iface->tso_buf);
     sp_decision_free(iface);
     free(iface);
 }
@@ -130,19 +153,58 @@ void sp_iface_ingress(struct sp_iface *iface, sp_time_t now, const uint8_t *fram
     }
 }
 
+void sp_iface_ingress_meta(struct sp_iface *iface, sp_time_t now, const uint8_t *frame, size_t len,
+                          const struct sp_frame_meta *meta)
+{
+    if (!meta || (meta->flags == 0 && meta->gso_type == SP_GSO_NONE)) {
+        sp_iface_ingress(iface, now, frame, len);
+        return;
+    }
+    /* Only what the device was allowed to give: a TCPv4 super-segment with TSO4, a vouched-for
+     * checksum with CSUM. A super-segment is then one large segment for TCP. */
+    bool gso_ok = meta->gso_type == SP_GSO_NONE ||
+                  (meta->gso_type == SP_GSO_TCPV4 && (iface->offloads & SP_OFFLOAD_TSO4));
+    if (!gso_ok || !(iface->offloads & SP_OFFLOAD_CSUM)) {
+        iface->now = now;
+        sp_count(iface, SP_STAT_rx_frames);
+        sp_drop(iface, SP_STAT_drop_offload_bad_meta, NULL);
+        return;
+    }
+    if (meta->gso_type != SP_GSO_NONE)
+        sp_count(iface, SP_STAT_rx_super_segments);
+    /* NEEDS_CSUM: the data came from the host's memory, never over a wire (a driver's
+     * CHECKSUM_PARTIAL); DATA_VALID: the kernel checked it. Neither needs our check. */
+    iface->rx_csum_ok = (meta->flags & (SP_FRAME_NEEDS_CSUM | SP_FRAME_DATA_VALID)) != 0;
+    if (iface->rx_csum_ok)
+        sp_count(iface, SP_STAT_rx_csum_offloaded);
+    sp_iface_ingress(iface, now, frame, len);
+    iface->rx_csum_ok = false;
+}
+
 int sp_iface_poll_device(struct sp_iface *iface, sp_time_t now, int max_frames)
 {
+    uint8_t *buf = iface->rx_big ? iface->rx_big : iface->rx_buf;
+    size_t cap = iface->rx_big ? SP_OFFLOAD_MAX_FRAME : sizeof iface->rx_buf;
     int n = 0;
+    sp_tcp_batch_begin(iface->tcp);
     while (n < max_frames) {
-        int len = sp_device_recv(iface->dev, iface->rx_buf, sizeof iface->rx_buf);
+        struct sp_frame_meta meta;
+        int len = sp_device_recv_meta(iface->dev, buf, cap, &meta);
         if (len == SP_EAGAIN)
             break;
-        if (len < 0)
+        if (len < 0) {
+            sp_tcp_batch_end(iface->tcp, now);
             return n > 0 ? n : len;
-        iface->frames.received++;
-        sp_iface_ingress(iface, now, iface->rx_buf, (size_t)len);
+        }
+        /* Counted as the capture around the device records them: a super-segment as its pieces. */
+        iface->frames.received += meta.gso_type == SP_GSO_NONE ? 1 : sp_offload_frames(buf, (size_t)len, &meta);
+        if (meta.flags == 0 && meta.gso_type == SP_GSO_NONE)
+            sp_iface_ingress(iface, now, buf, (size_t)len);   /* a wire frame: the short way */
+        else
+            sp_iface_ingress_meta(iface, now, buf, (size_t)len, &meta);
         n++;
     }
+    sp_tcp_batch_end(iface->tcp, now);
     return n;
 }
 
@@ -169,6 +231,13 @@ int sp_iface_send_frame(struct sp_iface *iface, const uint8_t *frame, size_t len
         return sp_raw_send(iface, frame, len);
     iface->frames.sent++;
     return sp_device_send(iface->dev, frame, len);
+}
+
+int sp_iface_send_frame_meta(struct sp_iface *iface, const uint8_t *frame, size_t len,
+                             const struct sp_frame_meta *meta, unsigned frames)
+{
+    iface->frames.sent += frames;
+    return sp_device_send_meta(iface->dev, frame, len, meta);
 }
 
 struct sp_frame_count sp_iface_frame_count(const struct sp_iface *iface) { return iface->frames; }

@@ -71,6 +71,8 @@ enum sp_l4_kind { SP_L4_ICMP, SP_L4_UDP, SP_L4_TCP };
 struct sp_ip_packet {
     struct sp_ipv4_repr ip;  /* src, dst, protocol, ttl; payload_len and ident are set on emit */
     bool keep_ident;         /* ip.ident was chosen (a legal decision's): not the next one */
+    uint16_t gso_size;       /* TCP: the segment may be a super-segment cut at this many payload
+                              * bytes (the device's TSO or, failing it, sp_ip_output); 0: never */
     enum sp_l4_kind kind;
     union {
         struct sp_icmp_repr icmp;
@@ -89,6 +91,10 @@ void sp_tcp_stack_free(struct sp_tcp_stack *tcp);
 void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_repr *ip, const uint8_t *seg,
                   size_t len);
 void sp_tcp_poll(struct sp_tcp_stack *tcp, sp_time_t now);
+/* Frames drained from the device in one go: between begin and end, connections send their ACKs
+ * and data once, at the end (tcp_batch.c). */
+void sp_tcp_batch_begin(struct sp_tcp_stack *tcp);
+void sp_tcp_batch_end(struct sp_tcp_stack *tcp, sp_time_t now);
 sp_time_t sp_tcp_poll_at(const struct sp_tcp_stack *tcp);
 /* An ICMP error (icmp: type, code, next-hop MTU) quoting q, a TCP segment from our address
  * (icmp.c checked that much); tcp_icmp.c does the rest of RFC 5927's checks and reacts. */
@@ -226,7 +232,15 @@ struct sp_iface {
     struct sp_tcp_stack *tcp;
     struct sp_decisions decide;         /* decision points: modes, deciders, pending table */
     struct sp_frame_count frames;       /* exchanged with dev: what a capture around it numbers */
-    uint8_t rx_buf[SP_MAX_FRAME];       /* frames read from the device */
+    uint8_t rx_buf[SP_MAX_FRAME];       /* frames read from the device (no TSO) */
+    /* Offloads (device.h): taken from the device at creation. With TSO4 the device hands over and
+     * takes 64 KB super-segments: rx_big receives them, tso_buf builds them (both allocated only
+     * then, so a plain interface costs no more memory). */
+    uint32_t offloads;
+    uint8_t *rx_big;
+    uint8_t *tso_buf;
+    bool rx_csum_ok;                    /* the frame being processed: its device vouched for its
+                                         * L4 checksum (NEEDS_CSUM or DATA_VALID) */
     uint8_t tx_buf[SP_MAX_FRAME];       /* the frame being built */
     uint8_t dgram_buf[65536 + 64];      /* a datagram larger than the MTU, before fragmentation */
 };
@@ -246,6 +260,15 @@ void sp_log(struct sp_iface *iface, enum sp_log_level level, const char *fmt, ..
 /* Hands a finished frame to the device, counted (frames.sent) whatever the device then does with
  * it, as a capture wrapping the device would record it. The device's result. */
 int sp_iface_send_frame(struct sp_iface *iface, const uint8_t *frame, size_t len);
+/* The same for a frame with offload metadata standing for `frames` wire frames. */
+int sp_iface_send_frame_meta(struct sp_iface *iface, const uint8_t *frame, size_t len,
+                             const struct sp_frame_meta *meta, unsigned frames);
+/* True when the interface may send TCP super-segments (the device takes TSO4 and partial
+ * checksums). */
+static inline bool sp_iface_tso(const struct sp_iface *iface)
+{
+    return (iface->offloads & (SP_OFFLOAD_TSO4 | SP_OFFLOAD_CSUM)) == (SP_OFFLOAD_TSO4 | SP_OFFLOAD_CSUM);
+}
 
 /* True when addr is ours or a broadcast we accept (limited or directed to our subnet). */
 bool sp_iface_is_broadcast(const struct sp_iface *iface, uint32_t addr);
@@ -280,6 +303,11 @@ void sp_neigh_init(struct sp_neigh *n);
 void sp_neigh_update(struct sp_iface *iface, sp_time_t now, uint32_t ip, struct sp_mac mac, bool create);
 /* Sends frame (len bytes, destination MAC not yet set) to next_hop, or queues it and asks. */
 int sp_neigh_output(struct sp_iface *iface, sp_time_t now, uint32_t next_hop, uint8_t *frame, size_t len);
+/* An offloaded frame (standing for `frames` wire frames) to a resolved unicast next hop: sent as
+ * it is. SP_ENOROUTE, nothing sent, when the hop is not resolved: the caller cuts the frame and
+ * sends its pieces through sp_neigh_output (which queues and asks). */
+int sp_neigh_output_meta(struct sp_iface *iface, sp_time_t now, uint32_t next_hop, uint8_t *frame, size_t len,
+                         const struct sp_frame_meta *meta, unsigned frames);
 void sp_neigh_poll(struct sp_iface *iface, sp_time_t now);
 sp_time_t sp_neigh_poll_at(const struct sp_iface *iface);
 

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "iface_internal.h"
+#include "slowpath/wire/offload.h"
 
 static bool ipv4_bad_source(const struct sp_iface *iface, uint32_t src)
 {
@@ -45,6 +46,7 @@ void sp_ipv4_input(struct sp_iface *iface, sp_time_t now, const struct sp_eth_re
     size_t hdr_len = sp_ipv4_hdr_len(&v);
     const uint8_t *payload = sp_ipv4_payload(&v);
     if (ip.more_frags || ip.frag_offset) {
+        iface->rx_csum_ok = false;   /* a device vouches for one frame, not for a datagram */
         struct sp_reasm_done done;
         if (!sp_reasm_input(iface, now, &v, &ip, &done))
             return;
@@ -135,6 +137,63 @@ static int frame_send(struct sp_iface *iface, sp_time_t now, uint32_t hop, size_
     return sp_neigh_output(iface, now, hop, iface->tx_buf, len);
 }
 
+/* A TCP segment larger than one frame, sent as a super-segment (pkt->gso_size payload bytes per
+ * wire segment): to the device as it is when it takes TSO and the next hop is resolved, else cut
+ * here into the segments it stands for. Either way the IP identification advances once per wire
+ * segment, as Linux's GSO numbers them. */
+static int ip_output_gso(struct sp_iface *iface, sp_time_t now, uint32_t hop, struct sp_ip_packet *pkt,
+                         size_t payload_len)
+{
+    bool tso = sp_iface_tso(iface);
+    uint8_t *buf = tso ? iface->tso_buf : iface->dgram_buf;
+    struct sp_ipv4_repr *ip = &pkt->ip;
+    struct sp_eth_repr eth = {.src = iface->cfg.mac, .dst = sp_mac_zero, .ethertype = SP_ETHERTYPE_IPV4};
+    sp_eth_repr_emit(&eth, buf);
+    uint8_t *l4 = buf + SP_ETH_HDR_LEN + SP_IPV4_MIN_HDR_LEN;
+    size_t tcp_hdr = sp_tcp_repr_header_len(&pkt->l4.tcp);
+    size_t len = SP_ETH_HDR_LEN + SP_IPV4_MIN_HDR_LEN + payload_len;
+    struct sp_frame_meta meta = {
+        .flags = SP_FRAME_NEEDS_CSUM,
+        .gso_type = SP_GSO_TCPV4,
+        .gso_size = pkt->gso_size,
+        .hdr_len = (uint16_t)(SP_ETH_HDR_LEN + SP_IPV4_MIN_HDR_LEN + tcp_hdr),
+        .csum_start = SP_ETH_HDR_LEN + SP_IPV4_MIN_HDR_LEN,
+        .csum_offset = SP_TCP_CSUM_OFFSET,
+    };
+    unsigned frames = (unsigned)((pkt->l4.tcp.payload_len + pkt->gso_size - 1) / pkt->gso_size);
+    if (!pkt->keep_ident)
+        ip->ident = iface->next_ip_ident;
+    iface->next_ip_ident = (uint16_t)(ip->ident + frames);
+    if (tso)
+        sp_tcp_repr_emit_partial(&pkt->l4.tcp, ip->src, ip->dst, l4);
+    else
+        l4_emit(pkt, l4);
+    sp_ipv4_repr_emit(ip, buf + SP_ETH_HDR_LEN);
+    if (tso) {
+        int rc = sp_neigh_output_meta(iface, now, hop, buf, len, &meta, frames);
+        if (rc != SP_ENOROUTE) {
+            if (rc == 0)
+                sp_count(iface, SP_STAT_ip_tx);
+            return rc;
+        }
+    }
+    /* No TSO, or a next hop to resolve first (the ARP queue holds wire frames). */
+    struct sp_offload_cut cut;
+    if (sp_offload_cut_init(&cut, buf, len, &meta) < 0) {
+        sp_drop(iface, SP_STAT_drop_ip_too_big, "cannot cut a super-segment");
+        return SP_EMSGSIZE;
+    }
+    int n, rc = 0;
+    while ((n = sp_offload_cut_next(&cut, iface->tx_buf, sizeof iface->tx_buf)) > 0) {
+        int r = sp_neigh_output(iface, now, hop, iface->tx_buf, (size_t)n);
+        if (r < 0)
+            rc = r;
+        else
+            sp_count(iface, SP_STAT_ip_tx);
+    }
+    return n < 0 ? n : rc;
+}
+
 int sp_ip_output(struct sp_iface *iface, sp_time_t now, struct sp_ip_packet *pkt)
 {
     size_t payload_len = l4_len(pkt);
@@ -149,6 +208,15 @@ int sp_ip_output(struct sp_iface *iface, sp_time_t now, struct sp_ip_packet *pkt
     }
     struct sp_ipv4_repr *ip = &pkt->ip;
     bool fits = SP_IPV4_MIN_HDR_LEN + payload_len <= iface->mtu;
+    if (!fits && pkt->kind == SP_L4_TCP && pkt->gso_size &&
+        SP_IPV4_MIN_HDR_LEN + sp_tcp_repr_header_len(&pkt->l4.tcp) + pkt->gso_size <= iface->mtu) {
+        ip->payload_len = (uint16_t)payload_len;
+        ip->more_frags = false;
+        ip->frag_offset = 0;
+        if (ip->ttl == 0)
+            ip->ttl = SP_DEFAULT_TTL;
+        return ip_output_gso(iface, now, hop, pkt, payload_len);
+    }
     if (!fits && ip->dont_frag) {
         sp_drop(iface, SP_STAT_drop_ip_too_big, "DF set");
         return SP_EMSGSIZE;

@@ -86,6 +86,24 @@ static void neigh_send(struct sp_iface *iface, struct sp_mac dst, uint8_t *frame
     iface->stats.v[SP_STAT_tx_bytes] += sp_iface_wire_len(iface, frame, len);
 }
 
+int sp_neigh_output_meta(struct sp_iface *iface, sp_time_t now, uint32_t next_hop, uint8_t *frame, size_t len,
+                         const struct sp_frame_meta *meta, unsigned frames)
+{
+    struct sp_neigh_entry *e = neigh_find(&iface->neigh, next_hop);
+    if (!e || !e->resolved || e->expires <= now)
+        return SP_ENOROUTE;
+    e->last_used = now;
+    memcpy(frame, e->mac.b, 6);
+    if (sp_iface_send_frame_meta(iface, frame, len, meta, frames) < 0) {
+        sp_count(iface, SP_STAT_tx_errors);
+        return 0;
+    }
+    iface->stats.v[SP_STAT_tx_frames] += frames;
+    iface->stats.v[SP_STAT_tx_bytes] += len;
+    sp_count(iface, SP_STAT_tx_super_segments);
+    return 0;
+}
+
 /* Sends (mac given) or drops every frame queued for ip, oldest first. */
 static void neigh_flush(struct sp_iface *iface, uint32_t ip, const struct sp_mac *mac)
 {

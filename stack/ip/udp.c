@@ -81,7 +81,7 @@ void sp_udp_input(struct sp_iface *iface, sp_time_t now, const struct sp_ipv4_re
         return;
     }
     struct sp_udp_repr udp;
-    err = sp_udp_repr_parse(&v, ip->src, ip->dst, &udp);
+    err = iface->rx_csum_ok ? sp_udp_repr_parse_unchecked(&v, &udp) : sp_udp_repr_parse(&v, ip->src, ip->dst, &udp);
     if (err < 0) {
         sp_drop(iface, err == SP_ECHECKSUM ? SP_STAT_drop_udp_bad_checksum : SP_STAT_drop_udp_malformed, NULL);
         return;

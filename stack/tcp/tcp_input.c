@@ -236,10 +236,15 @@ static void new_ack(struct sp_tcp *c, sp_time_t now, uint32_t ack, bool *writabl
             c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
         }
     } else {
+        /* Byte counting (RFC 3465) with L, the most one ACK may add in slow start, one
+         * segment as RFC 5681 3.1 has it, or with TSO one super-segment: our bursts are whole
+         * super-segments then, and a receiver that coalesces them (GRO) acknowledges each with
+         * one stretch ACK, which at one MSS per ACK would leave the window crawling. In
+         * congestion avoidance, one MSS per window of acknowledged bytes. */
         if (c->cwnd < c->ssthresh)
-            c->cwnd += min32(acked, c->mss);
+            c->cwnd += min32(acked, sp_tcp_seg_max(c));
         else
-            c->cwnd += max32(1, (uint32_t)c->mss * c->mss / c->cwnd);
+            c->cwnd += max32(1, (uint32_t)((uint64_t)c->mss * max32(acked, c->mss) / c->cwnd));
         if (sp_seq_gt(c->snd_una, c->recover))
             c->recover = c->snd_una;
     }
@@ -560,5 +565,5 @@ void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr
         if (writable && !c->dead && c->cb.on_writable)
             c->cb.on_writable(c);
     }
-    sp_tcp_output(c, now);
+    sp_tcp_output_later(c, now);
 }

@@ -106,6 +106,7 @@ struct sp_tcp {
     bool syn_custom;               /* our SYN-ACK carries syn_window / syn_mss (a proposal's) */
     bool syncookie;                /* made from a SYN cookie: the handshake gave no RTT sample */
     bool touched;                  /* on the stack's touched list */
+    bool output_pending;           /* its output waits for the end of a batch (tcp_batch.c) */
     uint8_t snd_wscale, rcv_wscale;
     uint8_t dupacks;
     uint8_t retries;
@@ -219,11 +220,13 @@ struct sp_tcp_stack {
     bool iss_floor_set;
     uint32_t iss_floor;
     unsigned depth;                /* nesting of stack entry points: free only at depth 0 */
+    bool batching;                 /* in a batch of received frames (tcp_batch.c) */
     uint16_t next_port;
     bool sack_off, ts_off;         /* sp_tcp_set_sack / sp_tcp_set_timestamps turned them off */
     sp_time_t challenge_second;    /* the second challenge_count refers to */
     unsigned challenge_count;
-    uint8_t seg_buf[SP_MAX_MTU];    /* the payload of the segment being sent: an MSS, under the MTU */
+    uint8_t seg_buf[SP_TCP_TSO_MAX];  /* the text of the segment being sent: an MSS, or with TSO
+                                       * a super-segment's (tcp_output.c) */
     /* The segment being processed by sp_tcp_input (its bytes, for a parked decision's copy). */
     const struct sp_ipv4_repr *rx_ip;
     const uint8_t *rx_seg;
@@ -261,6 +264,18 @@ int sp_tcp_emit(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t 
 /* sp_tcp_emit with the DF bit as given (sp_tcp_emit sets it: RFC 1191 path MTU discovery). */
 int sp_tcp_emit_df(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r,
                    bool dont_frag);
+/* sp_tcp_emit_df of a segment whose text may exceed one frame: a super-segment the device (or
+ * sp_ip_output) cuts into segments of gso_size bytes of text (0: an ordinary segment). */
+int sp_tcp_emit_gso(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r,
+                    bool dont_frag, uint16_t gso_size);
+
+/* tcp_output.c: the most text one output may carry: c->mss, or with TSO a super-segment's worth
+ * of whole MSS-sized segments. */
+uint32_t sp_tcp_seg_max(const struct sp_tcp *c);
+
+/* tcp_batch.c: sp_tcp_output, or while a batch is in progress at its end (a pure duplicate ACK
+ * still goes at once). */
+void sp_tcp_output_later(struct sp_tcp *c, sp_time_t now);
 
 /* tcp_input.c */
 void sp_tcp_conn_input(struct sp_tcp *c, sp_time_t now, const struct sp_tcp_repr *seg);

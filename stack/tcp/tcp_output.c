@@ -39,8 +39,9 @@ void sp_tcp_init_repr(const struct sp_tcp *c, struct sp_tcp_repr *r, uint32_t se
     }
 }
 
-/* Sends r; any segment with ACK settles the pending acknowledgment and moves our right edge. */
-static void xmit(struct sp_tcp *c, sp_time_t now, struct sp_tcp_repr *r)
+/* Sends r; any segment with ACK settles the pending acknowledgment and moves our right edge.
+ * gso: the most text per wire segment when r's text is more than one segment's (TSO), else 0. */
+static void xmit_gso(struct sp_tcp *c, sp_time_t now, struct sp_tcp_repr *r, uint16_t gso)
 {
     if (r->flags & SP_TCP_ACK) {
         c->ack_now = false;
@@ -52,7 +53,21 @@ static void xmit(struct sp_tcp *c, sp_time_t now, struct sp_tcp_repr *r)
     /* Timestamps, then the SACK blocks that fit beside them (tcp_ts.c, tcp_sack.c). */
     sp_tcp_ts_out(c, now, r);
     sp_tcp_sack_out(c, r);
-    sp_tcp_emit_df(c->stack, now, c->local_ip, c->remote_ip, r, !c->pmtu_no_df);
+    if (gso && r->payload_len > gso) {
+        /* Each wire segment carries the same options: what SACK blocks add beyond the
+         * timestamps (which c->mss already allows for) comes off its text. */
+        size_t opts = sp_tcp_repr_header_len(r) - SP_TCP_MIN_HDR_LEN;
+        size_t room = (size_t)c->mss + (c->ts.ok ? SP_TCP_TS_OPT_LEN : 0);
+        gso = opts < room ? (uint16_t)(room - opts < gso ? room - opts : gso) : 0;
+    } else {
+        gso = 0;
+    }
+    sp_tcp_emit_gso(c->stack, now, c->local_ip, c->remote_ip, r, !c->pmtu_no_df, gso);
+}
+
+static void xmit(struct sp_tcp *c, sp_time_t now, struct sp_tcp_repr *r)
+{
+    xmit_gso(c, now, r, 0);
 }
 
 /* The sequence number of a segment without text: SND.MAX rather than SND.NXT, since after a
@@ -144,7 +159,16 @@ static void send_data(struct sp_tcp *c, sp_time_t now, uint32_t seq, uint32_t le
     }
     if (sp_seq_lt(seq, c->snd_max))
         sp_count(sp_tcp_iface(c), SP_STAT_tcp_retransmit);
-    xmit(c, now, &r);
+    xmit_gso(c, now, &r, len > c->mss ? c->mss : 0);
+}
+
+/* The most text one output may carry: an MSS, or with TSO as many whole MSS-sized segments as a
+ * super-segment holds (the device cuts it; RFC 9293's per-segment rules apply to those pieces). */
+uint32_t sp_tcp_seg_max(const struct sp_tcp *c)
+{
+    if (!sp_iface_tso(sp_tcp_iface(c)) || c->pmtu_no_df)
+        return c->mss;
+    return SP_TCP_TSO_MAX / c->mss * c->mss;
 }
 
 /* What the windows leave for new data with `flight` octets outstanding: the peer's window counts
@@ -191,7 +215,9 @@ void sp_tcp_output(struct sp_tcp *c, sp_time_t now)
         uint32_t usable = usable_window(c, flight);
         if (c->probe && usable == 0 && avail > 0)
             usable = 1;   /* a zero-window probe (RFC 9293 3.8.6.1) */
-        uint32_t len = min32(min32(avail, c->mss), usable);
+        uint32_t len = min32(min32(avail, sp_tcp_seg_max(c)), usable);
+        if (len > c->mss && len < avail)
+            len -= len % c->mss;   /* whole segments: a short one only where the data ends */
         bool fin = fin_left && len == avail;
         if (len < avail && len < c->mss && len < c->max_snd_wnd / 2 && flight > 0 && !c->probe)
             len = 0;      /* sender silly-window avoidance: an ACK will bring a useful window */

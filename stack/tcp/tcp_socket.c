@@ -205,7 +205,7 @@ long sp_tcp_send(struct sp_tcp *c, const void *data, size_t len)
     sp_tcp_ring_commit(&c->snd, n);
     sp_tcp_enter(c->stack);
     sp_tcp_touch(c);
-    sp_tcp_output(c, sp_tcp_iface(c)->now);
+    sp_tcp_output_later(c, sp_tcp_iface(c)->now);   /* in a batch: with the rest, at its end */
     sp_tcp_leave(c->stack);
     return (long)n;
 }

@@ -256,6 +256,12 @@ int sp_tcp_emit(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t 
 int sp_tcp_emit_df(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r,
                    bool dont_frag)
 {
+    return sp_tcp_emit_gso(tcp, now, src, dst, r, dont_frag, 0);
+}
+
+int sp_tcp_emit_gso(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32_t dst, struct sp_tcp_repr *r,
+                    bool dont_frag, uint16_t gso_size)
+{
     struct sp_ip_packet pkt;
     memset(&pkt, 0, sizeof pkt);
     pkt.ip.src = src;
@@ -264,6 +270,7 @@ int sp_tcp_emit_df(struct sp_tcp_stack *tcp, sp_time_t now, uint32_t src, uint32
     pkt.ip.ttl = SP_DEFAULT_TTL;
     pkt.ip.dont_frag = dont_frag;
     pkt.kind = SP_L4_TCP;
+    pkt.gso_size = gso_size;
     pkt.l4.tcp = *r;
     sp_count(tcp->iface, SP_STAT_tcp_tx);
     if (r->flags & SP_TCP_RST)
@@ -316,7 +323,7 @@ void sp_tcp_input(struct sp_tcp_stack *tcp, sp_time_t now, const struct sp_ipv4_
         return;
     }
     struct sp_tcp_repr seg;
-    rc = sp_tcp_repr_parse(&v, ip->src, ip->dst, &seg);
+    rc = iface->rx_csum_ok ? sp_tcp_repr_parse_unchecked(&v, &seg) : sp_tcp_repr_parse(&v, ip->src, ip->dst, &seg);
     if (rc < 0) {
         sp_drop(iface, rc == SP_ECHECKSUM ? SP_STAT_drop_tcp_bad_checksum : SP_STAT_drop_tcp_malformed, NULL);
         return;

@@ -96,6 +96,12 @@ int sp_tcp_repr_parse(const struct sp_tcp_view *v, uint32_t src_ip, uint32_t dst
     if (v->len > 0xffff) return SP_EMALFORMED;  /* cannot come from one IPv4 datagram */
     uint32_t sum = sp_csum_pseudo_ipv4(src_ip, dst_ip, SP_IP_PROTO_TCP, (uint16_t)v->len);
     if (sp_csum_finish(sp_csum_add(sum, v->buf, v->len)) != 0) return SP_ECHECKSUM;
+    return sp_tcp_repr_parse_unchecked(v, r);
+}
+
+int sp_tcp_repr_parse_unchecked(const struct sp_tcp_view *v, struct sp_tcp_repr *r)
+{
+    if (v->len > 0xffff) return SP_EMALFORMED;
     memset(r, 0, sizeof *r);
     r->wscale = -1;
     size_t hdr_len = sp_tcp_hdr_len(v);
@@ -147,7 +153,7 @@ static uint8_t *put_nops(uint8_t *p, int n)
     return p;
 }
 
-void sp_tcp_repr_emit(const struct sp_tcp_repr *r, uint32_t src_ip, uint32_t dst_ip, uint8_t *buf)
+static size_t emit_nocsum(const struct sp_tcp_repr *r, uint8_t *buf)
 {
     size_t hdr_len = sp_tcp_repr_header_len(r);
     size_t total = hdr_len + r->payload_len;
@@ -201,6 +207,20 @@ void sp_tcp_repr_emit(const struct sp_tcp_repr *r, uint32_t src_ip, uint32_t dst
             sp_put32(p + 6 + i * OPT_SACK_BLOCK_LEN, r->sack[i].right);
         }
     }
+    return total;
+}
+
+void sp_tcp_repr_emit(const struct sp_tcp_repr *r, uint32_t src_ip, uint32_t dst_ip, uint8_t *buf)
+{
+    size_t total = emit_nocsum(r, buf);
     uint32_t sum = sp_csum_pseudo_ipv4(src_ip, dst_ip, SP_IP_PROTO_TCP, (uint16_t)total);
-    sp_put16(buf + 16, sp_csum_finish(sp_csum_add(sum, buf, total)));
+    sp_put16(buf + SP_TCP_CSUM_OFFSET, sp_csum_finish(sp_csum_add(sum, buf, total)));
+}
+
+void sp_tcp_repr_emit_partial(const struct sp_tcp_repr *r, uint32_t src_ip, uint32_t dst_ip, uint8_t *buf)
+{
+    size_t total = emit_nocsum(r, buf);
+    /* Folded but not complemented: the device adds the segment's own sum and complements. */
+    uint32_t sum = sp_csum_pseudo_ipv4(src_ip, dst_ip, SP_IP_PROTO_TCP, (uint16_t)total);
+    sp_put16(buf + SP_TCP_CSUM_OFFSET, sp_csum_fold(sum));
 }

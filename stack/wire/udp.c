@@ -26,6 +26,11 @@ int sp_udp_repr_parse(const struct sp_udp_view *v, uint32_t src_ip, uint32_t dst
         uint32_t sum = sp_csum_pseudo_ipv4(src_ip, dst_ip, SP_IP_PROTO_UDP, ulen);
         if (sp_csum_finish(sp_csum_add(sum, v->buf, ulen)) != 0) return SP_ECHECKSUM;
     }
+    return sp_udp_repr_parse_unchecked(v, r);
+}
+
+int sp_udp_repr_parse_unchecked(const struct sp_udp_view *v, struct sp_udp_repr *r)
+{
     if (sp_udp_dst_port(v) == 0) return SP_EMALFORMED;
     r->src_port = sp_udp_src_port(v);
     r->dst_port = sp_udp_dst_port(v);

@@ -57,7 +57,7 @@ static void efd_close(struct sp_device *d)
     test_free(x);
 }
 
-static const struct sp_device_ops efd_ops = {efd_recv, efd_send, efd_fd, efd_close};
+static const struct sp_device_ops efd_ops = {.recv = efd_recv, .send = efd_send, .fd = efd_fd, .close = efd_close};
 
 static struct efd_dev *efd_open(void)
 {

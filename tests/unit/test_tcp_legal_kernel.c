@@ -141,11 +141,13 @@ static int tcp_out(void *ctx, sp_time_t now, struct sp_ip_packet *pkt)
         W.saw_syn_ack = true;
         W.syn_ack = *t;
     } else if ((t->flags & SP_TCP_ACK) && W.choice == C_ACCEPT && t->src_port == PORT_LISTEN) {
-        /* Our windows are scaled by the chosen shift: the field is the free space >> 4. */
+        /* Our windows are scaled by the chosen shift: the field is the free space >> 4, at most
+         * 0xffff (a buffer larger than the shift can offer is offered in part). */
         struct sp_tcp *c = sp_tcp_lookup(W.iface->tcp, HOST_IP, t->dst_port, t->src_port);
         if (c && c->rcv.cap) { /* not once the buffers are given back (TIME-WAIT) */
             W.acks_seen++;
-            if (c->rcv_wscale == CHOSEN_WSCALE && t->window == (uint16_t)(sp_tcp_rcv_wnd(c) >> CHOSEN_WSCALE))
+            uint32_t field = sp_tcp_rcv_wnd(c) >> CHOSEN_WSCALE;
+            if (c->rcv_wscale == CHOSEN_WSCALE && t->window == (field > 0xffff ? 0xffff : field))
                 W.acks_scaled_ok++;
         }
     }

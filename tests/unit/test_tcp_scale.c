@@ -69,10 +69,10 @@ static void test_config_defaults(void **state)
     assert_int_equal(c->sndbuf, SP_TCP_SND_BUF);
     assert_int_equal(c->mem_max, SP_TCP_MEM_MAX);
     assert_int_equal(sp_tcp_get_rcvbuf(t->listener), SP_TCP_RCV_BUF);
-    /* A 256 KiB receive buffer is offered whole: 65535 in the SYN-ACK, scale 3 (RFC 7323 2.2). */
+    /* A 4 MiB receive buffer is offered whole: 65535 in the SYN-ACK, scale 7 (RFC 7323 2.2). */
     struct out_seg *s = th_syn(t, T0, (struct seg_opts){.mss = 1460, .wscale = 7});
     assert_int_equal(s->tcp.window, 65535);
-    assert_int_equal(s->tcp.wscale, 3);
+    assert_int_equal(s->tcp.wscale, 7);
     th_close(t);
 }
 

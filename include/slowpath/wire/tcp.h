@@ -47,6 +47,9 @@ struct sp_tcp_view {
 /* At least 20 bytes (SP_ETRUNCATED); data offset >= 5 and within the buffer (SP_EMALFORMED). */
 int sp_tcp_view_init(struct sp_tcp_view *v, const uint8_t *buf, size_t len);
 
+/* Where the checksum field sits in the header (what an offload's csum_offset names). */
+#define SP_TCP_CSUM_OFFSET 16
+
 static inline uint16_t sp_tcp_src_port(const struct sp_tcp_view *v) { return sp_get16(v->buf); }
 static inline uint16_t sp_tcp_dst_port(const struct sp_tcp_view *v) { return sp_get16(v->buf + 2); }
 static inline uint32_t sp_tcp_seq(const struct sp_tcp_view *v) { return sp_get32(v->buf + 4); }
@@ -90,6 +93,20 @@ static inline size_t sp_tcp_repr_buffer_len(const struct sp_tcp_repr *r)
 {
     return sp_tcp_repr_header_len(r) + r->payload_len;
 }
+/* sp_tcp_repr_emit with only the pseudo-header's sum in the checksum field, for a device that
+ * completes it (a partial checksum, SP_FRAME_NEEDS_CSUM): the payload is never summed here. */
+void sp_tcp_repr_emit_partial(const struct sp_tcp_repr *r, uint32_t src_ip, uint32_t dst_ip, uint8_t *buf);
+
+/* sp_tcp_repr_parse without the checksum: for a segment whose checksum the device vouched for
+ * (SP_FRAME_NEEDS_CSUM, SP_FRAME_DATA_VALID), as a NIC driver's CHECKSUM_UNNECESSARY. */
+int sp_tcp_repr_parse_unchecked(const struct sp_tcp_view *v, struct sp_tcp_repr *r);
+
+/* In-place edits of a segment's header, for cutting a super-segment into the segments it stands
+ * for (stack/dev/offload.c); the checksum is then the caller's to redo. */
+static inline void sp_tcp_put_seq(uint8_t *seg, uint32_t seq) { sp_put32(seg + 4, seq); }
+static inline void sp_tcp_put_flags(uint8_t *seg, uint8_t flags) { seg[13] = flags; }
+static inline void sp_tcp_put_checksum(uint8_t *seg, uint16_t c) { sp_put16(seg + SP_TCP_CSUM_OFFSET, c); }
+
 /* Writes header, options, payload (may alias its place in buf) and checksum. */
 void sp_tcp_repr_emit(const struct sp_tcp_repr *r, uint32_t src_ip, uint32_t dst_ip, uint8_t *buf);
 

@@ -37,6 +37,8 @@ struct sp_udp_repr {
 int sp_udp_repr_parse(const struct sp_udp_view *v, uint32_t src_ip, uint32_t dst_ip, struct sp_udp_repr *r);
 static inline size_t sp_udp_repr_buffer_len(const struct sp_udp_repr *r) { return SP_UDP_HDR_LEN + r->payload_len; }
 /* Writes header, payload (may alias buf + 8) and checksum (0 sent as 0xffff). */
+/* sp_udp_repr_parse without the checksum (the device vouched for it, see wire/tcp.h). */
+int sp_udp_repr_parse_unchecked(const struct sp_udp_view *v, struct sp_udp_repr *r);
 void sp_udp_repr_emit(const struct sp_udp_repr *r, uint32_t src_ip, uint32_t dst_ip, uint8_t *buf);
 
 #endif
