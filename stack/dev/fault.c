@@ -104,7 +104,7 @@ static int fault_recv_meta(struct sp_device *dev, uint8_t *buf, size_t cap, stru
             f->stats.rx_dropped++;
             continue;
         }
-        size_t checked = checked_len(buf, (size_t)n);
+        size_t checked = checked_len(f, buf, (size_t)n);
         if (rng_hit(f, f->corrupt_chance) && checked && sp_offload_csum_complete(buf, (size_t)n, m) == 0) {
             m->flags &= (uint8_t)~SP_FRAME_DATA_VALID;
             flip_bit(f, buf, checked);
@@ -121,7 +121,7 @@ static int fault_send_meta(struct sp_device *dev, const uint8_t *frame, size_t l
         f->stats.tx_dropped++;
         return 0;
     }
-    size_t checked = checked_len(frame, len);
+    size_t checked = checked_len(f, frame, len);
     if (rng_hit(f, f->corrupt_chance) && checked && len <= f->txcap) {
         f->stats.tx_corrupted++;
         if (m && m->gso_type != SP_GSO_NONE)

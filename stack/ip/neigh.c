@@ -92,6 +92,7 @@ int sp_neigh_output_meta(struct sp_iface *iface, sp_time_t now, uint32_t next_ho
     struct sp_neigh_entry *e = neigh_find(&iface->neigh, next_hop);
     if (!e || !e->resolved || e->expires <= now)
         return SP_ENOROUTE;
+    e->sent = true;
     e->last_used = now;
     memcpy(frame, e->mac.b, 6);
     if (sp_iface_send_frame_meta(iface, frame, len, meta, frames) < 0) {
