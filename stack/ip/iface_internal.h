@@ -40,6 +40,10 @@ struct sp_neigh {
     struct sp_neigh_entry entries[SP_ARP_CACHE_SIZE];
     struct sp_neigh_pending queue[SP_ARP_QUEUE_LEN];
     uint32_t next_order;
+    /* Entries at [used, SP_ARP_CACHE_SIZE) are all free (new ones take the lowest free slot), so
+     * the lookups a frame makes and the poll_at the loop asks on every turn look at the few
+     * neighbours there are, not at every slot. */
+    size_t used;
 };
 
 /* --- Reassembly (reasm.c) ----------------------------------------------------------------- */

@@ -21,7 +21,7 @@ void sp_neigh_init(struct sp_neigh *n)
 
 static struct sp_neigh_entry *neigh_find(struct sp_neigh *n, uint32_t ip)
 {
-    for (size_t i = 0; i < SP_ARP_CACHE_SIZE; i++)
+    for (size_t i = 0; i < n->used; i++)
         if (n->entries[i].ip == ip)
             return &n->entries[i];
     return NULL;
@@ -57,8 +57,11 @@ static struct sp_neigh_entry *neigh_alloc(struct sp_iface *iface, sp_time_t now,
     struct sp_neigh_entry *victim = NULL;
     for (size_t i = 0; i < SP_ARP_CACHE_SIZE; i++) {
         struct sp_neigh_entry *e = &iface->neigh.entries[i];
-        if (e->ip == 0)
+        if (e->ip == 0) {
+            if (i >= iface->neigh.used)
+                iface->neigh.used = i + 1;
             return e;
+        }
         if (!victim || neigh_worse(e, victim, now))
             victim = e;
     }
@@ -157,7 +160,7 @@ void sp_neigh_update(struct sp_iface *iface, sp_time_t now, uint32_t ip, struct 
 
 bool sp_iface_neighbour(const struct sp_iface *iface, uint32_t addr, struct sp_mac *mac)
 {
-    for (size_t i = 0; i < SP_ARP_CACHE_SIZE; i++) {
+    for (size_t i = 0; i < iface->neigh.used; i++) {
         const struct sp_neigh_entry *e = &iface->neigh.entries[i];
         if (e->ip == addr && e->resolved && e->expires > iface->now) {
             *mac = e->mac;
@@ -223,7 +226,7 @@ int sp_neigh_output(struct sp_iface *iface, sp_time_t now, uint32_t next_hop, ui
 
 void sp_neigh_poll(struct sp_iface *iface, sp_time_t now)
 {
-    for (size_t i = 0; i < SP_ARP_CACHE_SIZE; i++) {
+    for (size_t i = 0; i < iface->neigh.used; i++) {
         struct sp_neigh_entry *e = &iface->neigh.entries[i];
         if (e->ip == 0)
             continue;
@@ -246,12 +249,14 @@ void sp_neigh_poll(struct sp_iface *iface, sp_time_t now)
         e->tries++;
         e->next_request = now + SP_ARP_REQUEST_INTERVAL_MS;
     }
+    while (iface->neigh.used > 0 && iface->neigh.entries[iface->neigh.used - 1].ip == 0)
+        iface->neigh.used--;
 }
 
 sp_time_t sp_neigh_poll_at(const struct sp_iface *iface)
 {
     sp_time_t t = SP_TIME_NEVER;
-    for (size_t i = 0; i < SP_ARP_CACHE_SIZE; i++) {
+    for (size_t i = 0; i < iface->neigh.used; i++) {
         const struct sp_neigh_entry *e = &iface->neigh.entries[i];
         if (e->ip == 0)
             continue;

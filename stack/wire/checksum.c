@@ -1,6 +1,8 @@
 /* The Internet checksum (RFC 1071) and its incremental update (RFC 1624). */
 #include "slowpath/wire/checksum.h"
 
+#include <string.h>
+
 #include "slowpath/wire/bytes.h"
 
 /* Folds a 64-bit one's complement accumulator to 32 bits. Because 2^16 = 1 (mod 0xffff), adding
@@ -15,23 +17,45 @@ static uint32_t fold64(uint64_t acc)
 uint32_t sp_csum_add(uint32_t sum, const void *buf, size_t len)
 {
     const uint8_t *p = buf;
-    uint64_t acc = sum;
-    /* 32-bit big-endian words: the same sum as pairs of 16-bit words once folded, at half the
-     * iterations. A 64-bit accumulator cannot overflow for any buffer that fits in memory
-     * below 2^32 words. */
-    while (len >= 4) {
-        acc += sp_get32(p);
+    uint64_t acc = 0;
+    /* RFC 1071 2(B): the one's complement sum does not depend on byte order, so the words are
+     * added as the CPU loads them, 8 bytes a step with no byte swapping, and the folded 16-bit
+     * result is turned into network order once at the end. Each step adds less than 2^33: the
+     * 64-bit accumulator cannot overflow below 2^31 steps (16 GiB). */
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        acc += (w & 0xffffffffu) + (w >> 32);
+        p += 8;
+        len -= 8;
+    }
+    if (len >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        acc += w;
         p += 4;
         len -= 4;
     }
     if (len >= 2) {
-        acc += sp_get16(p);
+        uint16_t w;
+        memcpy(&w, p, 2);
+        acc += w;
         p += 2;
         len -= 2;
     }
-    if (len)
-        acc += (uint32_t)p[0] << 8;  /* odd trailing byte, padded with a zero byte */
-    return fold64(acc);
+    if (len) {
+        uint8_t pad[2] = {p[0], 0}; /* odd trailing byte, padded with a zero byte */
+        uint16_t w;
+        memcpy(&w, pad, 2);
+        acc += w;
+    }
+    uint32_t f = fold64(acc);
+    f = (f & 0xffff) + (f >> 16);   /* at most 0x1fffe */
+    f = (f & 0xffff) + (f >> 16);   /* at most 0xffff */
+    uint16_t native = (uint16_t)f;
+    uint8_t b[2];
+    memcpy(b, &native, 2);
+    return fold64((uint64_t)sum + (uint32_t)((b[0] << 8) | b[1]));
 }
 
 uint16_t sp_csum_fold(uint32_t sum)
