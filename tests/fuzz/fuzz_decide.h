@@ -6,6 +6,8 @@
  *   config[1]  bit 0: legal authority (else exact); bit 1: the drop policy (else fallback);
  *              bits 2-4: the decision deadline: 0 the default (10 s), then 1, 10, 100 ms, 1, 5,
  *              30, 60 s
+ *   config[2]  bit 0 (FZD_CONFIG_OFFLOAD): a host with offloads, whose records carry metadata
+ *              before their frames (fuzz_host.h)
  *
  * A record whose fix has FZD_FIX_DECISION is not a frame but the stub decider's answer to one of
  * the requests it holds: op's low three bits pick it (oldest first, modulo how many; 7 names one
@@ -24,6 +26,7 @@
 #define FZD_FIX_DECISION 0x80
 #define FZD_FIX_ARM 0x40
 #define FZD_FIX_CONFIG 0x20
+#define FZD_CONFIG_OFFLOAD 0x01
 
 enum fzd_mode {
     FZD_ERROR,        /* an error instead of a proposal (bytes[0] picks it) */

@@ -396,7 +396,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < FZD_CONFIG)
         return 0;
     memset(&st, 0, sizeof st);
-    st.h = fz_host_new(NULL);
+    st.h = fz_host_new_offload(NULL, (data[2] & FZD_CONFIG_OFFLOAD) ? FZ_OFFLOADS : 0);
     struct sp_iface *iface = fz_host_iface(st.h);
     configure(data[0], data[1]);
     data += FZD_CONFIG;

@@ -12,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fz_host *h = fz_host_new(NULL);
+    /* The first record's fix picks the device: with offloads or without (fuzz_host.h). */
+    struct fz_host *h = fz_host_new_offload(NULL, size && (data[0] & FZ_FRAMES_OFFLOAD) ? FZ_OFFLOADS : 0);
     struct fz_record r;
     for (unsigned i = 0; i < FZ_MAX_RECORDS && fz_next_record(&data, &size, &r); i++)
         fz_host_step(h, &r);

@@ -89,6 +89,16 @@ struct fz_reasm {
 };
 #define FZ_REASM_SLOTS 4
 
+/* The largest MSS the peer announced on a flow in a SYN it sent us (536 for a SYN without the
+ * option, RFC 9293 3.7.1): no segment of ours may carry more text. The largest of all the SYNs
+ * seen, as the stack may have taken any of them; a floor of 64 as the stack's (tcp_input.c). */
+struct fz_peer_mss {
+    bool used;
+    uint16_t lport, rport;
+    uint32_t rip;
+    uint16_t mss;
+};
+
 /* One host at a time (libFuzzer runs inputs one after the other): the checker's state is static,
  * reset by fz_host_new, so that 256 KiB of fragment buffers are not allocated per input. */
 static struct {
@@ -96,6 +106,11 @@ static struct {
     unsigned next_flow;
     struct fz_reasm reasm[FZ_REASM_SLOTS];
     unsigned next_reasm;
+    struct fz_peer_mss mss[FZ_FLOWS];
+    unsigned next_mss;
+    /* A super-segment the stack handed over, completed, and one wire segment cut from it by us
+     * and by the wire helpers (compared): 64 KB each, so static like the fragment buffers. */
+    uint8_t whole[SP_OFFLOAD_MAX_FRAME], piece[SP_MAX_FRAME], helper[SP_MAX_FRAME];
 } chk;
 
 static struct fz_flow *flow_find(uint16_t lport, uint32_t rip, uint16_t rport)
@@ -122,6 +137,60 @@ static void flow_note(uint32_t rip, const struct sp_tcp_repr *t)
     if (t->flags & SP_TCP_ACK) {
         f->has_ack = true;
         f->rcv_nxt = t->ack;
+    }
+}
+
+static const struct fz_peer_mss *mss_find(uint16_t lport, uint32_t rip, uint16_t rport)
+{
+    for (unsigned i = 0; i < FZ_FLOWS; i++) {
+        const struct fz_peer_mss *m = &chk.mss[i];
+        if (m->used && m->lport == lport && m->rip == rip && m->rport == rport)
+            return m;
+    }
+    return NULL;
+}
+
+/* A frame going in: a TCP SYN's MSS option is noted, read here from the raw bytes (not with the
+ * stack's own parser, which is what is being checked). Any bytes are safe. */
+static void note_incoming(const uint8_t *f, size_t len)
+{
+    if (len < SP_ETH_HDR_LEN + SP_IPV4_MIN_HDR_LEN || sp_get16(f + 12) != SP_ETHERTYPE_IPV4)
+        return;
+    const uint8_t *d = f + SP_ETH_HDR_LEN;
+    size_t dlen = len - SP_ETH_HDR_LEN, hl = (size_t)(d[0] & 0xf) * 4;
+    if ((d[0] >> 4) != 4 || d[9] != SP_IP_PROTO_TCP || hl < SP_IPV4_MIN_HDR_LEN ||
+        hl + SP_TCP_MIN_HDR_LEN > dlen || (sp_get16(d + 6) & (SP_IPV4_FLAG_MF | SP_IPV4_FRAG_MASK)))
+        return;
+    const uint8_t *t = d + hl;
+    size_t thl = (size_t)(t[12] >> 4) * 4;
+    if (!(t[13] & SP_TCP_SYN) || thl < SP_TCP_MIN_HDR_LEN || hl + thl > dlen)
+        return;
+    uint16_t mss = 536;
+    for (size_t i = SP_TCP_MIN_HDR_LEN; i < thl;) {
+        if (t[i] == 0)
+            break;
+        if (t[i] == 1) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= thl || t[i + 1] < 2 || i + t[i + 1] > thl)
+            break;
+        if (t[i] == 2 && t[i + 1] == 4) {
+            mss = sp_get16(t + i + 2);
+            break;
+        }
+        i += t[i + 1];
+    }
+    if (mss < 64)
+        mss = 64;
+    uint16_t lport = sp_get16(t + 2), rport = sp_get16(t);
+    uint32_t rip = sp_get32(d + 12);
+    struct fz_peer_mss *m = (struct fz_peer_mss *)mss_find(lport, rip, rport);
+    if (!m) {
+        m = &chk.mss[chk.next_mss++ % FZ_FLOWS];
+        *m = (struct fz_peer_mss){.used = true, .lport = lport, .rport = rport, .rip = rip, .mss = mss};
+    } else if (mss > m->mss) {
+        m->mss = mss;
     }
 }
 
@@ -199,6 +268,10 @@ static void check_l4(uint8_t proto, uint32_t dst, const uint8_t *p, size_t len)
             fz_die("TCP segment without SYN, ACK or RST (flags 0x%02x)", r.flags);
         if (!(r.flags & SP_TCP_SYN) && (r.mss || r.wscale >= 0))
             fz_die("TCP options MSS / window scale outside a SYN");
+        const struct fz_peer_mss *m = mss_find(r.src_port, dst, r.dst_port);
+        if (m && r.payload_len > m->mss)
+            fz_die("TCP segment %u>%u with %zu bytes of text, the peer's MSS is %u", r.src_port, r.dst_port,
+                   r.payload_len, m->mss);
         flow_note(dst, &r);
         break;
     }
@@ -360,6 +433,141 @@ static void check_frame(const uint8_t *f, size_t len)
     }
 }
 
+/* --- Offloaded frames ------------------------------------------------------------------------- */
+
+/* A one's-complement sum of big-endian 16-bit words (RFC 1071), our own rather than the wire
+ * layer's, so that the partial checksums the stack leaves, the segments cut here and the ones the
+ * wire helpers cut are held against a sum computed another way. Folded, not complemented. */
+static uint16_t own_sum(uint64_t sum, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    if (n & 1)
+        sum += (uint32_t)p[n - 1] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
+static uint16_t own_pseudo(const uint8_t *ip, uint8_t proto, size_t l4_len)
+{
+    uint8_t ph[12];
+    memcpy(ph, ip + 12, 8);
+    ph[8] = 0;
+    ph[9] = proto;
+    sp_put16(ph + 10, (uint16_t)l4_len);
+    return own_sum(0, ph, sizeof ph);
+}
+
+/* A frame the stack handed over with metadata (the device has offloads): the metadata must say
+ * what the frame is, as a kernel taking it through IFF_VNET_HDR would read it; then the frame is
+ * completed and cut here into the wire frames it stands for, each checked as a plain frame, and
+ * the wire helpers (stack/wire/offload.c) must cut it byte for byte the same way. */
+static void check_offloaded(uint32_t offloads, const uint8_t *f, size_t len, const struct sp_frame_meta *m)
+{
+    if (m->flags & ~SP_FRAME_NEEDS_CSUM)
+        fz_die("frame sent with metadata flags 0x%02x (only NEEDS_CSUM means anything on send)", m->flags);
+    if (m->gso_type != SP_GSO_NONE && m->gso_type != SP_GSO_TCPV4)
+        fz_die("frame sent with gso_type %u", m->gso_type);
+    if ((m->gso_type == SP_GSO_TCPV4 && !(offloads & SP_OFFLOAD_TSO4)) ||
+        ((m->flags & SP_FRAME_NEEDS_CSUM) && !(offloads & SP_OFFLOAD_CSUM)))
+        fz_die("frame sent with an offload the device does not have (gso %u, flags 0x%02x)", m->gso_type, m->flags);
+    if (!sp_offload_pending(m)) {
+        check_frame(f, len);
+        return;
+    }
+    /* The kernel segments only what has its checksum left partial (virtio-net 5.1.6.2). */
+    if (m->gso_type != SP_GSO_NONE && !(m->flags & SP_FRAME_NEEDS_CSUM))
+        fz_die("super-segment without a partial checksum");
+    if (len < SP_ETH_HDR_LEN + SP_IPV4_MIN_HDR_LEN || len > SP_OFFLOAD_MAX_FRAME ||
+        sp_get16(f + 12) != SP_ETHERTYPE_IPV4)
+        fz_die("offloaded frame of %zu bytes", len);
+    const uint8_t *d = f + SP_ETH_HDR_LEN;
+    size_t total = sp_get16(d + 2), want_len = SP_ETH_HDR_LEN + total;
+    if (want_len < SP_ETH_MIN_FRAME)
+        want_len = SP_ETH_MIN_FRAME;
+    if (d[0] != 0x45 || total < SP_IPV4_MIN_HDR_LEN || len != want_len)
+        fz_die("offloaded frame of %zu bytes: IPv4 byte 0x%02x, total length %zu", len, d[0], total);
+    if (sp_get16(d + 6) & (SP_IPV4_FLAG_MF | SP_IPV4_FRAG_MASK))
+        fz_die("offloaded frame that is a fragment");
+    uint8_t proto = d[9];
+    size_t l4_len = total - SP_IPV4_MIN_HDR_LEN, field = proto == SP_IP_PROTO_TCP ? 16 : 6;
+    if (proto != SP_IP_PROTO_TCP && proto != SP_IP_PROTO_UDP)
+        fz_die("partial checksum on IP protocol %u", proto);
+    if (m->csum_start != SP_ETH_HDR_LEN + SP_IPV4_MIN_HDR_LEN || m->csum_offset != field ||
+        l4_len < (proto == SP_IP_PROTO_TCP ? SP_TCP_MIN_HDR_LEN : SP_UDP_HDR_LEN))
+        fz_die("partial checksum at %u + %u for protocol %u (%zu bytes)", m->csum_start, m->csum_offset, proto, l4_len);
+    uint16_t want = own_pseudo(d, proto, l4_len), have = sp_get16(d + SP_IPV4_MIN_HDR_LEN + field);
+    /* 0x0000 and 0xffff are the same one's-complement number. */
+    if (have != want && !((have == 0 || have == 0xffff) && (want == 0 || want == 0xffff)))
+        fz_die("partial checksum %04x, the pseudo-header sums to %04x", have, want);
+    /* Completed as the kernel does: the sum from csum_start on, the field counted as it stands. */
+    memcpy(chk.whole, f, len);
+    uint8_t *l4 = chk.whole + SP_ETH_HDR_LEN + SP_IPV4_MIN_HDR_LEN;
+    uint16_t c = (uint16_t)~own_sum(0, l4, l4_len);
+    sp_put16(l4 + field, proto == SP_IP_PROTO_UDP && c == 0 ? 0xffff : c);
+    if (m->gso_type == SP_GSO_NONE) {
+        check_frame(chk.whole, len);
+        return;
+    }
+
+    if (proto != SP_IP_PROTO_TCP)
+        fz_die("TCPv4 super-segment carrying IP protocol %u", proto);
+    size_t thl = (size_t)(l4[12] >> 4) * 4, hdr = SP_ETH_HDR_LEN + SP_IPV4_MIN_HDR_LEN + thl;
+    if (thl < SP_TCP_MIN_HDR_LEN || thl > l4_len)
+        fz_die("super-segment with a %zu-byte TCP header in %zu bytes", thl, l4_len);
+    if (m->hdr_len != hdr)
+        fz_die("super-segment with hdr_len %u, its headers are %zu bytes", m->hdr_len, hdr);
+    size_t text = l4_len - thl;
+    if (text == 0 || m->gso_size == 0 || hdr + m->gso_size > SP_MAX_FRAME)
+        fz_die("super-segment of %zu bytes of text in pieces of %u (headers %zu)", text, m->gso_size, hdr);
+    if (l4[13] & (SP_TCP_SYN | SP_TCP_RST))
+        fz_die("super-segment with TCP flags 0x%02x", l4[13]);
+    const struct fz_peer_mss *pm = mss_find(sp_get16(l4), sp_get32(d + 16), sp_get16(l4 + 2));
+    if (pm && m->gso_size > pm->mss)
+        fz_die("super-segment cut into %u-byte pieces, the peer's MSS is %u", m->gso_size, pm->mss);
+
+    struct sp_offload_cut cut;
+    if (sp_offload_cut_init(&cut, chk.whole, len, m) < 0)
+        fz_die("the wire helpers refuse a super-segment the checker takes");
+    uint16_t ident = sp_get16(d + 4);
+    uint32_t seq = sp_get32(l4 + 4);
+    unsigned i = 0;
+    for (size_t off = 0; off < text; off += m->gso_size, i++) {
+        size_t n = text - off < m->gso_size ? text - off : m->gso_size, plen = hdr + n;
+        bool last = off + n == text;
+        uint8_t *p = chk.piece, *pip = p + SP_ETH_HDR_LEN, *pt = pip + SP_IPV4_MIN_HDR_LEN;
+        memcpy(p, chk.whole, hdr);
+        memcpy(p + hdr, chk.whole + hdr + off, n);
+        sp_put16(pip + 2, (uint16_t)(plen - SP_ETH_HDR_LEN));
+        sp_put16(pip + 4, (uint16_t)(ident + i));
+        sp_put16(pip + 10, 0);
+        sp_put16(pip + 10, (uint16_t)~own_sum(0, pip, SP_IPV4_MIN_HDR_LEN));
+        sp_put32(pt + 4, seq + (uint32_t)off);
+        /* FIN and PSH belong to the end of the text, CWR to its start (as Linux's GSO). */
+        if (!last)
+            pt[13] &= (uint8_t)~(SP_TCP_FIN | SP_TCP_PSH);
+        if (i > 0)
+            pt[13] &= (uint8_t)~SP_TCP_CWR;
+        sp_put16(pt + 16, 0);
+        size_t seg_len = plen - SP_ETH_HDR_LEN - SP_IPV4_MIN_HDR_LEN;
+        sp_put16(pt + 16, (uint16_t)~own_sum(own_pseudo(pip, SP_IP_PROTO_TCP, seg_len), pt, seg_len));
+        int hn = sp_offload_cut_next(&cut, chk.helper, sizeof chk.helper);
+        if (hn < 0 || (size_t)hn != plen || memcmp(chk.helper, p, plen) != 0)
+            fz_die("the wire helpers cut piece %u of a super-segment differently (%d bytes, ours %zu)", i, hn, plen);
+        /* The wire pads a short last piece to the Ethernet minimum. */
+        if (plen < SP_ETH_MIN_FRAME) {
+            memset(p + plen, 0, SP_ETH_MIN_FRAME - plen);
+            plen = SP_ETH_MIN_FRAME;
+        }
+        check_frame(p, plen);
+    }
+    if (sp_offload_cut_next(&cut, chk.helper, sizeof chk.helper) != 0)
+        fz_die("the wire helpers cut more than %u pieces", i);
+    if (i != sp_offload_frames(chk.whole, len, m))
+        fz_die("sp_offload_frames counts %u pieces, there are %u", sp_offload_frames(chk.whole, len, m), i);
+}
+
 /* --- The host --------------------------------------------------------------------------------- */
 
 static void check_tcp(const struct fz_host *h);
@@ -372,6 +580,7 @@ struct fz_conn {
 
 struct fz_host {
     struct sp_device dev;      /* the checking device the interface sends through */
+    uint32_t offloads;         /* the device's SP_OFFLOAD_x: records then carry metadata */
     struct sp_device *source;  /* where it reads from, or NULL */
     bool tx_full;              /* the device refuses what it is given, as a full ring does */
     struct sp_iface *iface;
@@ -385,7 +594,19 @@ struct fz_host {
 static int dev_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
 {
     struct fz_host *h = dev->data;
-    return h->source ? sp_device_recv(h->source, buf, cap) : SP_EAGAIN;
+    int n = h->source ? sp_device_recv(h->source, buf, cap) : SP_EAGAIN;
+    if (n > 0)
+        note_incoming(buf, (size_t)n);
+    return n;
+}
+
+static int dev_recv_meta(struct sp_device *dev, uint8_t *buf, size_t cap, struct sp_frame_meta *meta)
+{
+    struct fz_host *h = dev->data;
+    int n = h->source ? sp_device_recv_meta(h->source, buf, cap, meta) : SP_EAGAIN;
+    if (n > 0)
+        note_incoming(buf, (size_t)n);
+    return n;
 }
 
 static int dev_send(struct sp_device *dev, const uint8_t *frame, size_t len)
@@ -402,7 +623,26 @@ static void dev_close(struct sp_device *dev)
     (void)dev; /* part of the host */
 }
 
+static int dev_send_meta(struct sp_device *dev, const uint8_t *frame, size_t len, const struct sp_frame_meta *meta)
+{
+    struct fz_host *h = dev->data;
+    if (tracing()) {
+        trace_frame(frame, len, h->iface ? sp_iface_now(h->iface) : h->now);
+        if (meta)
+            fprintf(stderr, "           meta flags %02x gso %u size %u hdr %u csum %u+%u\n", meta->flags, meta->gso_type,
+                    meta->gso_size, meta->hdr_len, meta->csum_start, meta->csum_offset);
+    }
+    if (meta)
+        check_offloaded(h->offloads, frame, len, meta);
+    else
+        check_frame(frame, len);
+    return h->tx_full ? SP_EAGAIN : 0;
+}
+
 static const struct sp_device_ops dev_ops = {.recv = dev_recv, .send = dev_send, .close = dev_close};
+/* With offloads: the metadata ops, as a TAP with IFF_VNET_HDR has them. */
+static const struct sp_device_ops dev_ops_offload = {
+    .recv = dev_recv, .send = dev_send, .close = dev_close, .recv_meta = dev_recv_meta, .send_meta = dev_send_meta};
 
 /* The application's connections: the input decides what they do; a readable one reads only when
  * its slot says so (else its window closes). */
@@ -445,14 +685,22 @@ static void udp_app_recv(struct sp_udp_socket *sock, uint32_t src_ip, uint16_t s
 
 struct fz_host *fz_host_new(struct sp_device *source)
 {
+    return fz_host_new_offload(source, 0);
+}
+
+struct fz_host *fz_host_new_offload(struct sp_device *source, uint32_t offloads)
+{
     struct fz_host *h = calloc(1, sizeof *h);
     if (!h)
         fz_die("out of memory");
     /* Only the flags: the fragment buffers are written before they are read. */
     memset(chk.flows, 0, sizeof chk.flows);
+    memset(chk.mss, 0, sizeof chk.mss);
     for (unsigned i = 0; i < FZ_REASM_SLOTS; i++)
         chk.reasm[i].used = false;
-    h->dev = (struct sp_device){.ops = &dev_ops, .name = "fuzz", .mtu = SP_MAX_MTU, .data = h};
+    h->dev = (struct sp_device){.ops = offloads ? &dev_ops_offload : &dev_ops, .name = "fuzz", .mtu = SP_MAX_MTU,
+                                .data = h, .offloads = offloads};
+    h->offloads = offloads;
     h->source = source;
     h->now = FZ_T0;
     for (unsigned i = 0; i < FZ_SLOTS; i++)
@@ -653,13 +901,86 @@ static void check_tcp(const struct fz_host *h)
 
 /* --- Stepping --------------------------------------------------------------------------------- */
 
+void fz_meta_parse(const uint8_t *b, struct sp_frame_meta *m)
+{
+    *m = (struct sp_frame_meta){.flags = b[0], .gso_type = b[1], .gso_size = sp_get16(b + 2),
+                                .hdr_len = sp_get16(b + 4), .csum_start = sp_get16(b + 6),
+                                .csum_offset = sp_get16(b + 8)};
+}
+
+/* FZ_FIX_CSUM on a frame with metadata: the metadata made to describe the frame, so that large
+ * segments reach established connections. A TCP or UDP datagram gets its offsets, a TCP
+ * super-segment its header length and a gso_size if it had none (UDP is never one), and the
+ * checksum the flags call for: the pseudo-header's sum with NEEDS_CSUM, else the whole one. */
+static void fix_meta(uint8_t *f, size_t len, struct sp_frame_meta *m)
+{
+    if (len <= SP_ETH_HDR_LEN || sp_get16(f + 12) != SP_ETHERTYPE_IPV4)
+        return;
+    uint8_t *d = f + SP_ETH_HDR_LEN;
+    size_t dlen = len - SP_ETH_HDR_LEN;
+    fz_fix_ipv4(d, dlen);
+    if (dlen < SP_IPV4_MIN_HDR_LEN || (d[0] >> 4) != 4)
+        return;
+    size_t hl = (size_t)(d[0] & 0xf) * 4, total = sp_get16(d + 2);
+    if (hl < SP_IPV4_MIN_HDR_LEN || total < hl || total > dlen ||
+        (sp_get16(d + 6) & (SP_IPV4_FLAG_MF | SP_IPV4_FRAG_MASK)))
+        return;
+    uint8_t *l4 = d + hl;
+    size_t l4_len = total - hl;
+    if (d[9] == SP_IP_PROTO_TCP && l4_len >= SP_TCP_MIN_HDR_LEN) {
+        m->csum_offset = SP_TCP_CSUM_OFFSET;
+        if (m->gso_type != SP_GSO_NONE) {
+            m->gso_type = SP_GSO_TCPV4;
+            m->hdr_len = (uint16_t)(SP_ETH_HDR_LEN + hl + (size_t)(l4[12] >> 4) * 4);
+            if (m->gso_size == 0)
+                m->gso_size = 1448;
+        }
+    } else if (d[9] == SP_IP_PROTO_UDP && l4_len >= SP_UDP_HDR_LEN) {
+        m->csum_offset = 6;
+        m->gso_type = SP_GSO_NONE;
+    } else {
+        return;
+    }
+    m->csum_start = (uint16_t)(SP_ETH_HDR_LEN + hl);
+    if (m->flags & SP_FRAME_NEEDS_CSUM)
+        sp_put16(l4 + m->csum_offset,
+                 sp_csum_fold(sp_csum_pseudo_ipv4(sp_get32(d + 12), sp_get32(d + 16), d[9], (uint16_t)l4_len)));
+}
+
+/* A record on a host with offloads: its bytes are metadata, then the frame (fuzz_host.h). */
+static void step_meta(struct fz_host *h, const struct fz_record *r)
+{
+    if (r->len < FZ_META_LEN)
+        return;
+    struct sp_frame_meta meta;
+    fz_meta_parse(r->data, &meta);
+    size_t len = r->len - FZ_META_LEN;
+    if (len == 0)
+        return;
+    uint8_t *f = malloc(len); /* exactly the frame's size, so that reading past it is caught */
+    if (!f)
+        fz_die("out of memory");
+    memcpy(f, r->data + FZ_META_LEN, len);
+    if (r->fix & FZ_FIX_ADDR)
+        fix_addr(f, len);
+    if (r->fix & (FZ_FIX_ACK | FZ_FIX_SEQ | FZ_FIX_DUP))
+        fix_tcp(f, len, r->fix);
+    if (r->fix & FZ_FIX_CSUM)
+        fix_meta(f, len, &meta);
+    note_incoming(f, len);
+    sp_iface_ingress_meta(h->iface, h->now, f, len, &meta);
+    free(f);
+}
+
 void fz_host_step(struct fz_host *h, const struct fz_record *r)
 {
     fz_host_advance(h, h->now + r->dt);
     if (tracing())
         fprintf(stderr, "%8llu record fix %02x op %02x len %zu\n", (unsigned long long)h->now, r->fix, r->op,
                 r->len);
-    if (r->len) {
+    if (h->offloads) {
+        step_meta(h, r);
+    } else if (r->len) {
         /* A copy of exactly the frame's size, so that reading past it is caught. */
         uint8_t *f = malloc(r->len);
         if (!f)
@@ -671,6 +992,7 @@ void fz_host_step(struct fz_host *h, const struct fz_record *r)
             fix_tcp(f, r->len, r->fix);
         if ((r->fix & FZ_FIX_CSUM) && r->len > SP_ETH_HDR_LEN && sp_get16(f + 12) == SP_ETHERTYPE_IPV4)
             fz_fix_ipv4(f + SP_ETH_HDR_LEN, r->len - SP_ETH_HDR_LEN);
+        note_incoming(f, r->len);
         sp_iface_ingress(h->iface, h->now, f, r->len);
         free(f);
     }

@@ -24,7 +24,24 @@
  *   FZ_FIX_DUP   its ack the one the input last sent on that flow (duplicate ACKs, fast
  *                retransmit and recovery);
  *   FZ_FIX_CSUM  IPv4 header and TCP / UDP / ICMP checksums recomputed (unfragmented datagrams).
- * The other bits of fix are the targets' own (fuzz_decisions marks its decision records). */
+ * The other bits of fix are the targets' own (fuzz_decisions marks its decision records).
+ *
+ * A host with offloads (fz_host_new_offload; fuzz_frames: FZ_FRAMES_OFFLOAD in the first
+ * record's fix, fuzz_decisions: bit 0 of config[2]) has a checking device with SP_OFFLOAD_CSUM |
+ * SP_OFFLOAD_TSO4, as a TAP with IFF_VNET_HDR: the stack sends TCP super-segments with partial
+ * checksums through send_meta, and the checker holds their metadata to what the frame is (a
+ * partial checksum at the TCP / UDP field holding the pseudo-header's sum, gso_type TCPv4 only
+ * with TSO4, hdr_len the headers, gso_size within the peer's MSS), completes and cuts them itself
+ * into wire segments, each checked as a plain frame and compared with what the wire helpers cut.
+ * There every record's bytes start with metadata, then the frame, given to sp_iface_ingress_meta:
+ *
+ *   bytes := flags:u8 gso_type:u8 gso_size:u16be hdr_len:u16be csum_start:u16be
+ *            csum_offset:u16be frame          (FZ_META_LEN bytes, then the frame; fewer: no frame)
+ *
+ * taken as they are (unknown flags and gso types included), unless FZ_FIX_CSUM: then a TCP / UDP
+ * datagram's csum_start / offset, a super-segment's gso_type, hdr_len and a gso_size of 0 are
+ * made right, and the checksum is the pseudo-header's sum with NEEDS_CSUM, else the whole one.
+ * Every host also checks that no segment carries more text than the MSS the peer announced. */
 #ifndef SP_FUZZ_HOST_H
 #define SP_FUZZ_HOST_H
 
@@ -57,6 +74,10 @@
 #define FZ_FIX_ADDR 0x04
 #define FZ_FIX_SEQ 0x08
 #define FZ_FIX_DUP 0x10
+/* fuzz_frames: set in the first record's fix, a host with offloads (the record is still read). */
+#define FZ_FRAMES_OFFLOAD 0x80
+#define FZ_META_LEN 10
+#define FZ_OFFLOADS (SP_OFFLOAD_CSUM | SP_OFFLOAD_TSO4)
 
 struct fz_record {
     uint8_t fix, op;
@@ -93,6 +114,9 @@ struct fz_host;
  * sp_iface_poll_device (fuzz_pcap_replay); the host closes it. The gratuitous ARP of the start is
  * checked like every frame. */
 struct fz_host *fz_host_new(struct sp_device *source);
+/* The same with a checking device that has offloads (SP_OFFLOAD_x; 0 is fz_host_new): records then
+ * carry metadata before their frames. */
+struct fz_host *fz_host_new_offload(struct sp_device *source, uint32_t offloads);
 void fz_host_free(struct fz_host *h);
 struct sp_iface *fz_host_iface(const struct fz_host *h);
 sp_time_t fz_host_now(const struct fz_host *h);
@@ -110,6 +134,9 @@ void fz_host_finish(struct fz_host *h);
 /* The repairs of FZ_FIX_CSUM on an IPv4 datagram (no Ethernet header): header checksum always,
  * the transport checksum when the datagram is not a fragment. Safe on any bytes. */
 void fz_fix_ipv4(uint8_t *dgram, size_t len);
+
+/* The metadata at the start of a record's bytes on a host with offloads (FZ_META_LEN bytes). */
+void fz_meta_parse(const uint8_t *b, struct sp_frame_meta *m);
 
 /* Reports a broken invariant and aborts (libFuzzer keeps the input). */
 void fz_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

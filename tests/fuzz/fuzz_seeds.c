@@ -426,6 +426,137 @@ static void emit_all(const struct scenario *s)
     emit_pcap(s);
 }
 
+/* --- Offloads ------------------------------------------------------------------------------------ */
+
+/* Seeds for a host with offloads (fuzz_host.h): every record's bytes are metadata, then the
+ * frame, and a super-segment in is larger than struct rec holds, so these are written straight
+ * into records. */
+struct oseed {
+    uint8_t out[1 << 18];
+    size_t at;
+    uint8_t first_fix; /* fuzz_frames' mode bit on the first record; 0 in fuzz_decisions */
+    unsigned n;
+};
+
+static void orec(struct oseed *o, uint8_t fix, uint8_t op, uint16_t dt, const struct sp_frame_meta *m,
+                 const uint8_t *f, size_t len)
+{
+    static uint8_t b[FZ_META_LEN + 65536];
+    size_t blen = 0;
+    if (f) {
+        struct sp_frame_meta z = {0};
+        if (!m)
+            m = &z;
+        b[0] = m->flags;
+        b[1] = m->gso_type;
+        sp_put16(b + 2, m->gso_size);
+        sp_put16(b + 4, m->hdr_len);
+        sp_put16(b + 6, m->csum_start);
+        sp_put16(b + 8, m->csum_offset);
+        memcpy(b + FZ_META_LEN, f, len);
+        blen = FZ_META_LEN + len;
+    }
+    if (o->n++ == 0)
+        fix |= o->first_fix;
+    o->at = fz_put_record(o->out, o->at, sizeof o->out, fix, op, dt, b, blen);
+    if (!o->at)
+        die("offload seed too big", "");
+}
+
+/* The peer's segment to us (seq relative to its ISN; the ack aimed by FZ_FIX_ACK), with text of
+ * any size: a super-segment when larger than a frame. mss 0: no SYN options. */
+static void oseg(struct oseed *o, uint16_t sport, uint16_t dport, uint32_t seq, uint8_t flags, uint16_t win,
+                 uint16_t mss, size_t text, const struct sp_frame_meta *m, uint8_t op, uint16_t dt)
+{
+    static uint8_t f[SP_ETH_HDR_LEN + 65536];
+    size_t n = fz_build_tcp(f, FZ_IP_PEER, sport, dport, PEER_ISN + seq, 0, flags, win, mss, mss ? 7 : -1, NULL, 0);
+    size_t hdr = SP_ETH_HDR_LEN + SP_IPV4_MIN_HDR_LEN + (size_t)(f[SP_ETH_HDR_LEN + 32] >> 4) * 4;
+    if (text) {
+        for (size_t i = 0; i < text; i++)
+            f[hdr + i] = (uint8_t)('a' + i % 26);
+        n = hdr + text;
+        sp_put16(f + SP_ETH_HDR_LEN + 2, (uint16_t)(n - SP_ETH_HDR_LEN)); /* checksums: FZ_FIX_CSUM */
+    }
+    orec(o, FZ_FIX_ACK | FZ_FIX_CSUM, op, dt, m, f, n);
+}
+
+static void ohandshake(struct oseed *o, uint16_t sport, uint16_t port, uint16_t win, uint16_t mss)
+{
+    uint8_t f[SP_MAX_FRAME];
+    orec(o, 0, 0, 0, NULL, f,
+         fz_build_arp(f, SP_ARP_OP_REQUEST, sp_mac_broadcast, FZ_MAC_PEER, FZ_IP_PEER, sp_mac_zero, FZ_IP_US));
+    oseg(o, sport, port, 0, SP_TCP_SYN, win, mss, 0, NULL, 0, 10);
+    oseg(o, sport, port, 1, SP_TCP_ACK, win, 0, 0, NULL, 0, 10);
+}
+
+static void offload_seeds(void)
+{
+    static struct oseed o;
+    const struct sp_frame_meta partial = {.flags = SP_FRAME_NEEDS_CSUM, .gso_type = SP_GSO_TCPV4, .gso_size = 1448};
+    const struct sp_frame_meta valid = {.flags = SP_FRAME_DATA_VALID, .gso_type = SP_GSO_TCPV4, .gso_size = 1448};
+    const struct sp_frame_meta csum = {.flags = SP_FRAME_NEEDS_CSUM};
+    for (int target = 0; target < 2; target++) {
+        /* Written for fuzz_frames (the mode bit on the first record), then for fuzz_decisions behind
+         * its configuration bit, natively and with every kind delegated and never answered. */
+        static const uint8_t cfgs[2][FZD_CONFIG] = {{0x00, 0x00, FZD_CONFIG_OFFLOAD, 0},
+                                                    {0x15, 0x02 | 2 << 2, FZD_CONFIG_OFFLOAD, 0}};
+        for (int c = 0; c < (target ? 2 : 1); c++) {
+            const char *dir = target ? "decisions" : "frames", *sfx = target ? (c ? "-drop.bin" : "-native.bin") : ".bin";
+            char name[128];
+#define OBEGIN()                                                                                                   \
+    (memset(&o, 0, sizeof o), o.first_fix = target ? 0 : FZ_FRAMES_OFFLOAD, o.at = target ? FZD_CONFIG : 0,         \
+     target ? (void)memcpy(o.out, cfgs[c], FZD_CONFIG) : (void)0)
+#define OEMIT(label) (snprintf(name, sizeof name, "offload-%s%s", label, sfx), write_file(dir, name, o.out, o.at))
+
+            /* A 30 KB super-segment in, its checksum partial, then one the kernel vouched for, read
+             * by the application; the connection closed from both ends. */
+            OBEGIN();
+            ohandshake(&o, 41001, FZ_PORT_MANUAL, 65535, 1460);
+            oseg(&o, 41001, FZ_PORT_MANUAL, 1, SP_TCP_ACK | SP_TCP_PSH, 65535, 0, 30000, &partial,
+                 fz_op(FZ_OP_RECV, 0, 3), 1);
+            oseg(&o, 41001, FZ_PORT_MANUAL, 30001, SP_TCP_ACK, 65535, 0, 20000, &valid, fz_op(FZ_OP_RECV, 0, 3), 1);
+            oseg(&o, 41001, FZ_PORT_MANUAL, 50001, SP_TCP_ACK | SP_TCP_FIN, 65535, 0, 0, NULL,
+                 fz_op(FZ_OP_CLOSE, 0, 0), 50);
+            oseg(&o, 41001, FZ_PORT_MANUAL, 50002, SP_TCP_ACK, 65535, 0, 0, NULL, 0, 10);
+            OEMIT("rx-super");
+
+            /* The echo service returns a super-segment it received: TSO out of what came in. */
+            OBEGIN();
+            ohandshake(&o, 41002, 7, 65535, 1460);
+            oseg(&o, 41002, 7, 1, SP_TCP_ACK, 65535, 0, 30000, &partial, 0, 1);
+            for (unsigned k = 0; k < 4; k++)
+                oseg(&o, 41002, 7, 30001, SP_TCP_ACK, 65535, 0, 0, NULL, 0, 20);
+            OEMIT("echo-super");
+
+            /* The application writes 100 KB: super-segments out as the peer's ACKs open cwnd. */
+            OBEGIN();
+            ohandshake(&o, 41003, FZ_PORT_MANUAL, 65535, 1460);
+            orec(&o, 0, fz_op(FZ_OP_SEND, 0, 3), 1, NULL, NULL, 0);
+            orec(&o, 0, fz_op(FZ_OP_SEND, 0, 3), 0, NULL, NULL, 0);
+            for (unsigned k = 0; k < 8; k++)
+                oseg(&o, 41003, FZ_PORT_MANUAL, 1, SP_TCP_ACK, 65535, 0, 0, NULL, 0, 20);
+            oseg(&o, 41003, FZ_PORT_MANUAL, 1, SP_TCP_ACK | SP_TCP_FIN, 65535, 0, 0, NULL, fz_op(FZ_OP_CLOSE, 0, 0),
+                 20);
+            OEMIT("tx-100k");
+
+            /* A small MSS and a window of two of its segments, which fit in one frame: what TSO
+             * sends must still be cut to the peer's MSS; a UDP datagram with its checksum partial. */
+            OBEGIN();
+            ohandshake(&o, 41004, FZ_PORT_MANUAL, 9, 536); /* 9 << 7: 1152 bytes */
+            orec(&o, 0, fz_op(FZ_OP_SEND, 0, 2), 1, NULL, NULL, 0);
+            for (unsigned k = 0; k < 4; k++)
+                oseg(&o, 41004, FZ_PORT_MANUAL, 1, SP_TCP_ACK, 9, 0, 0, NULL, 0, 20);
+            {
+                uint8_t f[SP_MAX_FRAME];
+                orec(&o, FZ_FIX_CSUM, 0, 1, &csum, f, fz_build_udp(f, FZ_IP_PEER, 41005, 7, "partial", 7));
+            }
+            OEMIT("small-mss");
+#undef OBEGIN
+#undef OEMIT
+        }
+    }
+}
+
 /* --- Captures of the shared corpus ---------------------------------------------------------- */
 
 static void from_pcap(const char *dir, const char *file)
@@ -503,6 +634,7 @@ int main(int argc, char **argv)
     out_dir = argv[3];
     mkdir_p(out_dir);
     scenarios(emit_all);
+    offload_seeds();
     char dir[512];
     snprintf(dir, sizeof dir, "%s/corpus/pcap", argv[1]);
     each_file(dir, ".pcap", from_pcap);
