@@ -208,7 +208,10 @@ int sp_ip_output(struct sp_iface *iface, sp_time_t now, struct sp_ip_packet *pkt
     }
     struct sp_ipv4_repr *ip = &pkt->ip;
     bool fits = SP_IPV4_MIN_HDR_LEN + payload_len <= iface->mtu;
-    if (!fits && pkt->kind == SP_L4_TCP && pkt->gso_size &&
+    /* A segment with text for several of the peer's MSS goes as a super-segment even when it
+     * would fit in one frame (a small MSS, a window of a few segments): sent whole, it would
+     * carry more than the peer said it takes. */
+    if (pkt->kind == SP_L4_TCP && pkt->gso_size && pkt->l4.tcp.payload_len > pkt->gso_size &&
         SP_IPV4_MIN_HDR_LEN + sp_tcp_repr_header_len(&pkt->l4.tcp) + pkt->gso_size <= iface->mtu) {
         ip->payload_len = (uint16_t)payload_len;
         ip->more_frags = false;

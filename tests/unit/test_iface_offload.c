@@ -68,13 +68,13 @@ static void close_ofx(struct ofx *x)
 
 /* A segment from the peer: checksum complete (csum 0), partial (1: the pseudo-header sum, as a
  * NEEDS_CSUM frame carries it) or wrong (2). */
-static size_t peer_seg(uint8_t *f, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *data,
-                       size_t len, int csum)
+static size_t peer_seg_win(uint8_t *f, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+                           const uint8_t *data, size_t len, int csum, uint16_t mss, uint16_t window)
 {
     struct sp_tcp_repr r = {.src_port = O_PEER_PORT, .dst_port = dport, .seq = seq, .ack = ack, .flags = flags,
-                            .window = 65535, .wscale = -1, .payload = data, .payload_len = len};
+                            .window = window, .wscale = -1, .payload = data, .payload_len = len};
     if (flags & SP_TCP_SYN)
-        r.mss = O_MSS;
+        r.mss = mss;
     size_t tcp_len = sp_tcp_repr_buffer_len(&r);
     uint8_t *seg = f + SP_ETH_HDR_LEN + SP_IPV4_MIN_HDR_LEN;
     if (csum == 1)
@@ -88,6 +88,12 @@ static size_t peer_seg(uint8_t *f, uint16_t dport, uint32_t seq, uint32_t ack, u
     ip.dont_frag = true;
     sp_ipv4_repr_emit(&ip, f + SP_ETH_HDR_LEN);
     return SP_ETH_HDR_LEN + SP_IPV4_MIN_HDR_LEN + tcp_len;
+}
+
+static size_t peer_seg(uint8_t *f, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *data,
+                       size_t len, int csum)
+{
+    return peer_seg_win(f, dport, seq, ack, flags, data, len, csum, O_MSS, 65535);
 }
 
 static const struct sp_frame_meta needs_csum = {
@@ -263,6 +269,32 @@ static void test_super_segment_out(void **state)
     close_ofx(x);
 }
 
+/* Found by fuzz_frames with offloads (corpus/frames/offload_small_mss_whole_segment.bin): with a
+ * peer's MSS of 536 and a window of 1100, two segments' worth of text fits in one frame, and went
+ * out as one 1072-byte segment, twice what the peer takes. It must go as a super-segment cut at
+ * the MSS. */
+static void test_small_mss_fits_one_frame(void **state)
+{
+    (void)state;
+    struct ofx *x = open_offload();
+    feed(x, H_T0, peer_seg_win(x->f, O_PORT, O_ISN, 0, SP_TCP_SYN, NULL, 0, 0, 536, 1100), NULL);
+    struct sp_frame_meta m;
+    struct sp_tcp_repr r;
+    take_seg(x, &m, &r);
+    x->our_isn = r.seq;
+    feed(x, H_T0 + 1, peer_seg_win(x->f, O_PORT, O_ISN + 1, x->our_isn + 1, SP_TCP_ACK, NULL, 0, 0, 0, 1100), NULL);
+    assert_non_null(x->conn);
+    static uint8_t data[4000];
+    h_fill(data, sizeof data, 7);
+    assert_int_equal(sp_tcp_send(x->conn, data, sizeof data), (long)sizeof data);
+    take_seg(x, &m, &r);
+    assert_int_equal(r.payload_len, 2 * 536);
+    assert_int_equal(m.gso_type, SP_GSO_TCPV4);
+    assert_int_equal(m.gso_size, 536);
+    assert_int_equal(sp_mem_pending_tx(x->mem), 0);
+    close_ofx(x);
+}
+
 /* A pcap writer records a super-segment as the MSS-sized frames it stands for, with valid
  * checksums: reading the capture back gives plain, wire-sized frames only. */
 static void test_pcap_writer_cuts(void **state)
@@ -367,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_unexpected_metadata_dropped),
         cmocka_unit_test(test_super_segment_in),
         cmocka_unit_test(test_super_segment_out),
+        cmocka_unit_test(test_small_mss_fits_one_frame),
         cmocka_unit_test(test_pcap_writer_cuts),
         cmocka_unit_test(test_fault_corrupts_whole),
     };
