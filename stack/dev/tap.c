@@ -5,8 +5,6 @@
  * starts with a struct virtio_net_hdr, and TUNSETOFFLOAD tells the kernel we take partial
  * checksums and TCPv4 super-segments, so one read or write moves up to 64 KB of a TCP stream.
  * The header's fields are in the host's byte order (legacy virtio, the tun default). */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
@@ -21,6 +19,7 @@
 #include "slowpath/device.h"
 #include "slowpath/error.h"
 #include "slowpath/wire/offload.h"
+#include "tun_fd.h"
 
 struct tap_dev {
     struct sp_device dev;
@@ -74,24 +73,17 @@ static int tap_recv_meta(struct sp_device *dev, uint8_t *buf, size_t cap, struct
     }
     struct virtio_net_hdr h;
     struct iovec iov[2] = {{.iov_base = &h, .iov_len = sizeof h}, {.iov_base = buf, .iov_len = cap}};
-    for (;;) {
-        ssize_t n = readv(t->fd, iov, 2);
-        if (n > (ssize_t)sizeof h) {
-            /* Most frames (ARP, ICMP, small TCP) carry a zero header: keep their path short. */
-            if (h.flags == 0 && h.gso_type == VIRTIO_NET_HDR_GSO_NONE)
-                *meta = (struct sp_frame_meta){0};
-            else
-                meta_from_vnet(&h, meta);
-            return (int)(n - (ssize_t)sizeof h);
-        }
-        if (n >= 0)
-            return SP_EAGAIN;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return SP_EAGAIN;
-        return SP_EIO;
-    }
+    int n = sp_tun_fd_read(t->fd, iov, 2);
+    if (n < 0)
+        return n;
+    if (n <= (int)sizeof h)
+        return SP_EAGAIN;
+    /* Most frames (ARP, ICMP, small TCP) carry a zero header: keep their path short. */
+    if (h.flags == 0 && h.gso_type == VIRTIO_NET_HDR_GSO_NONE)
+        *meta = (struct sp_frame_meta){0};
+    else
+        meta_from_vnet(&h, meta);
+    return n - (int)sizeof h;
 }
 
 static int tap_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
@@ -106,19 +98,9 @@ static int tap_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
             return SP_EAGAIN;
         return n;
     }
-    for (;;) {
-        /* The tun driver hands out one frame per read and cuts it to the buffer's size. */
-        ssize_t n = read(t->fd, buf, cap);
-        if (n > 0)
-            return (int)n;
-        if (n == 0)
-            return SP_EAGAIN;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return SP_EAGAIN;
-        return SP_EIO;
-    }
+    struct iovec iov = {.iov_base = buf, .iov_len = cap};
+    int n = sp_tun_fd_read(t->fd, &iov, 1);
+    return n == 0 ? SP_EAGAIN : n;
 }
 
 /* A full transmit path (EAGAIN, ENOBUFS) gives SP_EAGAIN and the frame is lost: like a NIC with a
@@ -140,23 +122,8 @@ static int tap_send_meta(struct sp_device *dev, const uint8_t *frame, size_t len
         return SP_EMSGSIZE;
     }
     struct iovec iov[2] = {{.iov_base = (void *)hp, .iov_len = sizeof h}, {.iov_base = (void *)frame, .iov_len = len}};
-    size_t want = t->vnet ? sizeof h + len : len;
-    for (;;) {
-        ssize_t n = t->vnet ? writev(t->fd, iov, 2) : write(t->fd, frame, len);
-        if (n == (ssize_t)want)
-            return 0;
-        if (n >= 0)
-            return SP_EIO; /* the driver takes whole frames; a short write is a fault */
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
-            return SP_EAGAIN;
-        if (errno == EMSGSIZE)
-            return SP_EMSGSIZE;
-        if (errno == EINVAL)
-            return SP_EINVAL; /* shorter than an Ethernet header */
-        return SP_EIO;
-    }
+    /* The kernel's EINVAL (SP_EINVAL): shorter than an Ethernet header. */
+    return t->vnet ? sp_tun_fd_write(t->fd, iov, 2, sizeof h + len) : sp_tun_fd_write(t->fd, iov + 1, 1, len);
 }
 
 static int tap_send(struct sp_device *dev, const uint8_t *frame, size_t len)
@@ -210,22 +177,10 @@ struct sp_device *sp_tap_open(const char *name, uint16_t mtu, char *err, size_t 
     return sp_tap_open_offload(name, mtu, false, err, errlen);
 }
 
-static int tap_attach(const char *name, bool vnet, struct ifreq *ifr, char *err, size_t errlen)
+static int tap_attach(const char *name, bool vnet, char *ifname, char *err, size_t errlen)
 {
-    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open /dev/net/tun: %s", strerror(errno));
-        return -1;
-    }
-    memset(ifr, 0, sizeof(*ifr));
-    ifr->ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0));
-    memcpy(ifr->ifr_name, name, strlen(name));
-    if (ioctl(fd, TUNSETIFF, ifr) < 0) {
-        snprintf(err, errlen, "TUNSETIFF %s: %s", name, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return sp_tun_fd_attach("tap", name, (short)(IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0)), ifname, err,
+                            errlen);
 }
 
 struct sp_device *sp_tap_open_offload(const char *name, uint16_t mtu, bool offload, char *err, size_t errlen)
@@ -235,26 +190,18 @@ struct sp_device *sp_tap_open_offload(const char *name, uint16_t mtu, bool offlo
         err = dummy;
         errlen = sizeof(dummy);
     }
-    if (!name || name[0] == '\0') {
-        snprintf(err, errlen, "tap: no interface name given");
-        return NULL;
-    }
-    if (strlen(name) >= IFNAMSIZ) {
-        snprintf(err, errlen, "tap name '%s' is longer than %d characters", name, IFNAMSIZ - 1);
-        return NULL;
-    }
-    struct ifreq ifr;
+    char ifname[IFNAMSIZ];
     uint32_t offloads = 0;
     bool vnet = offload;
-    int fd = tap_attach(name, vnet, &ifr, err, errlen);
+    int fd = tap_attach(name, vnet, ifname, err, errlen);
     if (fd >= 0 && vnet && !enable_offloads(fd, &offloads)) {
         close(fd);   /* no virtio header here: a plain TAP does the same work, slower */
         vnet = false;
-        fd = tap_attach(name, false, &ifr, err, errlen);
+        fd = tap_attach(name, false, ifname, err, errlen);
     }
     if (fd < 0 && vnet) {
         vnet = false;
-        fd = tap_attach(name, false, &ifr, err, errlen);
+        fd = tap_attach(name, false, ifname, err, errlen);
     }
     if (fd < 0)
         return NULL;
@@ -269,8 +216,7 @@ struct sp_device *sp_tap_open_offload(const char *name, uint16_t mtu, bool offlo
     t->fd = fd;
     t->vnet = vnet;
     t->dev.offloads = offloads;
-    memcpy(t->ifname, ifr.ifr_name, sizeof(t->ifname));
-    t->ifname[IFNAMSIZ - 1] = '\0';
+    memcpy(t->ifname, ifname, sizeof(t->ifname));
     t->dev.ops = &tap_ops;
     t->dev.name = "tap";
     t->dev.mtu = mtu;

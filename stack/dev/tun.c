@@ -2,19 +2,16 @@
  * IFF_NO_PI, so every read or write is exactly one datagram with no link header and no
  * packet-info prefix). The set-up of the original experiment: a point-to-point link with no ARP,
  * the kernel on one end and the stack on the other. The device says so with SP_LINK_RAW_IP. */
-#include <errno.h>
-#include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "slowpath/device.h"
 #include "slowpath/error.h"
 #include "slowpath/wire/ipv4.h"
+#include "tun_fd.h"
 
 struct tun_dev {
     struct sp_device dev;
@@ -24,22 +21,13 @@ struct tun_dev {
 static int tun_recv(struct sp_device *dev, uint8_t *buf, size_t cap)
 {
     struct tun_dev *t = (struct tun_dev *)dev;
-    for (;;) {
-        /* One datagram per read, cut to the buffer's size by the driver. */
-        ssize_t n = read(t->fd, buf, cap);
-        if (n > 0)
-            return (int)n;
-        if (n == 0)
-            return SP_EAGAIN;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return SP_EAGAIN;
-        return SP_EIO;
-    }
+    struct iovec iov = {.iov_base = buf, .iov_len = cap};
+    int n = sp_tun_fd_read(t->fd, &iov, 1);
+    return n == 0 ? SP_EAGAIN : n;
 }
 
-/* As on the TAP: a full transmit path loses the datagram (SP_EAGAIN); the protocols above recover. */
+/* As on the TAP: a full transmit path loses the datagram (SP_EAGAIN); the protocols above recover.
+ * The kernel's EINVAL (SP_EINVAL) means it found no IP version it knows in the first byte. */
 static int tun_send(struct sp_device *dev, const uint8_t *pkt, size_t len)
 {
     struct tun_dev *t = (struct tun_dev *)dev;
@@ -47,22 +35,8 @@ static int tun_send(struct sp_device *dev, const uint8_t *pkt, size_t len)
         return SP_EMSGSIZE;
     if (len < SP_IPV4_MIN_HDR_LEN)
         return SP_EINVAL;
-    for (;;) {
-        ssize_t n = write(t->fd, pkt, len);
-        if (n == (ssize_t)len)
-            return 0;
-        if (n >= 0)
-            return SP_EIO;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
-            return SP_EAGAIN;
-        if (errno == EMSGSIZE)
-            return SP_EMSGSIZE;
-        if (errno == EINVAL)
-            return SP_EINVAL; /* the kernel found no IP version it knows in the first byte */
-        return SP_EIO;
-    }
+    struct iovec iov = {.iov_base = (void *)pkt, .iov_len = len};
+    return sp_tun_fd_write(t->fd, &iov, 1, len);
 }
 
 static int tun_fd(const struct sp_device *dev)
@@ -92,29 +66,10 @@ struct sp_device *sp_tun_open(const char *name, uint16_t mtu, char *err, size_t 
         err = dummy;
         errlen = sizeof(dummy);
     }
-    if (!name || name[0] == '\0') {
-        snprintf(err, errlen, "tun: no interface name given");
+    char ifname[IFNAMSIZ];
+    int fd = sp_tun_fd_attach("tun", name, IFF_TUN | IFF_NO_PI, ifname, err, errlen);
+    if (fd < 0)
         return NULL;
-    }
-    if (strlen(name) >= IFNAMSIZ) {
-        snprintf(err, errlen, "tun name '%s' is longer than %d characters", name, IFNAMSIZ - 1);
-        return NULL;
-    }
-    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open /dev/net/tun: %s", strerror(errno));
-        return NULL;
-    }
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof(ifr));
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-    memcpy(ifr.ifr_name, name, strlen(name));
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-        /* EINVAL here usually means NAME exists as a TAP (or another kind of device). */
-        snprintf(err, errlen, "TUNSETIFF %s (tun): %s", name, strerror(errno));
-        close(fd);
-        return NULL;
-    }
     struct tun_dev *t = calloc(1, sizeof(*t));
     if (!t) {
         snprintf(err, errlen, "tun %s: out of memory", name);
